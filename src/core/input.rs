@@ -1,0 +1,156 @@
+//! Everything that can happen to a party, as the core receives it.
+use super::rules::Threshold;
+use super::track::PlayerUpdate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Who pressed. One voter, one vote per track. Stored as "kind:id" so it is stable in the journal.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Voter(pub String);
+
+impl Voter {
+    /// A configured physical or web-link button, by its configured name.
+    pub fn button(name: &str) -> Self {
+        Voter(format!("button:{name}"))
+    }
+    pub fn guest(id: &str) -> Self {
+        Voter(format!("guest:{id}"))
+    }
+    pub fn host() -> Self {
+        Voter("host".into())
+    }
+    /// The configured button name, if this voter is a button.
+    pub fn button_name(&self) -> Option<&str> {
+        self.0.strip_prefix("button:")
+    }
+    pub fn is_host(&self) -> bool {
+        self.0 == "host"
+    }
+}
+
+impl fmt::Display for Voter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.split_once(':') {
+            Some(("button", name)) => f.write_str(name),
+            Some(("guest", id)) => write!(f, "guest {}", &id[..id.len().min(6)]),
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+/// How a press reached us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Amazon Dash button seen by ARP/DHCP sniffing.
+    Dash,
+    /// bt.tn-style web-link button calling /button/{id}.
+    WebButton,
+    /// AWS IoT button (classic or 1-Click) calling /iot.
+    Iot,
+    /// A guest's phone on the vote page.
+    Phone,
+    /// The host's keyboard or the admin API.
+    Host,
+    /// A simulated guest in the demo.
+    Demo,
+}
+
+impl Origin {
+    pub fn label(self) -> &'static str {
+        match self {
+            Origin::Dash => "dash",
+            Origin::WebButton => "web button",
+            Origin::Iot => "iot",
+            Origin::Phone => "phone",
+            Origin::Host => "host",
+            Origin::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClickKind {
+    Single,
+    Double,
+    Long,
+}
+
+/// What a press means once mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Like,
+    Skip,
+    Keep,
+    /// Mapped to nothing on purpose (logged, changes nothing).
+    Ignore,
+}
+
+impl Action {
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Like => "like",
+            Action::Skip => "skip",
+            Action::Keep => "keep",
+            Action::Ignore => "ignore",
+        }
+    }
+}
+
+/// What was pressed: a raw click that the voter's button rules map to an action,
+/// or an explicit vote (phone, host, demo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PressKind {
+    Click(ClickKind),
+    Vote(Action),
+}
+
+/// One press after the adapter's own burst collapsing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Press {
+    pub voter: Voter,
+    pub origin: Origin,
+    pub kind: PressKind,
+    /// Battery level 0.0–1.0 where the button reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub battery: Option<f32>,
+}
+
+/// Host overrides (keyboard or admin API).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "command", content = "value")]
+pub enum HostCommand {
+    /// Skip now, whatever the votes (host veto over keep too).
+    SkipNow,
+    /// Make the current track unskippable (true) or skippable again (false).
+    Keep(bool),
+    ResetVotes,
+    PauseVoting,
+    ResumeVoting,
+    SetThreshold(Threshold),
+    /// Vote window length in seconds.
+    SetWindow(u64),
+}
+
+/// What an adapter reports back after carrying out an effect.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum AdapterResult {
+    SkipFailed { track: String, reason: String },
+    TriggerFailed { trigger: String, reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Input {
+    Player(PlayerUpdate),
+    Press(Press),
+    Host(HostCommand),
+    Result(AdapterResult),
+    /// A deadline the core asked for has passed (vote window closing, …).
+    Tick,
+}

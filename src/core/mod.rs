@@ -1,0 +1,19 @@
+//! The pure party engine: no tokio, no IO, no clock. Time comes in with each input and the
+//! engine tells the loop its next deadline. `Party::apply` returns effects; adapters carry them out.
+pub mod effect;
+pub mod input;
+pub mod party;
+pub mod rules;
+pub mod snapshot;
+pub mod time;
+pub mod track;
+
+pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
+pub use input::{
+    Action, AdapterResult, ClickKind, HostCommand, Input, Origin, Press, PressKind, Voter,
+};
+pub use party::Party;
+pub use rules::{ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule};
+pub use snapshot::{HealthLevel, NowPlaying, Snapshot, SourceHealth, Votes};
+pub use time::Timestamp;
+pub use track::{PlayerUpdate, Source, Track, TransportState};

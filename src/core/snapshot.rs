@@ -1,0 +1,116 @@
+//! The read-only view of a party that the dashboard, the HTTP API and attached views draw from.
+use super::effect::{KeepReason, LogEntry, TrackResult, WindowState};
+use super::input::Voter;
+use super::rules::Threshold;
+use super::time::Timestamp;
+use super::track::{Source, Track, TransportState};
+use serde::{Deserialize, Serialize};
+
+/// How many log lines a snapshot carries (newest first).
+pub const SNAPSHOT_LOG_LINES: usize = 100;
+/// How many minutes the likes-per-minute sparkline covers.
+pub const SPARKLINE_MINUTES: usize = 30;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// When this snapshot was taken (party time).
+    pub at: Timestamp,
+    pub party: String,
+    pub now_playing: Option<NowPlaying>,
+    pub votes: Votes,
+    pub log: Vec<LogEntry>,
+    /// Most-liked tracks of the party, best first (at most 5).
+    pub top_tracks: Vec<TrackTally>,
+    /// Likes in each of the last SPARKLINE_MINUTES minutes, oldest first.
+    pub likes_per_minute: Vec<u64>,
+    pub totals: Totals,
+    pub buttons: Vec<ButtonStatus>,
+    /// Filled in by the app loop from the adapters' reports, not by the core.
+    pub health: Vec<SourceHealth>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NowPlaying {
+    pub track: Track,
+    pub state: TransportState,
+    pub source: Source,
+    pub player: String,
+    /// Position as last reported, at `position_at`.
+    pub position_ms: u64,
+    pub position_at: Timestamp,
+}
+
+impl NowPlaying {
+    /// Position extrapolated to `now` while playing, capped at the duration.
+    pub fn position_at(&self, now: Timestamp) -> u64 {
+        let mut pos = self.position_ms;
+        if self.state == TransportState::Playing {
+            pos += now.since(self.position_at).as_millis() as u64;
+        }
+        match self.track.duration_ms {
+            Some(d) => pos.min(d),
+            None => pos,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Votes {
+    pub likes: u32,
+    pub skips: u32,
+    /// Skip votes needed now (the threshold resolved against active voters).
+    pub needed: u32,
+    pub threshold: Threshold,
+    pub skip_margin: Option<u32>,
+    /// None when nothing is playing.
+    pub window: Option<WindowState>,
+    pub window_closes_at: Option<Timestamp>,
+    pub window_secs: u64,
+    pub keep: Option<KeepReason>,
+    pub paused: bool,
+    pub liked_by: Vec<Voter>,
+    pub skipped_by: Vec<Voter>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrackTally {
+    pub key: String,
+    pub title: String,
+    pub artist: String,
+    pub likes: u32,
+    pub skips: u32,
+    pub result: Option<TrackResult>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub tracks: u32,
+    pub likes: u64,
+    pub skip_votes: u64,
+    pub skips_fired: u32,
+    pub presses: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ButtonStatus {
+    pub name: String,
+    pub last_seen: Option<Timestamp>,
+    pub presses: u32,
+    pub battery: Option<f32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthLevel {
+    Ok,
+    Warn,
+    Error,
+}
+
+/// One adapter's health as the status line shows it: "Sonos: polling (no events for 30 s)".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceHealth {
+    pub name: String,
+    pub level: HealthLevel,
+    pub detail: String,
+}

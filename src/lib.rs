@@ -1,0 +1,19 @@
+//! party-tui: a terminal dashboard that turns a house party into a live music jury.
+//!
+//! Module map (see README.md for the data flow):
+//! - `core`: the pure engine (`Party::apply(input, at) -> Vec<Effect>`), rules, snapshot.
+//! - `app`: the one loop that owns the party: inbox → apply → journal → effects → snapshot.
+//! - `journal`: append-only JSON Lines, group commit, torn-tail recovery, replay.
+//! - `players`: demo, Sonos (UPnP), Spotify (Web API).
+//! - `buttons`: Dash capture (ARP/DHCP) and button payloads.
+//! - `http`: vote page, webhooks, party API.  `export`: CompetitionLabs events and triggers.
+//! - `ui`: the ratatui dashboard.  `config`, `cli`, `logging`, `clock`, `inbox`: plumbing.
+pub mod buttons;
+pub mod clock;
+pub mod core;
+pub mod export;
+pub mod http;
+pub mod inbox;
+pub mod journal;
+pub mod players;
+pub mod ui;

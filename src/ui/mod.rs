@@ -1,0 +1,1 @@
+//! The dashboard. (Stub: to be filled in.)
