@@ -8,12 +8,17 @@
 //! - `buttons`: Dash capture (ARP/DHCP) and button payloads.
 //! - `http`: vote page, webhooks, party API.  `export`: CompetitionLabs events and triggers.
 //! - `ui`: the ratatui dashboard.  `config`, `cli`, `logging`, `clock`, `inbox`: plumbing.
+pub mod app;
 pub mod buttons;
+pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod core;
 pub mod export;
 pub mod http;
 pub mod inbox;
 pub mod journal;
+pub mod logging;
+pub mod paths;
 pub mod players;
 pub mod ui;

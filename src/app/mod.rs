@@ -1,0 +1,144 @@
+//! Wiring: open the party, replay its journal, start the player and adapters, run the loop,
+//! show the dashboard (or wait for a signal when headless), and stop everything cleanly.
+pub mod engine;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::core::{HostCommand, Input, Party};
+use crate::inbox::Inbox;
+use crate::journal::{Journal, PartyStore};
+use crate::players::{self, PlayerCommand};
+use anyhow::{Context, Result};
+use engine::{EffectSinks, Engine};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// How long tasks get to finish after quit before we stop waiting for them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub demo: bool,
+    pub demo_speed: f64,
+    pub headless: bool,
+    pub new_party: bool,
+    pub data_dir: PathBuf,
+}
+
+pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
+    let clock = Clock::with_speed(if opts.demo { opts.demo_speed } else { 1.0 });
+    // The demo keeps its own parties so it never mixes into a real evening's journal.
+    let store_dir = if opts.demo {
+        opts.data_dir.join("demo")
+    } else {
+        opts.data_dir.clone()
+    };
+    let store = PartyStore::open(&store_dir)?;
+    let name = if opts.new_party {
+        store.new_party()?
+    } else {
+        store.current_or_new()?
+    };
+    let path = store.path(&name);
+    let mut party = Party::new(name.clone(), cfg.rules());
+    let (journal, recovery) = Journal::open(&path)?;
+    let replayed = crate::journal::replay(&mut party, &path)
+        .with_context(|| format!("cannot replay {}", path.display()))?;
+    tracing::info!(party = %name, replayed, ?recovery, "party opened");
+
+    let shutdown = CancellationToken::new();
+    let (inbox, rx) = Inbox::new();
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(party.snapshot(clock.now())));
+    let (player_tx, player_rx) = mpsc::channel::<PlayerCommand>(16);
+    let mut tasks = JoinSet::new();
+
+    if opts.demo {
+        let list = players::demo::playlist();
+        tasks.spawn(players::demo::run_player(
+            list,
+            inbox.clone(),
+            player_rx,
+            clock.clone(),
+            shutdown.clone(),
+        ));
+        tasks.spawn(players::demo::run_guests(
+            cfg.demo.guests,
+            Duration::from_secs_f64(cfg.demo.press_interval_secs.max(0.1)),
+            inbox.clone(),
+            snap_rx.clone(),
+            clock.clone(),
+            shutdown.clone(),
+        ));
+    } else {
+        drop(player_rx);
+        inbox
+            .health(
+                "player",
+                crate::core::HealthLevel::Warn,
+                "none configured: add [sonos] or [spotify], or run --demo",
+            )
+            .await;
+    }
+
+    let sinks = EffectSinks {
+        player: Some(player_tx),
+        committed: None,
+    };
+    let engine = Engine::new(party, journal, clock.clone(), sinks, snap_tx);
+    let engine_task = tokio::spawn(engine.run(rx, shutdown.clone()));
+    if let Some(torn) = recovery.torn_note() {
+        inbox
+            .health("journal", crate::core::HealthLevel::Warn, torn)
+            .await;
+    }
+
+    let outcome = if opts.headless {
+        eprintln!(
+            "party-tui: party {name} running headless ({replayed} events replayed); Ctrl-C stops it"
+        );
+        wait_for_signal().await;
+        Ok(())
+    } else {
+        let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
+        tasks.spawn(forward_host_commands(cmd_rx, inbox.clone()));
+        let ui = crate::ui::UiState::default();
+        crate::ui::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await
+    };
+
+    shutdown.cancel();
+    drop(inbox);
+    let stop = async {
+        let _ = engine_task.await;
+        while tasks.join_next().await.is_some() {}
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, stop).await.is_err() {
+        tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}");
+    }
+    outcome
+}
+
+async fn forward_host_commands(mut rx: mpsc::Receiver<HostCommand>, inbox: Inbox) {
+    while let Some(cmd) = rx.recv().await {
+        if inbox.send(Input::Host(cmd)).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

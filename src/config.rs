@@ -1,0 +1,296 @@
+//! config.toml: strict serde structs with defaults. Unknown keys and bad values are errors that
+//! name the key and line (toml's span-aware errors); a missing file means defaults, said aloud.
+use crate::core::{
+    Action, ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule,
+};
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub party: PartyConfig,
+    #[serde(rename = "button")]
+    pub buttons: Vec<ButtonConfig>,
+    #[serde(rename = "trigger")]
+    pub triggers: Vec<TriggerConfig>,
+    pub demo: DemoConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PartyConfig {
+    pub skip_threshold: Threshold,
+    pub skip_threshold_min: u32,
+    pub active_voter_minutes: u64,
+    pub skip_margin: Option<u32>,
+    pub vote_window_secs: u64,
+    pub debounce_secs: u64,
+    pub sequence_window_secs: u64,
+    pub protected_artists: Vec<String>,
+    pub protected_tracks: Vec<String>,
+}
+
+impl Default for PartyConfig {
+    fn default() -> Self {
+        let r = Rules::default();
+        PartyConfig {
+            skip_threshold: r.skip_threshold,
+            skip_threshold_min: r.skip_threshold_min,
+            active_voter_minutes: r.active_window.as_secs() / 60,
+            skip_margin: r.skip_margin,
+            vote_window_secs: r.vote_window.as_secs(),
+            debounce_secs: r.debounce.as_secs(),
+            sequence_window_secs: r.sequence_window.as_secs(),
+            protected_artists: Vec::new(),
+            protected_tracks: Vec::new(),
+        }
+    }
+}
+
+/// One `[[button]]`: a Dash (mac), an AWS IoT button (serial) or a bt.tn web-link button (id).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "RawButton")]
+pub struct ButtonConfig {
+    pub name: String,
+    pub mac: Option<String>,
+    pub serial: Option<String>,
+    pub id: Option<String>,
+    pub actions: ButtonActions,
+    pub debounce: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawButton {
+    name: String,
+    mac: Option<String>,
+    serial: Option<String>,
+    id: Option<String>,
+    action: Option<Action>,
+    sequence: Option<Vec<Action>>,
+    single: Option<Action>,
+    double: Option<Action>,
+    long: Option<Action>,
+    debounce_secs: Option<u64>,
+}
+
+impl TryFrom<RawButton> for ButtonConfig {
+    type Error = String;
+    fn try_from(r: RawButton) -> Result<Self, String> {
+        if r.name.trim().is_empty() {
+            return Err("button `name` must not be empty".into());
+        }
+        let by_click = r.single.is_some() || r.double.is_some() || r.long.is_some();
+        let actions = match (r.action, r.sequence, by_click) {
+            (Some(a), None, false) => ButtonActions::Always(a),
+            (None, Some(seq), false) if !seq.is_empty() => ButtonActions::Sequence(seq),
+            (None, Some(_), false) => {
+                return Err(format!(
+                    "button `{}`: `sequence` must list at least one action",
+                    r.name
+                ));
+            }
+            (None, None, true) => ButtonActions::ByClick {
+                single: r.single,
+                double: r.double,
+                long: r.long,
+            },
+            // Nothing said: the common IoT layout, which also makes a Dash (single only) a like.
+            (None, None, false) => ButtonActions::ByClick {
+                single: Some(Action::Like),
+                double: Some(Action::Skip),
+                long: Some(Action::Keep),
+            },
+            _ => {
+                return Err(format!(
+                    "button `{}`: use one of `action`, `sequence`, or `single`/`double`/`long`",
+                    r.name
+                ));
+            }
+        };
+        if let Some(mac) = &r.mac {
+            validate_mac(mac).map_err(|e| format!("button `{}`: {e}", r.name))?;
+        }
+        Ok(ButtonConfig {
+            name: r.name,
+            mac: r.mac.map(|m| m.to_ascii_lowercase()),
+            serial: r.serial,
+            id: r.id,
+            actions,
+            debounce: r.debounce_secs.map(Duration::from_secs),
+        })
+    }
+}
+
+fn validate_mac(mac: &str) -> Result<(), String> {
+    let parts: Vec<&str> = mac.split(':').collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`mac = \"{mac}\"` is not a MAC address like \"68:37:e9:12:34:56\""
+        ))
+    }
+}
+
+/// One `[[trigger]]`: a condition, and (for the export issue) a webhook to call.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "RawTrigger")]
+pub struct TriggerConfig {
+    pub name: String,
+    pub when: TriggerCondition,
+    pub url: Option<String>,
+    pub method: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrigger {
+    name: String,
+    likes_at_least: Option<u32>,
+    on: Option<String>,
+    battery_below: Option<f32>,
+    url: Option<String>,
+    method: Option<String>,
+    body: Option<String>,
+}
+
+impl TryFrom<RawTrigger> for TriggerConfig {
+    type Error = String;
+    fn try_from(r: RawTrigger) -> Result<Self, String> {
+        let when = match (r.likes_at_least, r.on.as_deref(), r.battery_below) {
+            (Some(n), None, None) => TriggerCondition::LikesAtLeast(n),
+            (None, Some("skip"), None) => TriggerCondition::SkipFired,
+            (None, Some("clean_finish"), None) => TriggerCondition::FinishedWithoutSkipVotes,
+            (None, Some(other), None) => {
+                return Err(format!(
+                    "trigger `{}`: `on = \"{other}\"` must be \"skip\" or \"clean_finish\"",
+                    r.name
+                ));
+            }
+            (None, None, Some(b)) if (0.0..=1.0).contains(&b) => TriggerCondition::BatteryBelow(b),
+            (None, None, Some(b)) => {
+                return Err(format!(
+                    "trigger `{}`: `battery_below = {b}` must be a share between 0.0 and 1.0",
+                    r.name
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "trigger `{}`: give exactly one of `likes_at_least`, `on`, `battery_below`",
+                    r.name
+                ));
+            }
+        };
+        Ok(TriggerConfig {
+            name: r.name,
+            when,
+            url: r.url,
+            method: r.method,
+            body: r.body,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Simulated guests pressing like and skip.
+    pub guests: u32,
+    /// Average seconds (party time) between two simulated presses.
+    pub press_interval_secs: f64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            guests: 12,
+            press_interval_secs: 4.0,
+        }
+    }
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The engine's rules from `[party]`, `[[button]]` and `[[trigger]]`.
+    pub fn rules(&self) -> Rules {
+        let p = &self.party;
+        Rules {
+            skip_threshold: p.skip_threshold,
+            skip_threshold_min: p.skip_threshold_min,
+            active_window: Duration::from_secs(p.active_voter_minutes * 60),
+            skip_margin: p.skip_margin,
+            vote_window: Duration::from_secs(p.vote_window_secs),
+            debounce: Duration::from_secs(p.debounce_secs),
+            sequence_window: Duration::from_secs(p.sequence_window_secs),
+            protected_artists: p.protected_artists.clone(),
+            protected_tracks: p.protected_tracks.clone(),
+            buttons: self
+                .buttons
+                .iter()
+                .map(|b| ButtonRule {
+                    name: b.name.clone(),
+                    actions: b.actions.clone(),
+                    debounce: b.debounce,
+                })
+                .collect(),
+            triggers: self
+                .triggers
+                .iter()
+                .map(|t| TriggerRule {
+                    name: t.name.clone(),
+                    when: t.when.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where the configuration came from, so the user is told.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    /// No file at the default path: built-in defaults.
+    Defaults(PathBuf),
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::File(p) => write!(f, "config from {}", p.display()),
+            ConfigSource::Defaults(p) => {
+                write!(f, "no config at {}: using built-in defaults", p.display())
+            }
+        }
+    }
+}
+
+/// Load from `--config PATH` (must exist) or the default path (may be missing).
+pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (crate::paths::default_config_file()?, false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let cfg =
+                Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Ok((cfg, ConfigSource::File(path)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            Ok((Config::default(), ConfigSource::Defaults(path)))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read config {}", path.display())),
+    }
+}

@@ -1,0 +1,25 @@
+//! Logs go to a file in the data dir, never to the screen (the dashboard owns the terminal).
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+pub const LOG_FILE: &str = "party-tui.log";
+
+/// Install the file logger. Keep the guard alive until exit or the last lines are lost.
+pub fn init(data_dir: &Path) -> Result<(WorkerGuard, PathBuf)> {
+    let dir = data_dir.join("logs");
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create log dir {}", dir.display()))?;
+    let appender = tracing_appender::rolling::never(&dir, LOG_FILE);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter =
+        EnvFilter::try_from_env("PARTY_TUI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))?;
+    Ok((guard, dir.join(LOG_FILE)))
+}
