@@ -106,14 +106,22 @@ struct ReplayEntry {
     input: Input,
 }
 
-/// Apply every complete entry of the journal at `path` to `party`; returns how many.
-pub fn replay(party: &mut Party, path: &Path) -> Result<u64> {
+/// What a replay rebuilt.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Replayed {
+    pub entries: u64,
+    /// The time of the last entry: party time must not run backwards after a restart.
+    pub last_at: Option<Timestamp>,
+}
+
+/// Apply every complete entry of the journal at `path` to `party`.
+pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Replayed::default()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let mut n = 0;
+    let mut done = Replayed::default();
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let line = line?;
         if line.is_empty() {
@@ -124,9 +132,10 @@ pub fn replay(party: &mut Party, path: &Path) -> Result<u64> {
             Err(err) => bail!("{}: line {} is corrupt: {err}", path.display(), i + 1),
         };
         party.apply(&e.input, e.at);
-        n += 1;
+        done.entries += 1;
+        done.last_at = Some(e.at);
     }
-    Ok(n)
+    Ok(done)
 }
 
 /// The parties in a data dir: `<dir>/parties/<name>.jsonl` and a `current` file naming one.

@@ -53,8 +53,17 @@ impl Engine {
         engine
     }
 
-    /// Runs until `shutdown` is cancelled or every inbox sender is gone.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>, shutdown: CancellationToken) {
+    /// After a replay: party time continues from the journal's last entry, never before it.
+    pub fn resume_after(mut self, last: Option<Timestamp>) -> Self {
+        if let Some(last) = last {
+            self.last_at = self.last_at.max(last);
+        }
+        self
+    }
+
+    /// Runs until `shutdown` is cancelled or every inbox sender is gone; hands the party back
+    /// (tests compare it with a replay of the journal).
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>, shutdown: CancellationToken) -> Party {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         loop {
             let deadline = self.party.next_deadline();
@@ -74,6 +83,7 @@ impl Engine {
             self.process(&mut batch).await;
         }
         tracing::info!("party loop stopped");
+        self.party
     }
 
     /// One group commit: apply everything waiting, write it with one sync, then acknowledge.

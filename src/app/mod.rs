@@ -4,7 +4,7 @@ pub mod engine;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::core::{HostCommand, Input, Party};
+use crate::core::{HostCommand, Input, Party, Timestamp};
 use crate::inbox::Inbox;
 use crate::journal::{Journal, PartyStore};
 use crate::players::{self, PlayerCommand};
@@ -30,7 +30,6 @@ pub struct RunOptions {
 }
 
 pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
-    let clock = Clock::with_speed(if opts.demo { opts.demo_speed } else { 1.0 });
     // The demo keeps its own parties so it never mixes into a real evening's journal.
     let store_dir = if opts.demo {
         opts.data_dir.join("demo")
@@ -48,7 +47,8 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     let (journal, recovery) = Journal::open(&path)?;
     let replayed = crate::journal::replay(&mut party, &path)
         .with_context(|| format!("cannot replay {}", path.display()))?;
-    tracing::info!(party = %name, replayed, ?recovery, "party opened");
+    tracing::info!(party = %name, ?replayed, ?recovery, "party opened");
+    let clock = party_clock(&opts, replayed.last_at);
 
     let shutdown = CancellationToken::new();
     let (inbox, rx) = Inbox::new();
@@ -88,7 +88,8 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         player: Some(player_tx),
         committed: None,
     };
-    let engine = Engine::new(party, journal, clock.clone(), sinks, snap_tx);
+    let engine =
+        Engine::new(party, journal, clock.clone(), sinks, snap_tx).resume_after(replayed.last_at);
     let engine_task = tokio::spawn(engine.run(rx, shutdown.clone()));
     if let Some(torn) = recovery.torn_note() {
         inbox
@@ -98,7 +99,8 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
 
     let outcome = if opts.headless {
         eprintln!(
-            "party-tui: party {name} running headless ({replayed} events replayed); Ctrl-C stops it"
+            "party-tui: party {name} running headless ({} events replayed); Ctrl-C stops it",
+            replayed.entries
         );
         wait_for_signal().await;
         Ok(())
@@ -119,6 +121,16 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}");
     }
     outcome
+}
+
+/// Real parties run on the wall clock. A fast demo runs ahead of it, so a restarted demo
+/// continues from where its journal ends instead of freezing until the wall clock catches up.
+fn party_clock(opts: &RunOptions, last: Option<Timestamp>) -> Clock {
+    if !opts.demo {
+        return Clock::system();
+    }
+    let wall = Clock::system().now();
+    Clock::starting_at(last.map_or(wall, |l| l.max(wall)), opts.demo_speed)
 }
 
 async fn forward_host_commands(mut rx: mpsc::Receiver<HostCommand>, inbox: Inbox) {

@@ -3,10 +3,13 @@
 pub mod effect;
 pub mod input;
 pub mod party;
+mod press;
 pub mod rules;
 pub mod snapshot;
 pub mod time;
 pub mod track;
+mod view;
+mod voting;
 
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
