@@ -64,7 +64,7 @@ fn render_progress(frame: &mut Frame, area: Rect, np: &NowPlaying, now: Timestam
             let ratio = (pos as f64 / total as f64).clamp(0.0, 1.0);
             let gauge = LineGauge::default()
                 .ratio(ratio)
-                .label(format!("{} / {} ", mmss(pos), mmss(total)))
+                .label(format!("{} / {}", mmss(pos), mmss(total)))
                 // Block elements are in the Linux console font; heavy box lines are not.
                 .filled_symbol("█")
                 .unfilled_symbol("░")

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Paragraph, RenderDirection, Sparkline};
 
 /// At most this many top tracks are shown (the snapshot carries five).
 const TOP_TRACKS: u16 = 5;
@@ -50,18 +50,24 @@ fn render_top_tracks(frame: &mut Frame, area: Rect, snap: &Snapshot) {
 }
 
 fn render_sparkline(frame: &mut Frame, area: Rect, snap: &Snapshot) {
-    let block = Block::bordered().title(format!(
-        " Likes/min · {SPARKLINE_MINUTES} min · {} total ",
-        snap.totals.likes
-    ));
+    let title = if area.width >= 40 {
+        format!(
+            " Likes/min · last {SPARKLINE_MINUTES} min · {} total ",
+            snap.totals.likes
+        )
+    } else {
+        format!(" Likes/min · {} total ", snap.totals.likes)
+    };
+    let block = Block::bordered().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    // Sparkline draws from the first value; keep the newest minutes when the panel is narrow.
+    // Newest minute at the right edge, like a scrolling chart; a narrow panel drops the oldest.
     let data = &snap.likes_per_minute;
     let shown = &data[data.len().saturating_sub(inner.width as usize)..];
     let max = shown.iter().copied().max().unwrap_or(0).max(1);
     let spark = Sparkline::default()
-        .data(shown)
+        .data(shown.iter().rev())
+        .direction(RenderDirection::RightToLeft)
         .max(max)
         .style(Style::new().fg(Color::Green));
     frame.render_widget(spark, inner);

@@ -7,13 +7,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub const KEY_HINTS: &str = "s skip · k keep · r reset · p pause · +/- threshold · ? help · q quit";
+/// For terminals too narrow for the full hints: the two keys that lead to the rest.
+pub const SHORT_KEY_HINTS: &str = "? keys · q quit";
 
 pub fn render(frame: &mut Frame, area: Rect, health: &[SourceHealth]) {
     let [health_area, keys_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(health_line(health)), health_area);
+    let hints = if keys_area.width as usize >= KEY_HINTS.chars().count() {
+        KEY_HINTS
+    } else {
+        SHORT_KEY_HINTS
+    };
     frame.render_widget(
-        Paragraph::new(Line::styled(KEY_HINTS, Style::new().fg(Color::DarkGray))),
+        Paragraph::new(Line::styled(hints, Style::new().fg(Color::DarkGray))),
         keys_area,
     );
 }

@@ -20,12 +20,15 @@ pub fn lines(votes: &Votes, now: Timestamp) -> Vec<Line<'static>> {
     } else {
         Style::new()
     };
+    // "needed" is 0 while nothing plays; "0/0" would read as a skip about to fire.
+    let skips = if votes.needed > 0 {
+        format!("skips {}/{}", votes.skips, votes.needed)
+    } else {
+        format!("skips {}", votes.skips)
+    };
     let tally = Line::from(vec![
         Span::raw(format!("♥ {} likes · ", votes.likes)),
-        Span::styled(
-            format!("skips {}/{}", votes.skips, votes.needed),
-            skips_style,
-        ),
+        Span::styled(skips, skips_style),
     ]);
     let mut threshold = match votes.threshold {
         Threshold::Count(n) => format!("threshold {n}"),
