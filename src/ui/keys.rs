@@ -154,6 +154,25 @@ mod tests {
     }
 
     #[test]
+    fn every_key_that_does_something_is_in_the_help() {
+        let snap = Snapshot::default();
+        let listed: String = super::super::help::KEYS.iter().map(|(k, _)| *k).collect();
+        for c in (' '..='~').filter(|c| !c.is_ascii_uppercase()) {
+            let mut ui = UiState::default();
+            if run(press(c), &snap) != KeyOutcome::None || {
+                on_key(press(c), &snap, &mut ui);
+                ui.help
+            } {
+                // `=` is the unshifted `+`, documented as `+`.
+                assert!(
+                    c == '=' || listed.contains(c),
+                    "key {c:?} is missing from the help"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn releases_and_repeats_are_ignored() {
         let snap = Snapshot::default();
         for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
