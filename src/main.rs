@@ -52,7 +52,7 @@ fn run(
         .enable_all()
         .thread_name("party-tui-rt")
         .build()?;
-    runtime.block_on(app::run(
+    let outcome = runtime.block_on(app::run(
         cfg,
         app::RunOptions {
             demo: args.demo,
@@ -61,5 +61,9 @@ fn run(
             new_party: args.new_party,
             data_dir,
         },
-    ))
+    ));
+    // A blocking read (the terminal's input thread, a capture socket) must not keep the
+    // process alive after the party has stopped and the journal is closed.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    outcome
 }
