@@ -59,10 +59,6 @@ impl RateLimiter {
         }
     }
 
-    pub fn limit(&self) -> RateLimit {
-        self.limit
-    }
-
     /// Take one token for `ip`, or say how long until one is available.
     pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
         let RateLimit { burst, per_sec } = self.limit;
@@ -101,7 +97,7 @@ pub async fn rate_limit(State(state): State<HttpState>, req: Request, next: Next
         .extensions()
         .get::<ConnectInfo<ClientAddr>>()
         .map(|c| c.0.0.ip());
-    if let (Some(limiter), Some(ip)) = (state.shared.limiter.as_ref(), ip) {
+    if let (Some(limiter), Some(ip)) = (state.limiter.as_deref(), ip) {
         if let Err(wait) = limiter.check(ip, Instant::now()) {
             let secs = wait.as_secs().max(1);
             let mut res = ApiError::new(

@@ -39,12 +39,8 @@ pub struct HttpState {
     pub party_code: Option<Arc<str>>,
     /// Party time, to age the snapshot (positions, countdowns) to the moment of the request.
     pub clock: Clock,
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    limiter: Option<guard::RateLimiter>,
-    seen_eids: routes_buttons::SeenEvents,
+    limiter: Option<Arc<guard::RateLimiter>>,
+    seen_eids: Arc<routes_buttons::SeenEvents>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -67,34 +63,16 @@ impl HttpState {
                 .filter(|c| !c.trim().is_empty())
                 .map(|c| c.trim().into()),
             clock,
-            shared: Arc::new(Shared::new(
-                Some(RateLimit::default()),
-                CancellationToken::new(),
-            )),
+            limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
+            seen_eids: Arc::default(),
+            shutdown: CancellationToken::new(),
         }
     }
 
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        let shutdown = self.shared.shutdown.clone();
-        self.shared = Arc::new(Shared::new(limit, shutdown));
+        self.limiter = limit.map(|l| Arc::new(guard::RateLimiter::new(l)));
         self
-    }
-
-    fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
-        let limit = self.shared.limiter.as_ref().map(|l| l.limit());
-        self.shared = Arc::new(Shared::new(limit, shutdown));
-        self
-    }
-}
-
-impl Shared {
-    fn new(limit: Option<RateLimit>, shutdown: CancellationToken) -> Self {
-        Shared {
-            limiter: limit.map(guard::RateLimiter::new),
-            seen_eids: Default::default(),
-            shutdown,
-        }
     }
 }
 
@@ -128,7 +106,10 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "http server listening");
-    let app = router(state.with_shutdown(shutdown.clone()));
+    let app = router(HttpState {
+        shutdown: shutdown.clone(),
+        ..state
+    });
     let listener = idle::IdleListener::new(listener, guard::IDLE_TIMEOUT);
     axum::serve(
         listener,

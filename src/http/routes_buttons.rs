@@ -81,13 +81,13 @@ async fn web_button(
     let WebButtonEvent { click, eid } =
         payloads::parse_web_button(&params).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if let Some(eid) = &eid {
-        if !st.shared.seen_eids.first_time(&id, eid) {
+        if !st.seen_eids.first_time(&id, eid) {
             return Ok(Json(json!({ "result": "duplicate event", "eid": eid })));
         }
     }
     let answer = press(&st, &name, Origin::WebButton, click, None).await;
     if let (Err(_), Some(eid)) = (&answer, &eid) {
-        st.shared.seen_eids.forget(&id, eid);
+        st.seen_eids.forget(&id, eid);
     }
     answer
 }

@@ -84,7 +84,7 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
     let needs_code = code_required(&st, &headers);
     let mut rx = st.snapshots.clone();
     rx.mark_changed();
-    let stop = st.shared.shutdown.clone();
+    let stop = st.shutdown.clone();
     let stream = futures::stream::unfold((rx, st, true), move |(mut rx, st, first)| {
         let voter = voter.clone();
         async move {
