@@ -1,1 +1,5 @@
-//! Buttons on the wire and on the web. (Stub: to be filled in.)
+//! Buttons on the wire and on the web: payload parsing and the configured-button directory.
+pub mod directory;
+pub mod payloads;
+
+pub use directory::ButtonDirectory;

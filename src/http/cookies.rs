@@ -1,0 +1,96 @@
+//! Guest identity and the party-code pass, both as cookies.
+use super::guard::ct_eq;
+use axum::http::{HeaderMap, HeaderValue, header};
+
+pub const GUEST_COOKIE: &str = "pt_guest";
+pub const JOIN_COOKIE: &str = "pt_joined";
+/// A party is one night; a week covers the after-party and a reload the next day.
+const COOKIE_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
+
+/// The value of cookie `name`, if the request carries it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// The guest id from the cookie, if it is one we could have issued (32 lowercase hex digits).
+/// Anything else is treated as no cookie, so odd values never reach the journal.
+pub fn guest_id(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, GUEST_COOKIE)
+        .filter(|v| v.len() == 32 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .map(str::to_string)
+}
+
+/// 128 random bits: not guessable, so one guest cannot vote as another.
+pub fn new_guest_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+pub fn guest_set_cookie(id: &str) -> HeaderValue {
+    set_cookie(GUEST_COOKIE, id)
+}
+
+/// The pass proves the guest typed the code once; it holds the code (hex, so any code is a
+/// valid cookie value), so it survives restarts and a changed code invalidates it.
+pub fn join_set_cookie(code: &str) -> HeaderValue {
+    set_cookie(JOIN_COOKIE, &hex(code.as_bytes()))
+}
+
+pub fn has_joined(headers: &HeaderMap, code: &str) -> bool {
+    cookie(headers, JOIN_COOKIE)
+        .is_some_and(|v| ct_eq(v.as_bytes(), hex(code.as_bytes()).as_bytes()))
+}
+
+fn set_cookie(name: &str, value: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Max-Age={COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax"
+    ))
+    .expect("cookie values are hex")
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_str(cookie).unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_our_cookies_among_others() {
+        let id = new_guest_id();
+        let h = headers(&format!("a=1; {GUEST_COOKIE}={id}; b=2"));
+        assert_eq!(guest_id(&h), Some(id));
+        assert_eq!(guest_id(&headers("pt_guest=../../etc")), None);
+        assert_eq!(
+            guest_id(&headers("pt_guest=ABCDEF0123456789ABCDEF0123456789")),
+            None
+        );
+        assert_eq!(guest_id(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn join_pass_matches_only_the_current_code() {
+        let h = headers(&format!("{JOIN_COOKIE}={}", hex(b"disco 42")));
+        assert!(has_joined(&h, "disco 42"));
+        assert!(!has_joined(&h, "disco 43"));
+        assert!(!has_joined(&HeaderMap::new(), "disco 42"));
+        let set = guest_set_cookie("00ff").to_str().unwrap().to_string();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+    }
+}

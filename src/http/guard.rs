@@ -1,0 +1,155 @@
+//! Protection against bad input and abuse: body size, request time, per-address rate limits.
+use super::HttpState;
+use super::reply::ApiError;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Every body we accept is a few hundred bytes; 16 KiB leaves room and bounds memory.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// A whole request (body read and journal sync included) must finish in this time. bt.tn
+/// turns a button red when it gets no 2xx within ~10 s, so stay well inside that.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+/// A connection with no bytes read or written for this long is closed (slow or idle clients).
+/// SSE keep-alives are sent more often than this.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Beyond this many tracked addresses, forget the ones that are back to a full bucket.
+const MAX_TRACKED_ADDRS: usize = 4096;
+
+/// Token bucket per client address: `burst` requests at once, refilled at `per_sec`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    pub burst: u32,
+    pub per_sec: f64,
+}
+
+impl Default for RateLimit {
+    /// Generous for a phone (a page load is 3 requests, a vote 1), tight for a script.
+    fn default() -> Self {
+        RateLimit {
+            burst: 40,
+            per_sec: 10.0,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: RateLimit) -> Self {
+        RateLimiter {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take one token for `ip`, or say how long until one is available.
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let RateLimit { burst, per_sec } = self.limit;
+        let burst = f64::from(burst.max(1));
+        let refill =
+            |b: &Bucket| (b.tokens + now.duration_since(b.last).as_secs_f64() * per_sec).min(burst);
+        // A poisoned lock only means another request panicked mid-update; the map is still usable.
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_TRACKED_ADDRS && !buckets.contains_key(&ip) {
+            buckets.retain(|_, b| refill(b) < burst);
+        }
+        let bucket = buckets.entry(ip).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        bucket.tokens = refill(bucket);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else if per_sec > 0.0 {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_sec))
+        } else {
+            Err(Duration::from_secs(60))
+        }
+    }
+}
+
+/// The peer address `serve` records for each connection.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::SocketAddr);
+
+/// Middleware: 429 with Retry-After when one address sends too much.
+pub async fn rate_limit(State(state): State<HttpState>, req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<ClientAddr>>()
+        .map(|c| c.0.0.ip());
+    if let (Some(limiter), Some(ip)) = (state.limiter.as_deref(), ip) {
+        if let Err(wait) = limiter.check(ip, Instant::now()) {
+            let secs = wait.as_secs().max(1);
+            let mut res = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many requests from {ip}; try again in {secs} s"),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return res;
+        }
+    }
+    next.run(req).await
+}
+
+/// Compare secrets without an early exit, so timing does not reveal how much of a guess matched.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"ab"));
+        assert!(ct_eq(b"", b""));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bucket_refills_over_time_per_address() {
+        let rl = RateLimiter::new(RateLimit {
+            burst: 2,
+            per_sec: 1.0,
+        });
+        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let t0 = Instant::now();
+        assert!(rl.check(a, t0).is_ok());
+        assert!(rl.check(a, t0).is_ok());
+        let wait = rl.check(a, t0).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(1));
+        // Another address is not starved by the first.
+        assert!(rl.check(b, t0).is_ok());
+        assert!(rl.check(a, t0 + Duration::from_secs(1)).is_ok());
+        assert!(rl.check(a, t0 + Duration::from_secs(1)).is_err());
+    }
+}

@@ -1,0 +1,118 @@
+//! How the server answers: JSON error bodies everywhere, and the answer to a press.
+use crate::core::{Effect, Voter};
+use crate::inbox::LoopStopped;
+use axum::Json;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error a client gets as `{"error": "..."}` with the status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+impl From<LoopStopped> for ApiError {
+    fn from(_: LoopStopped) -> Self {
+        // The loop drops the reply when the journal write failed, too: not acknowledged, not durable.
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the party could not record this (journal unavailable or shutting down); try again",
+        )
+    }
+}
+
+/// The answer to a press once it is journaled: the core's verdict on it.
+pub fn press_answer(effects: &[Effect], voter: &Voter) -> serde_json::Value {
+    let verdict = effects.iter().find_map(|e| match e {
+        Effect::Press {
+            voter: v,
+            result,
+            likes,
+            skips,
+            ..
+        } if v == voter => Some((*result, *likes, *skips)),
+        _ => None,
+    });
+    match verdict {
+        Some((result, likes, skips)) => json!({
+            "result": result.label(),
+            "counted": result.counted(),
+            "likes": likes,
+            "skips": skips,
+        }),
+        // Journaled, but the core said nothing about it.
+        None => json!({ "result": "recorded", "counted": false }),
+    }
+}
+
+/// Middleware: errors made outside our handlers (tower-http's 413 and 408, axum's 404/405 and
+/// extractor rejections) come as plain text; give every client the same JSON shape.
+pub async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!(
+            "request body is larger than {} KiB",
+            super::guard::MAX_BODY_BYTES / 1024
+        ),
+        StatusCode::REQUEST_TIMEOUT => "request took too long".to_string(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_string(),
+        _ => {
+            let (_, body) = res.into_parts();
+            let bytes = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
+            let text = if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_string()
+            } else {
+                text
+            };
+            return ApiError::new(status, text).into_response();
+        }
+    };
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::to_vec(&json!({ "error": message })).unwrap_or_default();
+    Response::from_parts(parts, Body::from(body))
+}

@@ -1,0 +1,156 @@
+//! Network buttons: bt.tn-style web-link buttons (/button/{id}) and AWS IoT buttons (/iot).
+use super::HttpState;
+use super::body::{self, RawBody};
+use super::reply::{ApiError, press_answer};
+use crate::buttons::payloads::{self, WebButtonEvent};
+use crate::core::{ClickKind, Input, Origin, Press, PressKind, Voter};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+/// bt.tn retries a call only within seconds; remembering the last few hundred event ids is plenty.
+const SEEN_EVENTS: usize = 256;
+/// Ids longer than this are not logged to the party (only to the trace log).
+const MAX_LOGGED_ID: usize = 64;
+
+pub fn routes() -> Router<HttpState> {
+    Router::new()
+        .route(
+            "/button/{id}",
+            get(web_button).post(web_button).put(web_button),
+        )
+        .route("/iot", post(iot))
+}
+
+/// Event ids of web-button calls already taken, so a retry is answered without a second press.
+#[derive(Default)]
+pub struct SeenEvents(Mutex<VecDeque<(String, String)>>);
+
+impl SeenEvents {
+    /// Record (button, eid); false if it was already there.
+    fn first_time(&self, button: &str, eid: &str) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.iter().any(|(b, e)| b == button && e == eid) {
+            return false;
+        }
+        if seen.len() >= SEEN_EVENTS {
+            seen.pop_front();
+        }
+        seen.push_back((button.to_string(), eid.to_string()));
+        true
+    }
+
+    /// The press was not recorded after all: let the retry through.
+    fn forget(&self, button: &str, eid: &str) {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        seen.retain(|(b, e)| !(b == button && e == eid));
+    }
+}
+
+async fn web_button(
+    State(st): State<HttpState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+    RawBody(bytes): RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let Some(name) = st.buttons.by_id(&id).map(str::to_string) else {
+        log_unknown(&st, "web button", &id, Origin::WebButton, ClickKind::Single).await;
+        return Err(ApiError::not_found(format!(
+            "no button with id `{}` is configured: add `id = \"{}\"` to a [[button]] in config.toml",
+            short(&id),
+            short(&id)
+        )));
+    };
+    let mut params = body::query_pairs(&uri)?;
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        let looks_json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if body::is_json(&headers) || (!body::is_form(&headers) && looks_json) {
+            params.extend(
+                payloads::json_params(&bytes)
+                    .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?,
+            );
+        } else {
+            params.extend(body::form_pairs(bytes).await?);
+        }
+    }
+    let WebButtonEvent { click, eid } =
+        payloads::parse_web_button(&params).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if let Some(eid) = &eid {
+        if !st.seen_eids.first_time(&id, eid) {
+            return Ok(Json(json!({ "result": "duplicate event", "eid": eid })));
+        }
+    }
+    let answer = press(&st, &name, Origin::WebButton, click, None).await;
+    if let (Err(_), Some(eid)) = (&answer, &eid) {
+        st.seen_eids.forget(&id, eid);
+    }
+    answer
+}
+
+async fn iot(
+    State(st): State<HttpState>,
+    RawBody(bytes): RawBody,
+) -> Result<Json<Value>, ApiError> {
+    let event = payloads::parse_iot(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let Some(name) = st.buttons.by_serial(&event.device).map(str::to_string) else {
+        log_unknown(&st, "IoT button", &event.device, Origin::Iot, event.click).await;
+        return Err(ApiError::not_found(format!(
+            "no button with serial `{}` is configured: add `serial = \"{}\"` to a [[button]] in config.toml",
+            short(&event.device),
+            short(&event.device)
+        )));
+    };
+    press(&st, &name, Origin::Iot, event.click, event.battery).await
+}
+
+async fn press(
+    st: &HttpState,
+    name: &str,
+    origin: Origin,
+    click: ClickKind,
+    battery: Option<f32>,
+) -> Result<Json<Value>, ApiError> {
+    let voter = Voter::button(name);
+    let input = Input::Press(Press {
+        voter: voter.clone(),
+        origin,
+        kind: PressKind::Click(click),
+        battery,
+    });
+    let effects = st.inbox.submit(input).await?;
+    Ok(Json(press_answer(&effects, &voter)))
+}
+
+/// An unconfigured button is worth a line in the button log (the host sees which id to add).
+/// The core answers a press from an unknown button as unmapped; the name is chosen so it cannot
+/// be taken for a configured button.
+async fn log_unknown(st: &HttpState, what: &str, id: &str, origin: Origin, click: ClickKind) {
+    tracing::warn!(
+        kind = what,
+        id = short(id),
+        "call from an unconfigured button"
+    );
+    let printable = id.len() <= MAX_LOGGED_ID && id.chars().all(|c| c.is_ascii_graphic());
+    let name = format!("unknown {what} {id}");
+    if !printable || st.buttons.has_name(&name) {
+        return;
+    }
+    let _ = st
+        .inbox
+        .send(Input::Press(Press {
+            voter: Voter::button(&name),
+            origin,
+            kind: PressKind::Click(click),
+            battery: None,
+        }))
+        .await;
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(MAX_LOGGED_ID).collect()
+}

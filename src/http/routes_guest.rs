@@ -1,0 +1,188 @@
+//! The guests' side: the vote page, the party state (JSON and live events), votes, party code.
+use super::HttpState;
+use super::body::{self, RawBody};
+use super::cookies;
+use super::reply::{ApiError, press_answer};
+use super::view::{StateView, state_view};
+use crate::core::{Action, Input, Origin, Press, PressKind, Voter};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::StreamExt;
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+
+const VOTE_PAGE: &str = include_str!("../../assets/vote.html");
+/// At most this many events per second per stream: a busy demo changes state far more often
+/// than a phone needs to redraw.
+const EVENTS_MIN_INTERVAL: Duration = Duration::from_millis(250);
+/// Comment lines that keep proxies and the idle timeout from closing a quiet stream.
+const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How long EventSource waits before reconnecting after the stream drops.
+const EVENTS_RETRY: Duration = Duration::from_secs(2);
+
+pub fn routes() -> Router<HttpState> {
+    Router::new()
+        .route("/", get(page))
+        .route("/api/state", get(state))
+        .route("/api/events", get(events))
+        .route("/api/vote", post(vote))
+        .route("/api/join", post(join))
+}
+
+/// The guest from the cookie, or a new guest with the cookie to set.
+fn guest(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    match cookies::guest_id(headers) {
+        Some(id) => (id, None),
+        None => {
+            let id = cookies::new_guest_id();
+            let set = cookies::guest_set_cookie(&id);
+            (id, Some(set))
+        }
+    }
+}
+
+fn with_cookie(mut res: Response, set: Option<HeaderValue>) -> Response {
+    if let Some(v) = set {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn code_required(st: &HttpState, headers: &HeaderMap) -> bool {
+    st.party_code
+        .as_deref()
+        .is_some_and(|code| !cookies::has_joined(headers, code))
+}
+
+fn current_view(st: &HttpState, voter: &Voter, code_required: bool) -> StateView {
+    let snap = st.snapshots.borrow().clone();
+    state_view(&snap, st.clock.now(), Some(voter), code_required)
+}
+
+async fn page(headers: HeaderMap) -> Response {
+    let (_, set) = guest(&headers);
+    let mut res = Html(VOTE_PAGE).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    with_cookie(res, set)
+}
+
+async fn state(State(st): State<HttpState>, headers: HeaderMap) -> Response {
+    let (id, set) = guest(&headers);
+    let view = current_view(&st, &Voter::guest(&id), code_required(&st, &headers));
+    with_cookie(Json(view).into_response(), set)
+}
+
+async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
+    let (id, set) = guest(&headers);
+    let voter = Voter::guest(&id);
+    let needs_code = code_required(&st, &headers);
+    let mut rx = st.snapshots.clone();
+    rx.mark_changed();
+    let stop = st.shutdown.clone();
+    let stream = futures::stream::unfold((rx, st, true), move |(mut rx, st, first)| {
+        let voter = voter.clone();
+        async move {
+            if !first {
+                tokio::time::sleep(EVENTS_MIN_INTERVAL).await;
+            }
+            // The watch keeps only the latest snapshot: a slow phone skips states, never lags.
+            rx.changed().await.ok()?;
+            let snap = rx.borrow_and_update().clone();
+            let view = state_view(&snap, st.clock.now(), Some(&voter), needs_code);
+            let mut event = Event::default()
+                .event("state")
+                .data(serde_json::to_string(&view).unwrap_or_default());
+            if first {
+                event = event.retry(EVENTS_RETRY);
+            }
+            Some((Ok::<_, Infallible>(event), (rx, st, false)))
+        }
+    })
+    .take_until(stop.cancelled_owned());
+    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE));
+    with_cookie(sse.into_response(), set)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteBody {
+    vote: VoteKind,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum VoteKind {
+    Like,
+    Skip,
+}
+
+async fn vote(
+    State(st): State<HttpState>,
+    headers: HeaderMap,
+    RawBody(bytes): RawBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // Minting a guest here would let a client without a cookie jar vote without limit.
+    let Some(id) = cookies::guest_id(&headers) else {
+        return Err(ApiError::forbidden(
+            "no guest cookie: open the vote page first, then vote from it",
+        ));
+    };
+    if code_required(&st, &headers) {
+        return Err(ApiError::forbidden(
+            "enter the party code first (POST /api/join {\"code\":\"...\"})",
+        ));
+    }
+    let VoteBody { vote } = body::json(&bytes, r#"{"vote":"like"} or {"vote":"skip"}"#)?;
+    let action = match vote {
+        VoteKind::Like => Action::Like,
+        VoteKind::Skip => Action::Skip,
+    };
+    let voter = Voter::guest(&id);
+    let input = Input::Press(Press {
+        voter: voter.clone(),
+        origin: Origin::Phone,
+        kind: PressKind::Vote(action),
+        battery: None,
+    });
+    // submit returns once the vote is in the journal: only then is a 2xx honest.
+    let effects = st.inbox.submit(input).await?;
+    Ok(Json(press_answer(&effects, &voter)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinBody {
+    code: String,
+}
+
+async fn join(
+    State(st): State<HttpState>,
+    headers: HeaderMap,
+    RawBody(bytes): RawBody,
+) -> Result<Response, ApiError> {
+    let JoinBody { code } = body::json(&bytes, r#"{"code":"..."}"#)?;
+    let (_, set) = guest(&headers);
+    let Some(expected) = st.party_code.as_deref() else {
+        // No code configured: everyone is in.
+        return Ok(with_cookie(
+            Json(serde_json::json!({"joined": true})).into_response(),
+            set,
+        ));
+    };
+    if !super::guard::ct_eq(code.trim().as_bytes(), expected.as_bytes()) {
+        return Err(ApiError::forbidden("wrong party code"));
+    }
+    let mut res = with_cookie(
+        Json(serde_json::json!({"joined": true})).into_response(),
+        set,
+    );
+    res.headers_mut()
+        .append(header::SET_COOKIE, cookies::join_set_cookie(expected));
+    Ok(res)
+}
