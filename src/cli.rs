@@ -35,6 +35,9 @@ pub struct RunArgs {
     /// Start a new party (a new journal) instead of continuing the current one.
     #[arg(long)]
     pub new_party: bool,
+    /// Serve the vote page and webhooks on ADDR:PORT (default: [http] bind, 0.0.0.0:8080).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,6 +48,8 @@ pub enum Command {
     CheckConfig,
     /// List the parties (journals) in the data dir.
     Parties,
+    /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
+    AdminToken,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

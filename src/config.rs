@@ -17,6 +17,26 @@ pub struct Config {
     #[serde(rename = "trigger")]
     pub triggers: Vec<TriggerConfig>,
     pub demo: DemoConfig,
+    pub http: HttpConfig,
+}
+
+/// `[http]`: the vote page, button webhooks and the party API.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address and port the server listens on (all interfaces, so phones on the LAN reach it).
+    pub bind: std::net::SocketAddr,
+    /// When set, guests enter this code once before they can vote.
+    pub party_code: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            bind: std::net::SocketAddr::from(([0, 0, 0, 0], 8080)),
+            party_code: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

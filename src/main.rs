@@ -35,6 +35,13 @@ fn real_main() -> Result<()> {
             }
             Ok(())
         }
+        Some(Command::AdminToken) => {
+            println!(
+                "{}",
+                party_tui::http::load_or_create_admin_token(&data_dir)?
+            );
+            Ok(())
+        }
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
@@ -59,6 +66,7 @@ fn run(
             demo_speed: args.demo_speed,
             headless: args.headless,
             new_party: args.new_party,
+            bind: args.bind,
             data_dir,
         },
     ));

@@ -95,6 +95,8 @@ fn quiet_demo(dir: &Path) -> Vec<String> {
         dir.to_str().unwrap(),
         "--demo",
         "--new-party",
+        "--bind",
+        "127.0.0.1:0",
     ]
     .map(String::from)
     .to_vec()

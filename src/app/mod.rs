@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub headless: bool,
     pub new_party: bool,
     pub data_dir: PathBuf,
+    /// `--bind`, overriding `[http] bind`.
+    pub bind: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
@@ -83,6 +85,8 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             )
             .await;
     }
+
+    spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
 
     let sinks = EffectSinks {
         player: Some(player_tx),
@@ -153,4 +157,67 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The vote page and webhooks. A busy port is reported on the status line rather than
+/// stopping the party: the dashboard and the buttons on the wire still work without it.
+async fn spawn_http(
+    cfg: &Config,
+    opts: &RunOptions,
+    inbox: &Inbox,
+    snapshots: &watch::Receiver<Arc<crate::core::Snapshot>>,
+    clock: &Clock,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) -> Result<()> {
+    use crate::core::HealthLevel;
+    let bind = opts.bind.unwrap_or(cfg.http.bind);
+    let token = crate::http::load_or_create_admin_token(&opts.data_dir).with_context(|| {
+        format!(
+            "cannot create the admin token in {}",
+            opts.data_dir.display()
+        )
+    })?;
+    let listener = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(%bind, error = %e, "http server not started");
+            inbox
+                .health(
+                    "http",
+                    HealthLevel::Error,
+                    format!("cannot listen on {bind}: {e} (set [http] bind or --bind)"),
+                )
+                .await;
+            return Ok(());
+        }
+    };
+    let state = crate::http::HttpState::new(
+        inbox.clone(),
+        snapshots.clone(),
+        crate::buttons::ButtonDirectory::from_config(&cfg.buttons),
+        token,
+        cfg.http.party_code.clone(),
+        clock.clone(),
+    );
+    inbox
+        .health(
+            "http",
+            HealthLevel::Ok,
+            format!(
+                "vote page on http://{}/",
+                listener.local_addr().unwrap_or(bind)
+            ),
+        )
+        .await;
+    let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        if let Err(e) = crate::http::serve(listener, state, shutdown).await {
+            tracing::error!(error = %e, "http server failed");
+            inbox
+                .health("http", HealthLevel::Error, format!("stopped: {e}"))
+                .await;
+        }
+    });
+    Ok(())
 }
