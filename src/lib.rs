@@ -19,6 +19,7 @@ pub mod http;
 pub mod inbox;
 pub mod journal;
 pub mod logging;
+pub mod netinfo;
 pub mod paths;
 pub mod players;
 pub mod ui;

@@ -60,6 +60,18 @@ fn help_overlay_80x24() {
 }
 
 #[test]
+fn vote_page_qr_code_80x24() {
+    let ui = UiState {
+        qr: true,
+        vote_url: Some("http://192.168.1.20:8080/".into()),
+        ..utc()
+    };
+    let screen = render(&mid_party(), &ui, 80, 24);
+    assert!(screen.contains("http://192.168.1.20:8080/"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn narrow_terminal_drops_the_side_panels() {
     insta::assert_snapshot!(render(&mid_party(), &utc(), 60, 20));
 }

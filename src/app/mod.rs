@@ -86,7 +86,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             .await;
     }
 
-    spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
+    let vote_url = spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
 
     let sinks = EffectSinks {
         player: Some(player_tx),
@@ -111,7 +111,10 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     } else {
         let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
         tasks.spawn(forward_host_commands(cmd_rx, inbox.clone()));
-        let ui = crate::ui::UiState::default();
+        let ui = crate::ui::UiState {
+            vote_url,
+            ..crate::ui::UiState::default()
+        };
         crate::ui::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await
     };
 
@@ -169,7 +172,7 @@ async fn spawn_http(
     clock: &Clock,
     shutdown: &CancellationToken,
     tasks: &mut JoinSet<()>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     use crate::core::HealthLevel;
     let bind = opts.bind.unwrap_or(cfg.http.bind);
     let token = crate::http::load_or_create_admin_token(&opts.data_dir).with_context(|| {
@@ -189,9 +192,10 @@ async fn spawn_http(
                     format!("cannot listen on {bind}: {e} (set [http] bind or --bind)"),
                 )
                 .await;
-            return Ok(());
+            return Ok(None);
         }
     };
+    let url = crate::netinfo::vote_url(listener.local_addr().unwrap_or(bind));
     let state = crate::http::HttpState::new(
         inbox.clone(),
         snapshots.clone(),
@@ -204,10 +208,7 @@ async fn spawn_http(
         .health(
             "http",
             HealthLevel::Ok,
-            format!(
-                "vote page on http://{}/",
-                listener.local_addr().unwrap_or(bind)
-            ),
+            format!("vote page on {url} (v shows its QR code)"),
         )
         .await;
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
@@ -219,5 +220,5 @@ async fn spawn_http(
                 .await;
         }
     });
-    Ok(())
+    Ok(Some(url))
 }

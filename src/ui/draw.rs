@@ -2,7 +2,7 @@
 //!
 //! 80x24 shows every panel compactly; taller and wider terminals give the log (and the
 //! sparkline) the extra room. Tiny terminals get a one-line hint instead of squashed panels.
-use super::{UiState, help, log, now_playing, party, status, votes};
+use super::{UiState, help, log, now_playing, party, qr, status, votes};
 use crate::core::{Snapshot, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -56,6 +56,9 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     }
     status::render(frame, footer, &snap.health);
 
+    if ui.qr {
+        qr::render(frame, area, ui.vote_url.as_deref());
+    }
     if ui.help {
         help::render(frame, area);
     }

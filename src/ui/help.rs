@@ -11,8 +11,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reset this track's votes"),
     ("p", "pause / resume voting"),
     ("+ / -", "raise / lower the skip threshold"),
+    ("v", "show / hide the vote page's QR code"),
     ("?", "show / hide this help"),
-    ("Esc", "close this help"),
+    ("Esc", "close this help or the QR code"),
     ("q, Ctrl-C", "quit"),
 ];
 

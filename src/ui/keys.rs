@@ -35,8 +35,13 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
             ui.help = !ui.help;
             return KeyOutcome::None;
         }
+        KeyCode::Char('v') => {
+            ui.qr = !ui.qr;
+            return KeyOutcome::None;
+        }
         KeyCode::Esc => {
             ui.help = false;
+            ui.qr = false;
             return KeyOutcome::None;
         }
         KeyCode::Char('s') => HostCommand::SkipNow,
@@ -151,6 +156,20 @@ mod tests {
         // Esc with nothing open stays harmless.
         on_key(esc, &snap, &mut ui);
         assert!(!ui.help);
+    }
+
+    #[test]
+    fn v_toggles_the_qr_code_and_esc_closes_it() {
+        let snap = Snapshot::default();
+        let mut ui = UiState::default();
+        assert_eq!(on_key(press('v'), &snap, &mut ui), KeyOutcome::None);
+        assert!(ui.qr);
+        on_key(
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+            &snap,
+            &mut ui,
+        );
+        assert!(!ui.qr);
     }
 
     #[test]

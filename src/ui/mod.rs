@@ -6,6 +6,7 @@ pub mod keys;
 pub mod log;
 pub mod now_playing;
 pub mod party;
+pub mod qr;
 pub mod status;
 pub mod votes;
 
@@ -49,6 +50,10 @@ impl Zone {
 pub struct UiState {
     /// The key help overlay is open.
     pub help: bool,
+    /// The vote page's QR code overlay is open (`v`).
+    pub qr: bool,
+    /// Where guests vote, when the HTTP server runs.
+    pub vote_url: Option<String>,
     pub zone: Zone,
 }
 
