@@ -1,1 +1,7 @@
-//! Buttons on the wire and on the web. (Stub: to be filled in.)
+//! Buttons on the wire: Amazon Dash buttons seen by their ARP/DHCP announcements.
+//! - `frame`: pure parser, bytes → `Sighting` (who announced itself, and how).
+//! - `craft`: hand-built frames for tests, the netns test and the bench.
+pub mod craft;
+pub mod frame;
+
+pub use frame::{Mac, Sighting, SightingKind, format_mac, parse_frame, parse_mac};
