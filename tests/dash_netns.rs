@@ -8,6 +8,7 @@ mod netns;
 mod support;
 
 use netns::Netns;
+use party_tui::buttons::discover::discover_until;
 use party_tui::buttons::{DashButton, Mac, craft, spawn_capture};
 use party_tui::core::{HealthLevel, Input, Origin, Press, Voter};
 use party_tui::inbox::{Inbox, Msg};
@@ -169,4 +170,69 @@ fn a_missing_interface_is_an_error_naming_the_ones_that_exist() {
         Ok(Msg::Health(h)) => assert_eq!((h.level, h.detail), (HealthLevel::Error, text)),
         other => panic!("expected a health report, got {other:?}"),
     }
+}
+
+/// A `Write` the test can read while the discover thread writes to it.
+#[derive(Clone, Default)]
+struct SharedOut(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedOut {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[test]
+fn discover_lists_devices_announcing_from_zero() {
+    if !support::have_command("arping") {
+        return support::skip_or_fail("arping is not installed (apt-get install arping)");
+    }
+    let net = match Netns::create(KITCHEN_TEXT) {
+        Ok(net) => net,
+        Err(why) => return support::skip_or_fail(&why),
+    };
+    let out = SharedOut::default();
+    let shutdown = CancellationToken::new();
+    let listener = {
+        let (iface, mut out, shutdown) = (net.near.clone(), out.clone(), shutdown.clone());
+        std::thread::spawn(move || discover_until(Some(iface), None, &shutdown, &mut out))
+    };
+    support::wait_until("discover to listen", PRESS_DEADLINE, || {
+        out.text().contains("listening on").then_some(())
+    });
+    net.arping_probes(2);
+    net.send_frames(&[
+        craft::dhcp(STRANGER, DHCP_DISCOVER),
+        // A host that already has an address is not a button waking up.
+        craft::arp(PORCH, 1, [10, 213, 0, 7], [10, 213, 0, 1]),
+    ]);
+    support::wait_until("both devices listed", PRESS_DEADLINE, || {
+        let text = out.text();
+        (text.contains("68:37:e9:5a:11:01  ARP probe          2")
+            && text.contains("02:00:00:5a:11:99  DHCP discover      1"))
+        .then_some(())
+    });
+    shutdown.cancel();
+    let found = listener.join().unwrap().expect("discover ran");
+    assert_eq!(found.seen().len(), 2, "{}", out.text());
+    assert!(!found.seen().contains_key(&PORCH));
+    let table = found.table();
+    assert!(
+        table.contains("68:37:e9:5a:11:01  ARP probe          2"),
+        "{table}"
+    );
+    assert!(
+        table.contains("  yes\n") && table.contains("  -\n"),
+        "{table}"
+    );
 }
