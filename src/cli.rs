@@ -50,6 +50,24 @@ pub enum Command {
     Parties,
     /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
     AdminToken,
+    /// Find devices on the network to put in the configuration.
+    Discover {
+        #[command(subcommand)]
+        what: DiscoverWhat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscoverWhat {
+    /// List every device that announces itself from 0.0.0.0 (press a Dash button now).
+    Buttons {
+        /// Interface to listen on (default: [capture] interface, else the default route's).
+        #[arg(long)]
+        interface: Option<String>,
+        /// Stop after this many seconds (default: until Ctrl-C).
+        #[arg(long, value_name = "SECS")]
+        seconds: Option<u64>,
+    },
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

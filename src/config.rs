@@ -18,6 +18,15 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub demo: DemoConfig,
     pub http: HttpConfig,
+    pub capture: CaptureConfig,
+}
+
+/// `[capture]`: where Dash buttons are listened for.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// The network interface to sniff; None: the default route's interface.
+    pub interface: Option<String>,
 }
 
 /// `[http]`: the vote page, button webhooks and the party API.

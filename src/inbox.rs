@@ -64,6 +64,16 @@ impl Inbox {
             .await;
     }
 
+    /// Report health from any thread without waiting (the pnet capture thread, or sync setup
+    /// code running on a runtime thread); dropped if the inbox is full, as health is only "now".
+    pub fn try_health(&self, name: &str, level: HealthLevel, detail: impl Into<String>) {
+        let _ = self.tx.try_send(Msg::Health(SourceHealth {
+            name: name.to_string(),
+            level,
+            detail: detail.into(),
+        }));
+    }
+
     /// For blocking threads (the pnet capture thread): send without an async context.
     pub fn blocking_send(&self, input: Input) -> Result<(), LoopStopped> {
         self.tx

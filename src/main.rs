@@ -1,7 +1,7 @@
 //! CLI → config → logging → app::run. No logic here.
 use anyhow::Result;
 use clap::Parser;
-use party_tui::cli::{Cli, Command};
+use party_tui::cli::{Cli, Command, DiscoverWhat};
 use party_tui::{app, config, paths};
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +42,12 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Discover {
+            what: DiscoverWhat::Buttons { interface, seconds },
+        }) => party_tui::buttons::run_discover(
+            interface.or(cfg.capture.interface.clone()),
+            seconds.map(std::time::Duration::from_secs),
+        ),
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }

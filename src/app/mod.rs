@@ -95,6 +95,22 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     let engine =
         Engine::new(party, journal, clock.clone(), sinks, snap_tx).resume_after(replayed.last_at);
     let engine_task = tokio::spawn(engine.run(rx, shutdown.clone()));
+    // Dash buttons on the wire. Without permission the party runs on; the capture has put
+    // the reason (and the setcap line) on the status line.
+    let dash = crate::buttons::dash_buttons(&cfg);
+    let _capture = if dash.is_empty() {
+        None
+    } else {
+        crate::buttons::spawn_capture(
+            cfg.capture.interface.clone(),
+            dash,
+            cfg.rules().debounce,
+            inbox.clone(),
+            shutdown.clone(),
+        )
+        .map_err(|e| tracing::warn!("Dash button capture not running: {e}"))
+        .ok()
+    };
     if let Some(torn) = recovery.torn_note() {
         inbox
             .health("journal", crate::core::HealthLevel::Warn, torn)

@@ -1,5 +1,23 @@
-//! Buttons on the wire and on the web: payload parsing and the configured-button directory.
+//! Buttons on the wire and on the web.
+//! - `payloads`, `directory`: bt.tn and AWS IoT webhook bodies; configured ids/serials → names.
+//! - `frame`: pure parser, bytes → `Sighting` (who announced itself, and how).
+//! - `burst`: pure burst collapsing and per-button debounce, packets → presses.
+//! - `iface`: picking the interface and opening pnet's datalink channel; capture errors.
+//! - `arp`: the capture thread that sends Dash presses to the inbox.
+//! - `discover`: `party-tui discover buttons`, listing devices that announce themselves.
+//! - `craft`: hand-built frames for tests, the netns test and the bench.
+pub mod arp;
+pub mod burst;
+pub mod craft;
 pub mod directory;
+pub mod discover;
+pub mod frame;
+pub mod iface;
 pub mod payloads;
 
+pub use arp::{DashButton, dash_buttons, spawn_capture};
+pub use burst::Debouncer;
 pub use directory::ButtonDirectory;
+pub use discover::run_discover;
+pub use frame::{Mac, Sighting, SightingKind, format_mac, parse_frame, parse_mac};
+pub use iface::CaptureError;
