@@ -9,35 +9,52 @@ use support::{have_command, skip_or_fail, wait_until};
 const LIMIT: Duration = Duration::from_secs(30);
 
 struct Tmux {
+    /// Each test has its own tmux server (`-L`): parallel tests starting the one shared
+    /// server at the same moment race each other.
+    socket: String,
     session: String,
+    /// The shell writes the program's exit status here when it ends.
+    status_file: std::path::PathBuf,
 }
 
 impl Tmux {
     /// Starts the binary in a detached tmux session of the given size; the pane stays after exit
     /// so the test can read the exit status.
-    fn start(size: (u16, u16), args: &[&str]) -> Tmux {
+    fn start(dir: &Path, size: (u16, u16), args: &[&str]) -> Tmux {
         let session = format!("party-tui-test-{}-{}", std::process::id(), size.0);
+        let status_file = dir.join("exit-status");
         let bin = env!("CARGO_BIN_EXE_party-tui");
         let cmd = std::iter::once(bin)
             .chain(args.iter().copied())
             .map(|a| format!("'{a}'"))
             .collect::<Vec<_>>()
             .join(" ");
+        let tmux = Tmux {
+            socket: session.clone(),
+            session,
+            status_file,
+        };
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session])
+            .args(["-f", "/dev/null", "-L", &tmux.socket])
+            .args(["new-session", "-d", "-s", &tmux.session])
             .args(["-x", &size.0.to_string(), "-y", &size.1.to_string()])
-            .arg(format!("TERM=xterm-256color {cmd}"))
+            .arg(format!(
+                "TERM=xterm-256color {cmd}; echo $? > '{}'; sleep 60",
+                tmux.status_file.display()
+            ))
             .status()
             .expect("tmux runs")
             .success();
         assert!(ok, "tmux new-session failed");
-        let tmux = Tmux { session };
-        tmux.run(&["set-option", "-t", &tmux.session, "remain-on-exit", "on"]);
         tmux
     }
 
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux").args(args).output().expect("tmux runs");
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux runs");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -60,18 +77,8 @@ impl Tmux {
     fn exit_status(&self) -> i32 {
         let what = format!("the program to exit; screen:\n{}", self.screen());
         wait_until(&what, LIMIT, || {
-            let out = self.run(&[
-                "display-message",
-                "-p",
-                "-t",
-                &self.session,
-                "#{pane_dead} #{pane_dead_status}",
-            ]);
-            let mut parts = out.split_whitespace();
-            match (parts.next(), parts.next()) {
-                (Some("1"), Some(code)) => code.parse().ok(),
-                _ => None,
-            }
+            let text = std::fs::read_to_string(&self.status_file).ok()?;
+            text.trim().parse().ok()
         })
     }
 }
@@ -79,7 +86,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
+            .args(["-L", &self.socket, "kill-server"])
             .status();
     }
 }
@@ -118,7 +125,7 @@ fn the_demo_dashboard_shows_the_track_skips_on_s_and_quits_on_q() {
     let args = quiet_demo(dir.path());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let titles = playlist_titles();
-    let tmux = Tmux::start((100, 30), &args);
+    let tmux = Tmux::start(dir.path(), (100, 30), &args);
 
     let screen = tmux.wait_for(&titles[0]);
     assert!(screen.contains("0/3"), "skip counter shown:\n{screen}");
@@ -148,7 +155,7 @@ fn at_80x24_the_help_overlay_opens_and_closes() {
     let dir = tempfile::tempdir().unwrap();
     let args = quiet_demo(dir.path());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let tmux = Tmux::start((80, 24), &args);
+    let tmux = Tmux::start(dir.path(), (80, 24), &args);
     tmux.wait_for(&playlist_titles()[0]);
     tmux.keys("?");
     let help = tmux.wait_for("reset this track");
