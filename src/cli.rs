@@ -50,11 +50,29 @@ pub enum Command {
     Parties,
     /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
     AdminToken,
+    /// Summarise a party from its journal: tracks, most liked and skipped, presses, timeline.
+    Report {
+        /// The party (see `parties`); default: the current one.
+        #[arg(long)]
+        party: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Report on the demo's parties instead of the real ones.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Find devices on the network to put in the configuration.
     Discover {
         #[command(subcommand)]
         what: DiscoverWhat,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -153,10 +153,19 @@ impl PartyStore {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.jsonl"))
     }
-    pub fn current_or_new(&self) -> Result<String> {
+    /// The current party, if one was ever started here.
+    pub fn current(&self) -> Result<Option<String>> {
         match std::fs::read_to_string(self.dir.join("current")) {
-            Ok(name) if !name.trim().is_empty() => Ok(name.trim().to_string()),
-            _ => self.new_party(),
+            Ok(name) if !name.trim().is_empty() => Ok(Some(name.trim().to_string())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", self.dir.display())),
+        }
+    }
+    pub fn current_or_new(&self) -> Result<String> {
+        match self.current()? {
+            Some(name) => Ok(name),
+            None => self.new_party(),
         }
     }
     pub fn new_party(&self) -> Result<String> {

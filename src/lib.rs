@@ -22,4 +22,5 @@ pub mod logging;
 pub mod netinfo;
 pub mod paths;
 pub mod players;
+pub mod report;
 pub mod ui;

@@ -1,7 +1,7 @@
 //! CLI → config → logging → app::run. No logic here.
 use anyhow::Result;
 use clap::Parser;
-use party_tui::cli::{Cli, Command, DiscoverWhat};
+use party_tui::cli::{Cli, Command, DiscoverWhat, ReportFormat};
 use party_tui::{app, config, paths};
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +42,11 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Report {
+            party,
+            format,
+            demo,
+        }) => report(&data_dir, party, format, demo),
         Some(Command::Discover {
             what: DiscoverWhat::Buttons { interface, seconds },
         }) => party_tui::buttons::run_discover(
@@ -51,6 +56,34 @@ fn real_main() -> Result<()> {
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
+}
+
+fn report(
+    data_dir: &std::path::Path,
+    party: Option<String>,
+    format: ReportFormat,
+    demo: bool,
+) -> Result<()> {
+    let dir = if demo {
+        data_dir.join("demo")
+    } else {
+        data_dir.to_path_buf()
+    };
+    let store = party_tui::journal::PartyStore::open(&dir)?;
+    let name = match party.or(store.current()?) {
+        Some(n) => n,
+        None => anyhow::bail!(
+            "no party in {} yet (see `party-tui parties`)",
+            dir.display()
+        ),
+    };
+    let report = party_tui::report::Report::from_journal(&name, &store.path(&name))?;
+    match format {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Csv => print!("{}", report.to_csv()),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(())
 }
 
 fn run(

@@ -1,0 +1,107 @@
+//! `report` on a journal recorded by a test party, compared with the counts we know it holds.
+use party_tui::core::*;
+use party_tui::journal::{Entry, Journal};
+use party_tui::report::Report;
+
+const T0: i64 = 1_700_000_000_000;
+
+fn play(n: u32) -> Input {
+    Input::Player(PlayerUpdate {
+        source: Source::Demo,
+        player: "Demo".into(),
+        state: TransportState::Playing,
+        track: Some(Track {
+            id: Some(format!("t{n}")),
+            title: format!("Song {n}"),
+            artist: "Band".into(),
+            ..Track::default()
+        }),
+        position_ms: Some(0),
+    })
+}
+
+fn press(voter: Voter, origin: Origin, a: Action) -> Input {
+    Input::Press(Press {
+        voter,
+        origin,
+        kind: PressKind::Vote(a),
+        battery: None,
+    })
+}
+
+#[test]
+fn a_recorded_party_reports_its_tracks_presses_and_timeline() {
+    let rules = Rules {
+        buttons: vec![ButtonRule {
+            name: "Kitchen".into(),
+            actions: ButtonActions::Always(Action::Like),
+            debounce: None,
+        }],
+        ..Rules::default()
+    };
+    let mut party = Party::new("p", rules);
+    let guest = |g: &str, a| press(Voter::guest(g), Origin::Phone, a);
+    let kitchen = press(Voter::button("Kitchen"), Origin::Dash, Action::Like);
+    // (minutes from the start, input)
+    let script = [
+        (0, play(1)),
+        (0, guest("a", Action::Like)),
+        (0, guest("b", Action::Like)),
+        (0, kitchen.clone()),
+        (4, play(2)),
+        (4, guest("a", Action::Skip)),
+        (4, guest("b", Action::Skip)),
+        (4, guest("c", Action::Skip)), // third skip vote: skipped
+        (12, play(3)),
+        (12, guest("a", Action::Like)),
+        (13, kitchen),
+        (13, guest("a", Action::Like)), // duplicate: not counted
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.jsonl");
+    let (mut journal, _) = Journal::open(&path).unwrap();
+    let entries: Vec<Entry> = script
+        .into_iter()
+        .enumerate()
+        .map(|(seq, (min, input))| {
+            let at = Timestamp(T0 + min * 60_000 + seq as i64);
+            let effects = party.apply(&input, at);
+            Entry {
+                seq: seq as u64,
+                at,
+                input,
+                effects,
+            }
+        })
+        .collect();
+    journal.append_batch(&entries).unwrap();
+
+    let r = Report::from_journal("p", &path).unwrap();
+    let tracks: Vec<_> = r
+        .tracks
+        .iter()
+        .map(|t| (t.title.as_str(), t.likes, t.skip_votes, t.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        tracks,
+        [
+            ("Song 1", 3, 0, "played"),
+            ("Song 2", 0, 3, "skipped_by_votes"),
+            ("Song 3", 2, 0, "playing"),
+        ]
+    );
+    assert_eq!(
+        (r.total_likes, r.total_skip_votes, r.skips_fired),
+        (5, 3, 1)
+    );
+    assert_eq!(r.presses_by_button.get("Kitchen"), Some(&2));
+    assert_eq!(r.presses_by_origin.get("phone"), Some(&7));
+    assert_eq!(r.likes_per_10_min, [3, 2]);
+    assert_eq!(r.most(|t| t.likes, 1)[0].title, "Song 1");
+    let csv = r.to_csv();
+    assert!(
+        csv.contains("\"Song 2\",\"Band\",0,3,skipped_by_votes"),
+        "{csv}"
+    );
+    assert!(r.to_text().contains("Most skipped\n    3  Song 2 — Band"));
+}
