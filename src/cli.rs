@@ -61,6 +61,8 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Check what breaks parties (config, data dir, port, capture permission, …) and say how to fix it.
+    Doctor,
     /// Find devices on the network to put in the configuration.
     Discover {
         #[command(subcommand)]

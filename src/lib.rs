@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod doctor;
 pub mod export;
 pub mod http;
 pub mod inbox;

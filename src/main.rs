@@ -42,6 +42,15 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Doctor) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let checks = runtime.block_on(party_tui::doctor::run_checks(&cfg, &source, &data_dir));
+            if party_tui::doctor::print(&checks) {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
         Some(Command::Report {
             party,
             format,

@@ -1,0 +1,95 @@
+//! `party-tui doctor`: check what breaks parties, and say how to fix each problem.
+use crate::config::{Config, ConfigSource};
+use std::path::Path;
+
+/// One check's outcome: what was checked, and the fix when it failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    pub what: String,
+    pub problem: Option<String>,
+}
+
+impl Check {
+    fn ok(what: impl Into<String>) -> Check {
+        Check {
+            what: what.into(),
+            problem: None,
+        }
+    }
+    fn bad(what: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            what: what.into(),
+            problem: Some(fix.into()),
+        }
+    }
+}
+
+/// Runs every check that applies to this configuration.
+pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Vec<Check> {
+    let mut checks = vec![Check::ok(format!("configuration: {source}"))];
+    checks.push(data_dir_writable(data_dir));
+    checks.push(http_port_free(cfg.http.bind).await);
+    if !crate::buttons::dash_buttons(cfg).is_empty() {
+        checks.push(capture_allowed(cfg.capture.interface.as_deref()));
+    }
+    checks
+}
+
+/// Prints the checks; true when all passed.
+pub fn print(checks: &[Check]) -> bool {
+    for c in checks {
+        match &c.problem {
+            None => println!("ok    {}", c.what),
+            Some(fix) => println!("FAIL  {}\n      → {fix}", c.what),
+        }
+    }
+    let failed = checks.iter().filter(|c| c.problem.is_some()).count();
+    if failed == 0 {
+        println!("\nAll good: party on.");
+    } else {
+        println!("\n{failed} problem(s) found.");
+    }
+    failed == 0
+}
+
+pub fn data_dir_writable(dir: &Path) -> Check {
+    let what = format!("data directory {} is writable", dir.display());
+    let probe = dir.join(".doctor-probe");
+    let result = std::fs::create_dir_all(dir)
+        .and_then(|_| std::fs::write(&probe, b"ok"))
+        .and_then(|_| std::fs::remove_file(&probe));
+    match result {
+        Ok(()) => Check::ok(what),
+        Err(e) => Check::bad(
+            what,
+            format!("{e}: choose another with --data-dir or PARTY_TUI_DATA_DIR, or fix its owner"),
+        ),
+    }
+}
+
+pub async fn http_port_free(bind: std::net::SocketAddr) -> Check {
+    let what = format!("HTTP port {bind} is free");
+    match tokio::net::TcpListener::bind(bind).await {
+        Ok(_) => Check::ok(what),
+        Err(e) => Check::bad(
+            what,
+            format!(
+                "{e}: is party-tui already running (then `party-tui` attaches to it)? \
+                 Otherwise set [http] bind or --bind to a free port"
+            ),
+        ),
+    }
+}
+
+pub fn capture_allowed(interface: Option<&str>) -> Check {
+    let what = format!(
+        "Dash button capture on {}",
+        interface.unwrap_or("the default route's interface")
+    );
+    match crate::buttons::iface::find_interface(interface)
+        .and_then(|i| crate::buttons::iface::open_receiver(&i).map(|_| ()))
+    {
+        Ok(()) => Check::ok(what),
+        Err(e) => Check::bad(what, e.to_string()),
+    }
+}
