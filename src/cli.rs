@@ -35,6 +35,20 @@ pub struct RunArgs {
     /// Start a new party (a new journal) instead of continuing the current one.
     #[arg(long)]
     pub new_party: bool,
+    /// Attach to a running party (e.g. http://pi.local:8080) instead of starting one.
+    #[arg(long, value_name = "URL")]
+    pub attach: Option<String>,
+    /// The admin token of the party to attach to (default: this machine's admin-token file).
+    #[arg(
+        long,
+        env = "PARTY_TUI_ADMIN_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// Start a party even when one is already running here (instead of attaching to it).
+    #[arg(long)]
+    pub no_attach: bool,
     /// Serve the vote page and webhooks on ADDR:PORT (default: [http] bind, 0.0.0.0:8080).
     #[arg(long, value_name = "ADDR:PORT")]
     pub bind: Option<std::net::SocketAddr>,

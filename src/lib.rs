@@ -23,5 +23,7 @@ pub mod logging;
 pub mod netinfo;
 pub mod paths;
 pub mod players;
+pub mod remote;
 pub mod report;
+pub mod secret_file;
 pub mod ui;

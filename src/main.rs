@@ -107,17 +107,37 @@ fn run(
         .enable_all()
         .thread_name("party-tui-rt")
         .build()?;
-    let outcome = runtime.block_on(app::run(
-        cfg,
-        app::RunOptions {
-            demo: args.demo,
-            demo_speed: args.demo_speed,
-            headless: args.headless,
-            new_party: args.new_party,
-            bind: args.bind,
-            data_dir,
-        },
-    ));
+    let outcome = runtime.block_on(async {
+        // A dashboard started while a party runs here becomes a second view of that party.
+        use party_tui::remote::{Target, find_running};
+        let attach_to = match &args.attach {
+            Some(url) => Some(Target::Url(url.clone())),
+            None if !args.headless && !args.no_attach => find_running(&data_dir)
+                .await
+                .map(|_| Target::Local(data_dir.clone())),
+            None => None,
+        };
+        if let Some(url) = attach_to {
+            let token = match args.token.clone() {
+                Some(t) => t,
+                None => party_tui::http::load_or_create_admin_token(&data_dir)?,
+            };
+            tracing::info!(?url, "attaching to a running party");
+            return party_tui::remote::attach(url, token).await;
+        }
+        app::run(
+            cfg,
+            app::RunOptions {
+                demo: args.demo,
+                demo_speed: args.demo_speed,
+                headless: args.headless,
+                new_party: args.new_party,
+                bind: args.bind,
+                data_dir,
+            },
+        )
+        .await
+    });
     // A blocking read (the terminal's input thread, a capture socket) must not keep the
     // process alive after the party has stopped and the journal is closed.
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));

@@ -211,7 +211,18 @@ async fn spawn_http(
             return Ok(None);
         }
     };
-    let url = crate::netinfo::vote_url(listener.local_addr().unwrap_or(bind));
+    let bound = listener.local_addr().unwrap_or(bind);
+    let url = crate::netinfo::vote_url(bound);
+    // A second `party-tui` on this machine (the host over ssh) finds this instance and attaches
+    // instead of starting a rival party. The file goes when the server stops.
+    let local = if bound.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], bound.port()))
+    } else {
+        bound
+    };
+    let instance = crate::remote::write_instance(&opts.data_dir, &format!("http://{local}"))
+        .map_err(|e| tracing::warn!("no instance file, so no attaching: {e:#}"))
+        .ok();
     let state = crate::http::HttpState::new(
         inbox.clone(),
         snapshots.clone(),
@@ -229,6 +240,7 @@ async fn spawn_http(
         .await;
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
+        let _instance = instance;
         if let Err(e) = crate::http::serve(listener, state, shutdown).await {
             tracing::error!(error = %e, "http server failed");
             inbox

@@ -89,7 +89,7 @@ async fn admin(
     ))
 }
 
-fn authorize(st: &HttpState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn authorize(st: &HttpState, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

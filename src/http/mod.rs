@@ -2,6 +2,7 @@
 //! Handlers never touch party state: they send `Input`s through the inbox (answering once
 //! journaled) and read the latest `Snapshot` from the watch channel.
 pub mod admin;
+pub mod admin_stream;
 pub mod body;
 pub mod cookies;
 pub mod guard;
@@ -81,6 +82,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(routes_guest::routes())
         .merge(routes_buttons::routes())
         .merge(admin::routes())
+        .merge(admin_stream::routes())
         .fallback(|| async {
             reply::ApiError::not_found("no such route: the vote page is at /, the API under /api/")
         })

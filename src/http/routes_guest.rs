@@ -19,9 +19,9 @@ use std::time::Duration;
 const VOTE_PAGE: &str = include_str!("../../assets/vote.html");
 /// At most this many events per second per stream: a busy demo changes state far more often
 /// than a phone needs to redraw.
-const EVENTS_MIN_INTERVAL: Duration = Duration::from_millis(250);
+pub(super) const EVENTS_MIN_INTERVAL: Duration = Duration::from_millis(250);
 /// Comment lines that keep proxies and the idle timeout from closing a quiet stream.
-const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
+pub(super) const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How long EventSource waits before reconnecting after the stream drops.
 const EVENTS_RETRY: Duration = Duration::from_secs(2);
 

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
+pub mod tmux;
+
 /// CI sets PARTY_TUI_REQUIRE_PRIVILEGED=1: there a test that cannot run must fail, not skip.
 pub fn require_privileged() -> bool {
     std::env::var("PARTY_TUI_REQUIRE_PRIVILEGED").is_ok_and(|v| v == "1")

@@ -1,0 +1,251 @@
+//! A second dashboard attached to a running party over HTTP: snapshots from the admin stream,
+//! keys sent as admin commands. Lets the host ssh in while the Pi's screen shows the party.
+use crate::clock::Clock;
+use crate::core::{HealthLevel, HostCommand, Snapshot, SourceHealth};
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+const INSTANCE_FILE: &str = "instance.json";
+/// How long a probe of a running instance may take before we start our own party.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+const RETRY_MIN: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Where a running party can be reached from this machine; written 0600 next to the token.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Instance {
+    pub url: String,
+    pub pid: u32,
+}
+
+pub fn instance_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(INSTANCE_FILE)
+}
+
+/// Records the running instance; the returned guard removes the file when the party stops.
+pub fn write_instance(data_dir: &Path, url: &str) -> Result<InstanceGuard> {
+    let path = instance_path(data_dir);
+    let text = serde_json::to_string(&Instance {
+        url: url.to_string(),
+        pid: std::process::id(),
+    })?;
+    crate::secret_file::write_private(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(InstanceGuard(path))
+}
+
+pub struct InstanceGuard(PathBuf);
+
+impl Drop for InstanceGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A running instance on this machine that answers, if any (a stale file is ignored).
+pub async fn find_running(data_dir: &Path) -> Option<Instance> {
+    let text = std::fs::read_to_string(instance_path(data_dir)).ok()?;
+    let inst: Instance = serde_json::from_str(&text).ok()?;
+    let client = reqwest::Client::builder()
+        .timeout(PROBE_TIMEOUT)
+        .build()
+        .ok()?;
+    let answer = client
+        .get(format!("{}/api/state", inst.url.trim_end_matches('/')))
+        .send()
+        .await
+        .ok()?;
+    answer.status().is_success().then_some(inst)
+}
+
+/// Where the attached view finds the party.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A URL given on the command line.
+    Url(String),
+    /// The instance running on this machine: re-read on every reconnect, because a restarted
+    /// party may listen on another port.
+    Local(PathBuf),
+}
+
+impl Target {
+    fn url(&self) -> Option<String> {
+        match self {
+            Target::Url(u) => Some(u.clone()),
+            Target::Local(dir) => {
+                let text = std::fs::read_to_string(instance_path(dir)).ok()?;
+                serde_json::from_str::<Instance>(&text).ok().map(|i| i.url)
+            }
+        }
+        .map(|u| u.trim_end_matches('/').to_string())
+    }
+}
+
+/// Runs the attached dashboard until the host quits.
+pub async fn attach(target: Target, token: String) -> Result<()> {
+    let base = target.url().context("no running party to attach to")?;
+    let shutdown = CancellationToken::new();
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
+    let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
+    let client = reqwest::Client::new();
+    let (base_tx, base_rx) = watch::channel(base.clone());
+    let follow = tokio::spawn(follow(
+        client.clone(),
+        target,
+        base_tx,
+        token.clone(),
+        snap_tx,
+        shutdown.clone(),
+    ));
+    let send = tokio::spawn(send_commands(client, base_rx, token, cmd_rx));
+    let ui = crate::ui::UiState {
+        vote_url: Some(format!("{base}/")),
+        ..crate::ui::UiState::default()
+    };
+    let outcome = crate::ui::run(snap_rx, cmd_tx, Clock::system(), ui, shutdown.clone()).await;
+    shutdown.cancel();
+    follow.abort();
+    send.abort();
+    outcome
+}
+
+/// Follows the admin snapshot stream, reconnecting with back-off; while disconnected the last
+/// snapshot stays on screen with a status entry saying so.
+async fn follow(
+    client: reqwest::Client,
+    target: Target,
+    base_tx: watch::Sender<String>,
+    token: String,
+    tx: watch::Sender<Arc<Snapshot>>,
+    shutdown: CancellationToken,
+) {
+    let mut delay = RETRY_MIN;
+    let attached = |level, detail: String| SourceHealth {
+        name: "attached".into(),
+        level,
+        detail,
+    };
+    let mut base = base_tx.borrow().clone();
+    while !shutdown.is_cancelled() {
+        if let Some(url) = target.url() {
+            base = url;
+            base_tx.send_replace(base.clone());
+        }
+        let result = stream_once(&client, &base, &token, &tx, &attached).await;
+        if result.is_ok() {
+            delay = RETRY_MIN;
+        }
+        let why = match result {
+            Ok(()) => "the party stopped".to_string(),
+            Err(e) => format!("{e:#}"),
+        };
+        tracing::warn!(%base, %why, "attached view disconnected");
+        let mut snap = (**tx.borrow()).clone();
+        snap.health.retain(|h| h.name != "attached");
+        snap.health.insert(
+            0,
+            attached(
+                HealthLevel::Error,
+                format!(
+                    "disconnected from {base} ({why}); retrying in {:.1} s",
+                    delay.as_secs_f64()
+                ),
+            ),
+        );
+        tx.send_replace(Arc::new(snap));
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 2).min(RETRY_MAX);
+    }
+}
+
+async fn stream_once(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    tx: &watch::Sender<Arc<Snapshot>>,
+    attached: &impl Fn(HealthLevel, String) -> SourceHealth,
+) -> Result<()> {
+    let resp = client
+        .get(format!("{base}/api/admin/snapshots"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut resp = resp;
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        buf.extend_from_slice(&chunk);
+        // Server-sent events end with a blank line; `data:` lines carry the snapshot.
+        while let Some(end) = find_event_end(&buf) {
+            let event: Vec<u8> = buf.drain(..end).collect();
+            let text = String::from_utf8_lossy(&event);
+            let data: String = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if data.is_empty() {
+                continue;
+            }
+            let mut snap: Snapshot = serde_json::from_str(&data).context("bad snapshot")?;
+            // First, so the footer always shows that this is a second view.
+            snap.health
+                .insert(0, attached(HealthLevel::Ok, format!("to {base}")));
+            tx.send_replace(Arc::new(snap));
+        }
+    }
+    Ok(())
+}
+
+/// The end (exclusive) of the first complete event in `buf`, blank line included.
+fn find_event_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|i| i + 2)
+        .or_else(|| buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4))
+}
+
+async fn send_commands(
+    client: reqwest::Client,
+    base: watch::Receiver<String>,
+    token: String,
+    mut rx: mpsc::Receiver<HostCommand>,
+) {
+    while let Some(cmd) = rx.recv().await {
+        let (path, body) = admin_request(&cmd);
+        let base = base.borrow().clone();
+        let result = client
+            .post(format!("{base}/api/admin/{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status());
+        if let Err(e) = result {
+            tracing::warn!(?cmd, error = %e, "admin command failed");
+        }
+    }
+}
+
+/// The admin API call for a host command (the inverse of the server's admin routes).
+pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
+    use serde_json::json;
+    match cmd {
+        HostCommand::SkipNow => ("skip", json!({})),
+        HostCommand::Keep(on) => ("keep", json!({ "keep": on })),
+        HostCommand::ResetVotes => ("reset", json!({})),
+        HostCommand::PauseVoting => ("pause", json!({})),
+        HostCommand::ResumeVoting => ("resume", json!({})),
+        HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
+        HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
+    }
+}
