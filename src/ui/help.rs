@@ -26,17 +26,31 @@ pub fn lines() -> Vec<Line<'static>> {
 }
 
 pub fn render(frame: &mut Frame, area: Rect) {
-    let lines = lines();
-    let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4;
+    overlay(frame, area, " Keys (Esc closes) ", lines(), 1, false);
+}
+
+/// A bordered box over a cleared, centred area, sized to `lines` plus `pad` columns each side;
+/// shrinks to the screen on small terminals (the paragraph clips what does not fit).
+pub fn overlay(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    pad: u16,
+    centered: bool,
+) {
+    let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2 + 2 * pad;
     let height = lines.len() as u16 + 2;
-    // Shrinks to the screen on small terminals; the Paragraph clips what does not fit.
     let popup = area.centered(
         Constraint::Length(width.min(area.width)),
         Constraint::Length(height.min(area.height)),
     );
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" Keys (Esc closes) ");
-    let inner = block.inner(popup).inner(ratatui::layout::Margin::new(1, 0));
+    let block = Block::bordered().title(title.to_string());
+    let inner = block
+        .inner(popup)
+        .inner(ratatui::layout::Margin::new(pad, 0));
     frame.render_widget(block, popup);
-    frame.render_widget(Paragraph::new(lines), inner);
+    let body = Paragraph::new(lines);
+    frame.render_widget(if centered { body.centered() } else { body }, inner);
 }

@@ -1,10 +1,9 @@
 //! The vote page's QR code, big enough to scan from across the room (`v`).
 use qrcode::{Color as Module, QrCode};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// Light modules around the code; scanners need at least this much quiet zone.
 const QUIET: usize = 2;
@@ -51,17 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, url: Option<&str>) {
         )],
     };
     body.push(Line::from("Esc or v closes").centered());
-    let width = body.iter().map(Line::width).max().unwrap_or(0) as u16 + 2;
-    let height = body.len() as u16 + 2;
-    let popup = area.centered(
-        Constraint::Length(width.min(area.width)),
-        Constraint::Length(height.min(area.height)),
-    );
-    frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" Vote page ");
-    let inner = block.inner(popup);
-    frame.render_widget(block, popup);
-    frame.render_widget(Paragraph::new(body).centered(), inner);
+    super::help::overlay(frame, area, " Vote page ", body, 0, true);
 }
 
 #[cfg(test)]
