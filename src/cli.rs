@@ -50,6 +50,17 @@ pub enum Command {
     Parties,
     /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
     AdminToken,
+    /// Spotify as the player.
+    Spotify {
+        #[command(subcommand)]
+        command: SpotifyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpotifyCommand {
+    /// Log in (once): prints a link, then takes the browser's redirect or a pasted address.
+    Login,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

@@ -1,7 +1,7 @@
 //! CLI → config → logging → app::run. No logic here.
 use anyhow::Result;
 use clap::Parser;
-use party_tui::cli::{Cli, Command};
+use party_tui::cli::{Cli, Command, SpotifyCommand};
 use party_tui::{app, config, paths};
 
 fn main() -> std::process::ExitCode {
@@ -42,9 +42,24 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Spotify {
+            command: SpotifyCommand::Login,
+        }) => spotify_login(&cfg),
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
+}
+
+/// Works without a `[spotify]` section: the client id may come from SPOTIFY_CLIENT_ID.
+fn spotify_login(cfg: &config::Config) -> Result<()> {
+    let spotify = cfg.spotify.clone().unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(party_tui::players::spotify::login_cli::run(&spotify));
+    // Reading stdin blocks a thread that must not hold the process open once we are done.
+    runtime.shutdown_background();
+    outcome
 }
 
 fn run(
