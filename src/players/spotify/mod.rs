@@ -2,6 +2,8 @@
 pub mod config;
 pub mod login;
 pub mod login_cli;
+pub mod api;
+pub mod map;
 pub mod schedule;
 pub mod token;
 
