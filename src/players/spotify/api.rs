@@ -85,7 +85,11 @@ impl Api {
     /// GET /me/player (tracks and episodes). Ok(None) is 204: nothing plays anywhere.
     pub async fn playback(&self) -> Result<Option<CurrentPlaybackContext>, ApiFailure> {
         let types = [AdditionalType::Track, AdditionalType::Episode];
-        match self.spotify.current_playback(None, Some(types.iter())).await {
+        match self
+            .spotify
+            .current_playback(None, Some(types.iter()))
+            .await
+        {
             Ok(ctx) => Ok(ctx),
             Err(e) => Err(classify(e).await),
         }

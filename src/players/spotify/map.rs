@@ -23,7 +23,9 @@ pub fn update(ctx: &CurrentPlaybackContext) -> PlayerUpdate {
         state,
         // An ad has no item: no track, so its time is nobody's and votes wait for the next one.
         track: ctx.item.as_ref().and_then(track),
-        position_ms: ctx.progress.and_then(|p| u64::try_from(p.num_milliseconds()).ok()),
+        position_ms: ctx
+            .progress
+            .and_then(|p| u64::try_from(p.num_milliseconds()).ok()),
     }
 }
 
@@ -88,7 +90,10 @@ fn lenient(v: &Value) -> Option<Track> {
     let artists = v.get("artists").and_then(Value::as_array);
     let artist = match artists {
         Some(list) => join(list.iter().filter_map(|a| a.get("name")?.as_str())),
-        None => v.get("show").and_then(|sh| s(sh, "name")).unwrap_or_default(),
+        None => v
+            .get("show")
+            .and_then(|sh| s(sh, "name"))
+            .unwrap_or_default(),
     };
     let album = v
         .get("album")

@@ -49,7 +49,10 @@ fn a_track_with_its_ids() {
     assert_eq!(t.id.as_deref(), Some("2EqlS6tkEnglzr7tkKAAYD"));
     assert_eq!(t.title, "Come Together");
     assert_eq!(t.artist, "The Beatles, Billy Preston");
-    assert_eq!(t.artist_ids, ["3WrFJ7ztbogyGnTHbHJFl2", "7FIoB5PHdrMZVC3q2HE5MS"]);
+    assert_eq!(
+        t.artist_ids,
+        ["3WrFJ7ztbogyGnTHbHJFl2", "7FIoB5PHdrMZVC3q2HE5MS"]
+    );
     assert_eq!(t.album, "Abbey Road");
     assert_eq!(t.duration_ms, Some(259_946));
     assert_eq!(t.art_uri.as_deref(), Some("https://i.scdn.co/image/abbey"));
@@ -68,7 +71,13 @@ fn a_track_with_its_ids() {
 fn paused_is_paused() {
     let u = update(&playback(track_item(), "track", false));
     assert_eq!(u.state, TransportState::Paused);
-    assert!(matches!(answer(&u), Answer::Playback { is_playing: false, .. }));
+    assert!(matches!(
+        answer(&u),
+        Answer::Playback {
+            is_playing: false,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -76,7 +85,14 @@ fn an_ad_is_playing_without_a_track() {
     let u = update(&playback(Value::Null, "ad", true));
     assert_eq!(u.state, TransportState::Playing);
     assert_eq!(u.track, None);
-    assert!(matches!(answer(&u), Answer::Playback { track: None, duration: None, .. }));
+    assert!(matches!(
+        answer(&u),
+        Answer::Playback {
+            track: None,
+            duration: None,
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -87,7 +103,10 @@ fn an_item_rspotify_cannot_read_still_gives_the_track() {
                       "album": {"name": "The Dark Side of the Moon"}});
     let t = update(&playback(item, "track", true)).track.unwrap();
     assert_eq!(t.id.as_deref(), Some("6rqhFgbbKwnb9MLmUQDhG6"));
-    assert_eq!((t.title.as_str(), t.artist.as_str()), ("Speak to Me", "Pink Floyd"));
+    assert_eq!(
+        (t.title.as_str(), t.artist.as_str()),
+        ("Speak to Me", "Pink Floyd")
+    );
     assert_eq!(t.album, "The Dark Side of the Moon");
     assert_eq!(t.artist_ids, ["0k17h0D3J5VfsdmQ1iZtE9"]);
     assert_eq!(t.duration_ms, Some(90_000));
