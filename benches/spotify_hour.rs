@@ -98,7 +98,7 @@ async fn one_hour(seed: u64, all: &mut Figures) {
     let mut r = spotify_support::rig(tracks).await;
     let start = Instant::now();
     // The engine's view: the last track key the watcher reported, and when each key first came.
-    let seen: Arc<Mutex<Vec<(Instant, Option<String>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let mut rx = std::mem::replace(&mut r.rx, tokio::sync::mpsc::channel(1).1);
     let collector = {
         let seen = seen.clone();
@@ -186,6 +186,9 @@ async fn one_hour(seed: u64, all: &mut Figures) {
         }
     }
 }
+
+/// When the engine first heard of a track key (None: no track).
+type Seen = (Instant, Option<String>);
 
 fn key_of(u: &PlayerUpdate) -> Option<String> {
     u.track.as_ref().map(|t| t.key())

@@ -76,6 +76,21 @@ mod tests {
     }
 
     #[test]
+    fn a_spotify_section_makes_spotify_the_player() {
+        let cfg = crate::config::Config::parse(
+            "[spotify]\nclient_id = \"abc\"\nredirect_port = 9999\napi_base_url = \"http://127.0.0.1:1/v1/\"\n",
+        )
+        .unwrap();
+        let s = cfg.spotify.unwrap();
+        assert_eq!(s.client_id.as_deref(), Some("abc"));
+        assert_eq!(s.redirect_uri(), "http://127.0.0.1:9999/callback");
+        assert_eq!(s.auth_base_url, rspotify::DEFAULT_AUTH_BASE_URL);
+        assert!(crate::config::Config::default().spotify.is_none());
+        let e = crate::config::Config::parse("[spotify]\nredirect = 1\n").unwrap_err();
+        assert!(e.to_string().contains("redirect"), "{e}");
+    }
+
+    #[test]
     fn the_configured_client_id_wins_and_blank_is_missing() {
         let c = SpotifyConfig {
             client_id: Some(" abc ".into()),
