@@ -108,6 +108,7 @@ impl Watcher {
             }
             Err(Failure::Login(e)) if !e.is_transient() => {
                 let at = now + LOGIN_RECHECK;
+                tracing::warn!(error = %e, "Spotify login unusable");
                 let detail = format!("{e}; looking again in {}", human(LOGIN_RECHECK));
                 self.inbox
                     .health(HEALTH_NAME, HealthLevel::Error, detail)
