@@ -82,6 +82,11 @@ pub enum Command {
         #[command(subcommand)]
         what: DiscoverWhat,
     },
+    /// Spotify as the player.
+    Spotify {
+        #[command(subcommand)]
+        command: SpotifyCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,6 +107,12 @@ pub enum DiscoverWhat {
         #[arg(long, value_name = "SECS")]
         seconds: Option<u64>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpotifyCommand {
+    /// Log in (once): prints a link, then takes the browser's redirect or a pasted address.
+    Login,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

@@ -18,6 +18,8 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub demo: DemoConfig,
     pub http: HttpConfig,
+    /// `[spotify]` present: Spotify is the player.
+    pub spotify: Option<crate::players::spotify::SpotifyConfig>,
     pub capture: CaptureConfig,
 }
 

@@ -15,6 +15,11 @@ pub fn init(data_dir: &Path) -> Result<(WorkerGuard, PathBuf)> {
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter =
         EnvFilter::try_from_env("PARTY_TUI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // rspotify logs every request with its headers, bearer token included: keep it quiet
+    // whatever PARTY_TUI_LOG says, so no Spotify secret reaches the log file.
+    let filter = filter
+        .add_directive("rspotify=warn".parse().expect("valid directive"))
+        .add_directive("rspotify_http=warn".parse().expect("valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

@@ -1,7 +1,7 @@
 //! CLI → config → logging → app::run. No logic here.
 use anyhow::Result;
 use clap::Parser;
-use party_tui::cli::{Cli, Command, DiscoverWhat, ReportFormat};
+use party_tui::cli::{Cli, Command, DiscoverWhat, ReportFormat, SpotifyCommand};
 use party_tui::{app, config, paths};
 
 fn main() -> std::process::ExitCode {
@@ -62,6 +62,9 @@ fn real_main() -> Result<()> {
             interface.or(cfg.capture.interface.clone()),
             seconds.map(std::time::Duration::from_secs),
         ),
+        Some(Command::Spotify {
+            command: SpotifyCommand::Login,
+        }) => spotify_login(&cfg),
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
@@ -93,6 +96,18 @@ fn report(
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(())
+}
+
+/// Works without a `[spotify]` section: the client id may come from SPOTIFY_CLIENT_ID.
+fn spotify_login(cfg: &config::Config) -> Result<()> {
+    let spotify = cfg.spotify.clone().unwrap_or_default();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(party_tui::players::spotify::login_cli::run(&spotify));
+    // Reading stdin blocks a thread that must not hold the process open once we are done.
+    runtime.shutdown_background();
+    outcome
 }
 
 fn run(

@@ -1,0 +1,148 @@
+//! The two Web API calls the watcher makes, through rspotify, with failures sorted into what
+//! the watcher does next (refresh, wait Retry-After, back off, tell the host).
+use rspotify::clients::OAuthClient;
+use rspotify::model::{AdditionalType, CurrentPlaybackContext};
+use rspotify::{AuthCodePkceSpotify, ClientError, Config, Credentials, OAuth};
+use serde::Deserialize;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiFailure {
+    #[error("401: the access token was refused")]
+    Unauthorized,
+    #[error("429: rate limited for {}", super::schedule::human(*.0))]
+    RateLimited(Duration),
+    #[error("{0}: Spotify had a problem")]
+    Server(u16),
+    #[error("no answer: {0}")]
+    Network(String),
+    /// 403, 404 and the like, with Spotify's reason (PREMIUM_REQUIRED, NO_ACTIVE_DEVICE, …).
+    #[error("{status} {}: {message}", reason.as_deref().unwrap_or("refused"))]
+    Refused {
+        status: u16,
+        reason: Option<String>,
+        message: String,
+    },
+    #[error("unreadable answer: {0}")]
+    Unreadable(String),
+}
+
+impl ApiFailure {
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ApiFailure::Refused { reason, .. } => reason.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Spotify's error object: `{"error": {"status": 403, "message": "…", "reason": "…"}}`.
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorObject,
+}
+
+#[derive(Deserialize)]
+struct ErrorObject {
+    #[serde(default)]
+    message: String,
+    reason: Option<String>,
+}
+
+pub struct Api {
+    spotify: AuthCodePkceSpotify,
+}
+
+impl Api {
+    pub fn new(client_id: &str, api_base_url: &str, auth_base_url: &str) -> Self {
+        let config = Config {
+            api_base_url: api_base_url.to_string(),
+            auth_base_url: auth_base_url.to_string(),
+            // Our token module refreshes and persists; rspotify only carries the access token.
+            token_refreshing: false,
+            token_cached: false,
+            ..Default::default()
+        };
+        Api {
+            spotify: AuthCodePkceSpotify::with_config(
+                Credentials::new_pkce(client_id),
+                OAuth::default(),
+                config,
+            ),
+        }
+    }
+
+    pub async fn use_token(&self, access_token: &str) {
+        let token = rspotify::Token {
+            access_token: access_token.to_string(),
+            ..Default::default()
+        };
+        if let Ok(mut slot) = self.spotify.token.lock().await {
+            *slot = Some(token);
+        }
+    }
+
+    /// GET /me/player (tracks and episodes). Ok(None) is 204: nothing plays anywhere.
+    pub async fn playback(&self) -> Result<Option<CurrentPlaybackContext>, ApiFailure> {
+        let types = [AdditionalType::Track, AdditionalType::Episode];
+        match self
+            .spotify
+            .current_playback(None, Some(types.iter()))
+            .await
+        {
+            Ok(ctx) => Ok(ctx),
+            Err(e) => Err(classify(e).await),
+        }
+    }
+
+    /// POST /me/player/next on the active device.
+    pub async fn next(&self) -> Result<(), ApiFailure> {
+        match self.spotify.next_track(None).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(classify(e).await),
+        }
+    }
+}
+
+async fn classify(e: ClientError) -> ApiFailure {
+    use rspotify::http::HttpError;
+    match e {
+        ClientError::Http(http) => match *http {
+            HttpError::StatusCode(resp) => from_status(resp).await,
+            // The reqwest error's text names the URL but never the Authorization header.
+            HttpError::Client(e) => ApiFailure::Network(e.without_url().to_string()),
+        },
+        ClientError::ParseJson(e) => ApiFailure::Unreadable(e.to_string()),
+        other => ApiFailure::Network(other.to_string()),
+    }
+}
+
+async fn from_status(resp: reqwest::Response) -> ApiFailure {
+    let status = resp.status().as_u16();
+    if status == 429 {
+        let ra = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok());
+        return ApiFailure::RateLimited(super::schedule::parse_retry_after(ra));
+    }
+    if status == 401 {
+        return ApiFailure::Unauthorized;
+    }
+    if status >= 500 {
+        return ApiFailure::Server(status);
+    }
+    let body = resp.bytes().await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(b) => ApiFailure::Refused {
+            status,
+            reason: b.error.reason,
+            message: b.error.message,
+        },
+        Err(_) => ApiFailure::Refused {
+            status,
+            reason: None,
+            message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+        },
+    }
+}

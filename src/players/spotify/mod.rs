@@ -1,0 +1,13 @@
+//! Spotify: log in once with PKCE, then watch what plays through the Web API and skip on demand.
+pub mod api;
+pub mod config;
+pub mod login;
+pub mod login_cli;
+pub mod map;
+pub mod schedule;
+pub mod session;
+pub mod token;
+pub mod watcher;
+
+pub use config::SpotifyConfig;
+pub use watcher::run_player;

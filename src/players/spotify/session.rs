@@ -1,0 +1,92 @@
+//! The watcher's login: the current token, refreshed ahead of expiry or on a 401, and every
+//! rotated refresh token written to the token file before the new access token is used.
+use super::token::{LOGIN_AGAIN, Token, TokenClient, TokenError, TokenStore};
+use crate::core::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("not logged in to Spotify (no {0}): run `party-tui spotify login`")]
+    NotLoggedIn(String),
+    #[error("the saved Spotify login was refused earlier: {LOGIN_AGAIN}")]
+    StillExpired,
+    #[error(transparent)]
+    Token(#[from] TokenError),
+}
+
+impl SessionError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SessionError::Token(e) if e.is_transient())
+    }
+}
+
+pub struct Session {
+    client: TokenClient,
+    store: TokenStore,
+    token: Option<Token>,
+    /// A refresh token Spotify refused: not tried again until a new login replaces it.
+    dead: Option<String>,
+    /// Set when a rotated token could not be written (the dashboard says so).
+    pub persist_warning: Option<String>,
+}
+
+impl Session {
+    pub fn new(client: TokenClient, store: TokenStore) -> Self {
+        Session {
+            client,
+            store,
+            token: None,
+            dead: None,
+            persist_warning: None,
+        }
+    }
+
+    /// An access token good for at least `REFRESH_AHEAD`.
+    pub async fn access_token(&mut self, now: Timestamp) -> Result<String, SessionError> {
+        let token = self.loaded()?;
+        if token.needs_refresh(now) {
+            return self.refresh(now).await;
+        }
+        Ok(token.access_token.clone())
+    }
+
+    /// Refresh now (after a 401, or ahead of expiry), persisting the rotated refresh token.
+    pub async fn refresh(&mut self, now: Timestamp) -> Result<String, SessionError> {
+        let old = self.loaded()?.refresh_token.clone();
+        let fresh = match self.client.refresh(&old, now).await {
+            Ok(t) => t,
+            Err(e @ TokenError::LoginExpired(_)) | Err(e @ TokenError::InvalidClient) => {
+                // Forget it: the next attempt re-reads the file, where a new login may be waiting.
+                self.dead = Some(old);
+                self.token = None;
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // The old refresh token is spent: losing the new one would mean logging in again.
+        self.persist_warning = match self.store.save(&fresh) {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "rotated Spotify token not saved");
+                Some(e.to_string())
+            }
+        };
+        tracing::info!(expires_at = %fresh.expires_at, "Spotify token refreshed");
+        let access = fresh.access_token.clone();
+        self.token = Some(fresh);
+        Ok(access)
+    }
+
+    fn loaded(&mut self) -> Result<&Token, SessionError> {
+        if self.token.is_none() {
+            let token = self.store.load()?.ok_or_else(|| {
+                SessionError::NotLoggedIn(self.store.path().display().to_string())
+            })?;
+            if self.dead.as_deref() == Some(token.refresh_token.as_str()) {
+                return Err(SessionError::StillExpired);
+            }
+            self.dead = None;
+            self.token = Some(token);
+        }
+        Ok(self.token.as_ref().expect("loaded just above"))
+    }
+}
