@@ -1,0 +1,6 @@
+//! Sonos (and any UPnP AVTransport renderer): follow what the group coordinator plays through
+//! GENA events, poll when events do not come, and send Next when the party skips.
+pub mod didl;
+pub mod lastchange;
+pub mod soap;
+pub mod state;
