@@ -50,6 +50,19 @@ pub enum Command {
     Parties,
     /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
     AdminToken,
+    /// Find players on the network: `discover sonos` lists speakers and rooms by SSDP.
+    Discover {
+        #[arg(value_enum)]
+        what: DiscoverWhat,
+        /// Listen this many seconds for answers.
+        #[arg(long, default_value_t = 3)]
+        timeout_secs: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum DiscoverWhat {
+    Sonos,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

@@ -42,6 +42,13 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::Discover { what, timeout_secs }) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(party_tui::players::sonos::discover::print(
+                what,
+                std::time::Duration::from_secs(timeout_secs),
+            ))
+        }
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
