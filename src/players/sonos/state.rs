@@ -22,10 +22,12 @@ impl AvtState {
             self.transport_state = Some(state);
         }
         if let Some(uri) = change.track_uri {
-            if uri != self.track_uri && change.track_metadata.is_none() {
-                // A new track without its metadata: the old title would be wrong.
+            if uri != self.track_uri {
+                // A new track: what the change does not say about it is unknown, not the old
+                // track's (gmediarender sends the new URI before the new duration).
                 self.item = None;
                 self.duration_ms = None;
+                self.position_ms = None;
             }
             self.track_uri = uri;
         }
@@ -164,6 +166,7 @@ mod tests {
         s.apply(AvtChange {
             transport_state: Some(TransportState::Playing),
             track_uri: Some("http://h/a.wav".into()),
+            track_duration: Some("0:00:02".into()),
             track_metadata: Some(song_meta("A", "X")),
             ..AvtChange::default()
         });
@@ -172,6 +175,17 @@ mod tests {
             ..AvtChange::default()
         });
         assert_eq!(s.track(BASE).unwrap().title, "http://h/b.wav");
+        s.apply(AvtChange {
+            track_uri: Some("http://h/c.wav".into()),
+            track_metadata: Some(song_meta("C", "X")),
+            ..AvtChange::default()
+        });
+        let t = s.track(BASE).unwrap();
+        assert_eq!(
+            (t.title.as_str(), t.duration_ms),
+            ("C", None),
+            "no stale duration"
+        );
     }
 
     #[test]
