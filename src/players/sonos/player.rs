@@ -236,7 +236,10 @@ impl Follower {
         };
         let asked = self.timing.requested_timeout;
         match gena::renew(&self.http, &d.event_url, &sub.sid, asked).await {
-            Ok(granted) => self.renew_at = Some(Instant::now() + gena::renew_after(granted)),
+            Ok(granted) => {
+                self.renew_at = Some(Instant::now() + gena::renew_after(granted));
+                tracing::debug!(?granted, "sonos: renewed");
+            }
             Err(e) => {
                 // 412: the speaker rebooted and forgot us; anything else: start over too.
                 tracing::info!(error = %e, "sonos: renewal failed, subscribing again");
@@ -283,6 +286,7 @@ impl Follower {
                         .await;
                 }
                 self.report().await;
+                tracing::debug!("sonos: polled");
             }
             Err(e) => self.lost(e.to_string()).await,
         }
@@ -308,6 +312,7 @@ impl Follower {
         }
         self.health(HealthLevel::Ok, "events".to_string()).await;
         self.report().await;
+        tracing::debug!(seq = ?event.seq, "sonos: event");
     }
 
     /// Send what plays when it differs from what we last said; notice regrouping.
