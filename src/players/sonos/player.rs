@@ -155,7 +155,7 @@ impl Follower {
 
     /// The device can no longer be reached: say so, forget it, find it again later.
     async fn lost(&mut self, why: String) {
-        let wait = self.backoff.next();
+        let wait = self.backoff.next_delay();
         self.device = None;
         self.sub = None;
         self.clear_timers();

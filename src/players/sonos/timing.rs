@@ -53,7 +53,7 @@ impl Backoff {
         }
     }
 
-    pub fn next(&mut self) -> Duration {
+    pub fn next_delay(&mut self) -> Duration {
         let now = self.next;
         self.next = (self.next * 2).min(self.max);
         now
@@ -71,9 +71,9 @@ mod tests {
     #[test]
     fn backoff_doubles_to_max_and_resets() {
         let mut b = Backoff::new(Duration::from_secs(2), Duration::from_secs(5));
-        let got: Vec<u64> = (0..4).map(|_| b.next().as_secs()).collect();
+        let got: Vec<u64> = (0..4).map(|_| b.next_delay().as_secs()).collect();
         assert_eq!(got, [2, 4, 5, 5]);
         b.reset();
-        assert_eq!(b.next(), Duration::from_secs(2));
+        assert_eq!(b.next_delay(), Duration::from_secs(2));
     }
 }
