@@ -107,6 +107,12 @@ pub enum DiscoverWhat {
         #[arg(long, value_name = "SECS")]
         seconds: Option<u64>,
     },
+    /// List Sonos speakers, rooms and groups found by SSDP.
+    Sonos {
+        /// Listen this many seconds for answers.
+        #[arg(long, default_value_t = 3)]
+        timeout_secs: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -65,6 +65,14 @@ fn real_main() -> Result<()> {
         Some(Command::Spotify {
             command: SpotifyCommand::Login,
         }) => spotify_login(&cfg),
+        Some(Command::Discover {
+            what: DiscoverWhat::Sonos { timeout_secs },
+        }) => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(party_tui::players::sonos::discover::print(
+                std::time::Duration::from_secs(timeout_secs),
+            ))
+        }
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }

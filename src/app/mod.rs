@@ -75,6 +75,14 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             clock.clone(),
             shutdown.clone(),
         ));
+    } else if let Some(sonos) = cfg.sonos.clone() {
+        tasks.spawn(players::sonos::run_player(
+            sonos,
+            inbox.clone(),
+            player_rx,
+            clock.clone(),
+            shutdown.clone(),
+        ));
     } else if let Some(spotify) = cfg.spotify.clone() {
         tasks.spawn(players::spotify::run_player(
             spotify,

@@ -1,6 +1,7 @@
 //! What a player is: a task that reports what plays (as `Input::Player` on the inbox) and
 //! carries out skip commands, reporting failures back as `Input::Result(SkipFailed)`.
 pub mod demo;
+pub mod sonos;
 pub mod spotify;
 
 use tokio::sync::mpsc;
