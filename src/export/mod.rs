@@ -1,1 +1,6 @@
-//! Every event out: CompetitionLabs export and webhook triggers. (Stub: to be filled in.)
+//! Every event out: the CompetitionLabs-style events export (an outbox over the journal) and
+//! webhook triggers.
+pub mod mapping;
+pub mod settings;
+
+pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};
