@@ -1,6 +1,9 @@
 //! Every event out: the CompetitionLabs-style events export (an outbox over the journal) and
 //! webhook triggers.
+pub mod client;
 pub mod mapping;
 pub mod settings;
+pub mod store;
+pub mod tail;
 
 pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};
