@@ -2,7 +2,9 @@
 //! webhook triggers.
 pub mod client;
 pub mod mapping;
+pub mod outbox;
 pub mod settings;
+pub mod status;
 pub mod store;
 pub mod tail;
 
