@@ -18,6 +18,8 @@ pub struct Config {
     pub triggers: Vec<TriggerConfig>,
     pub demo: DemoConfig,
     pub http: HttpConfig,
+    /// `[export]`: the events API; absent means no export.
+    pub export: Option<crate::export::ExportConfig>,
 }
 
 /// `[http]`: the vote page, button webhooks and the party API.
