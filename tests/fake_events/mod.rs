@@ -49,7 +49,8 @@ pub struct Fake {
     pub key: String,
     pub space: String,
     pub inner: Mutex<Inner>,
-    /// Requests being handled right now.
+    /// Accepted requests whose answer is still held back by `delay` (the client has not
+    /// heard 2xx yet, but the events are recorded).
     pub in_flight: AtomicUsize,
 }
 
@@ -108,8 +109,6 @@ async fn events(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    f.in_flight.fetch_add(1, Ordering::SeqCst);
-    let _guard = InFlight(&f.in_flight);
     let arrived = Instant::now();
     let (fail, delay) = {
         let mut i = f.inner.lock().unwrap();
@@ -180,6 +179,8 @@ async fn events(
         i.events.extend(events);
     }
     if !delay.is_zero() {
+        f.in_flight.fetch_add(1, Ordering::SeqCst);
+        let _guard = InFlight(&f.in_flight);
         tokio::time::sleep(delay).await;
     }
     StatusCode::OK.into_response()
