@@ -43,6 +43,8 @@ pub struct Inner {
     pub fail_every: usize,
     /// Accepted requests are answered after this long (a slow receiver).
     pub delay: Duration,
+    /// An outage: every request answers 503 while set.
+    pub down: bool,
 }
 
 pub struct Fake {
@@ -113,9 +115,9 @@ async fn events(
     let (fail, delay) = {
         let mut i = f.inner.lock().unwrap();
         let n = i.requests.len() + 1;
-        let fail = i
-            .plan
-            .pop_front()
+        let outage = i.down.then_some(Fail::Status(503));
+        let fail = outage
+            .or_else(|| i.plan.pop_front())
             .or_else(|| (i.fail_every > 0 && n % i.fail_every == 0).then_some(Fail::Status(500)));
         (fail, i.delay)
     };
