@@ -9,6 +9,7 @@ pub mod status;
 pub mod store;
 pub mod tail;
 pub mod triggers;
+pub mod tuning;
 pub mod webhook;
 
 pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};

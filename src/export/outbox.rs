@@ -14,40 +14,11 @@ use serde_json::Value;
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// The events API takes at most this many events per request.
-pub const MAX_BATCH: usize = 10_000;
-/// Without a wake-up from the party loop, look at the journal this often anyway.
-pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// A misconfigured receiver (wrong key or space) is retried no faster than this.
-pub const MISCONFIGURED_RETRY: Duration = Duration::from_secs(30);
-
-#[derive(Clone, Debug)]
-pub struct Tuning {
-    pub flush_interval: Duration,
-    pub max_batch: usize,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    pub misconfigured_retry: Duration,
-    pub poll_interval: Duration,
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Tuning {
-            flush_interval: super::settings::DEFAULT_FLUSH_INTERVAL,
-            max_batch: MAX_BATCH,
-            backoff_base: super::client::BACKOFF_BASE,
-            backoff_max: super::client::BACKOFF_MAX,
-            misconfigured_retry: MISCONFIGURED_RETRY,
-            poll_interval: POLL_INTERVAL,
-        }
-    }
-}
+pub use super::tuning::{MAX_BATCH, MISCONFIGURED_RETRY, POLL_INTERVAL, Tuning};
 
 /// Where the outbox reads and keeps its files.
 pub struct OutboxFiles {
@@ -100,7 +71,11 @@ impl<T: Transport> Outbox<T> {
             saved = Cursor::default();
         }
         let status = ExportStatus {
-            dead_letter_file: files.dead_letters.display().to_string(),
+            // Short enough for the status line; the full path is in the log.
+            dead_letter_file: files
+                .dead_letters
+                .file_name()
+                .map_or(String::new(), |n| format!("export/{}", n.to_string_lossy())),
             ..ExportStatus::default()
         };
         Outbox {
@@ -237,7 +212,7 @@ impl<T: Transport> Outbox<T> {
                 Some(Ok(())) => {}
                 Some(Err((status, reason))) if r.len() == 1 => {
                     let event = batch.events[r.start].clone();
-                    tracing::warn!(status, %reason, id = ?event.get(&self.names.event_id), "event refused; dead-lettered");
+                    tracing::warn!(status, %reason, id = ?event.get(&self.names.event_id), file = %self.dead_path.display(), "event refused; dead-lettered");
                     dead.push(DeadLetter {
                         status,
                         reason,

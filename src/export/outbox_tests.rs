@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 
