@@ -23,6 +23,8 @@ pub struct Config {
     pub capture: CaptureConfig,
     /// `[sonos]`: when present, Sonos is the player.
     pub sonos: Option<SonosConfig>,
+    /// `[export]`: the events API; absent means no export.
+    pub export: Option<crate::export::ExportConfig>,
 }
 
 /// `[capture]`: where Dash buttons are listened for.

@@ -104,9 +104,27 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
 
     let vote_url = spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
 
+    // The exporter and webhooks read the journal; the loop wakes them after each commit.
+    let (committed_tx, committed_rx) = watch::channel(0u64);
+    let files = crate::export::PartyFiles {
+        party: &name,
+        journal: &path,
+        store_dir: &store_dir,
+    };
+    crate::export::spawn(
+        &cfg,
+        files,
+        &inbox,
+        &clock,
+        &committed_rx,
+        &shutdown,
+        &mut tasks,
+    )
+    .await;
+
     let sinks = EffectSinks {
         player: Some(player_tx),
-        committed: None,
+        committed: Some(committed_tx),
     };
     let engine =
         Engine::new(party, journal, clock.clone(), sinks, snap_tx).resume_after(replayed.last_at);

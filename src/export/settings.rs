@@ -1,0 +1,191 @@
+//! `[export]` in config.toml: where events go, how they are shaped, how often they are flushed.
+//! The API key is a secret: it has its own type whose Debug never shows it.
+use serde::Deserialize;
+use std::fmt;
+use std::time::Duration;
+
+/// Environment variable that supplies (and overrides) `[export] api_key`.
+pub const API_KEY_ENV: &str = "PARTY_TUI_EXPORT_API_KEY";
+/// How often a batch goes out at most, unless it is full (`flush_interval_secs`).
+pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A secret that must never reach a log, the dashboard or an error message.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+    /// The only way to read the key: for the request header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// How `metadata` is sent: a JSON object, or a list of `{key, value}` pairs (some deployments).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetadataFormat {
+    #[default]
+    Map,
+    List,
+}
+
+/// The JSON field names of an event, overridable per deployment (`[export.fields]`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FieldNames {
+    pub member_ref_id: String,
+    pub action: String,
+    pub entity_ref_id: String,
+    pub source_value: String,
+    pub transaction_timestamp: String,
+    /// Where the stable event id goes: `batchId` by default, or e.g. `relatesToExternal`.
+    pub event_id: String,
+    pub metadata: String,
+}
+
+impl Default for FieldNames {
+    fn default() -> Self {
+        FieldNames {
+            member_ref_id: "memberRefId".into(),
+            action: "action".into(),
+            entity_ref_id: "entityRefId".into(),
+            source_value: "sourceValue".into(),
+            transaction_timestamp: "transactionTimestamp".into(),
+            event_id: "batchId".into(),
+            metadata: "metadata".into(),
+        }
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportConfig {
+    /// e.g. "https://app.competitionlabs.com" (no trailing /api).
+    pub base_url: String,
+    pub space: String,
+    #[serde(default)]
+    pub api_key: Option<ApiKey>,
+    #[serde(default)]
+    pub metadata_format: MetadataFormat,
+    #[serde(default = "default_flush_secs")]
+    pub flush_interval_secs: f64,
+    #[serde(default)]
+    pub fields: FieldNames,
+}
+
+fn default_flush_secs() -> f64 {
+    DEFAULT_FLUSH_INTERVAL.as_secs_f64()
+}
+
+/// Hand-written so the key is redacted even if someone prints the whole config.
+impl fmt::Debug for ExportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportConfig")
+            .field("base_url", &self.base_url)
+            .field("space", &self.space)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("metadata_format", &self.metadata_format)
+            .field("flush_interval_secs", &self.flush_interval_secs)
+            .field("fields", &self.fields)
+            .finish()
+    }
+}
+
+impl ExportConfig {
+    /// `POST {base_url}/api/{space}/events`.
+    pub fn events_url(&self) -> String {
+        format!(
+            "{}/api/{}/events",
+            self.base_url.trim_end_matches('/'),
+            self.space
+        )
+    }
+
+    pub fn flush_interval(&self) -> Duration {
+        // A zero or negative interval would spin; 10 ms is plenty fast for a flush.
+        Duration::from_secs_f64(self.flush_interval_secs.clamp(0.01, 3600.0))
+    }
+
+    /// The key from the environment, else from the file.
+    pub fn resolve_api_key(&self, env: Option<String>) -> Option<ApiKey> {
+        env.filter(|k| !k.trim().is_empty())
+            .map(ApiKey)
+            .or_else(|| self.api_key.clone())
+    }
+
+    /// Problems a user must fix before anything can be sent, quoting the bad value.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(format!(
+                "[export] base_url = \"{}\" must start with http:// or https://",
+                self.base_url
+            ));
+        }
+        if self.space.trim().is_empty() || self.space.contains('/') {
+            return Err(format!(
+                "[export] space = \"{}\" must be a non-empty name without '/'",
+                self.space
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let cfg: ExportConfig = toml::from_str(
+            "base_url = \"http://127.0.0.1:1\"\nspace = \"s\"\napi_key = \"sekrit-123\"",
+        )
+        .unwrap();
+        let shown = format!("{cfg:?} {:?}", cfg.api_key);
+        assert!(!shown.contains("sekrit"), "{shown}");
+        assert_eq!(cfg.events_url(), "http://127.0.0.1:1/api/s/events");
+        assert_eq!(cfg.flush_interval(), DEFAULT_FLUSH_INTERVAL);
+        assert_eq!(cfg.fields, FieldNames::default());
+    }
+
+    #[test]
+    fn env_key_wins_over_file_key() {
+        let cfg: ExportConfig =
+            toml::from_str("base_url = \"http://x\"\nspace = \"s\"\napi_key = \"file\"").unwrap();
+        assert_eq!(
+            cfg.resolve_api_key(Some("env".into())).unwrap().expose(),
+            "env"
+        );
+        assert_eq!(cfg.resolve_api_key(None).unwrap().expose(), "file");
+        assert_eq!(
+            cfg.resolve_api_key(Some(" ".into())).unwrap().expose(),
+            "file"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = toml::from_str::<ExportConfig>("base_url = \"x\"\nspace = \"s\"\ncolour = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("colour"), "{e}");
+        let cfg: ExportConfig = toml::from_str("base_url = \"ftp://x\"\nspace = \"s\"").unwrap();
+        assert!(cfg.validate().unwrap_err().contains("ftp://x"));
+        let e = toml::from_str::<ExportConfig>(
+            "base_url = \"http://x\"\nspace = \"s\"\nmetadata_format = \"table\"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("table"), "{e}");
+    }
+}

@@ -1,0 +1,163 @@
+//! Webhook triggers against a real local webhook on 127.0.0.1: driven from the journal, body
+//! template filled in, retried on 5xx, given up on 4xx at once, failures reported through the
+//! inbox, and the cursor only passing finished calls.
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::any;
+use party_tui::config::TriggerConfig;
+use party_tui::core::*;
+use party_tui::export::store::CursorFile;
+use party_tui::export::triggers::{TriggerRunner, TriggerTuning};
+use party_tui::export::webhook::Webhook;
+use party_tui::inbox::{Inbox, Msg};
+use party_tui::journal::Entry;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Default)]
+struct Hooks {
+    /// (path, event id header, body)
+    calls: Vec<(String, String, String)>,
+}
+
+type Shared = Arc<Mutex<Hooks>>;
+
+async fn hook(
+    State(s): State<Shared>,
+    Path(p): Path<String>,
+    h: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let id = h
+        .get("x-party-tui-event")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let mut s = s.lock().unwrap();
+    s.calls.push((p.clone(), id, body));
+    let tries = s.calls.iter().filter(|c| c.0 == p).count();
+    match p.as_str() {
+        "fav" if tries <= 2 => StatusCode::INTERNAL_SERVER_ERROR,
+        "fav" => StatusCode::OK,
+        "bad" => StatusCode::BAD_REQUEST,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+fn trigger(name: &str, url: String, body: Option<&str>) -> Webhook {
+    let cfg = TriggerConfig {
+        name: name.into(),
+        when: TriggerCondition::SkipFired,
+        url: Some(url),
+        method: None,
+        body: body.map(String::from),
+    };
+    Webhook::from_config(&cfg).unwrap().unwrap()
+}
+
+fn fired(name: &str) -> Effect {
+    Effect::TriggerFired {
+        trigger: name.into(),
+        track: Some(Track {
+            title: "Song \"2\"".into(),
+            artist: "Band".into(),
+            ..Track::default()
+        }),
+        likes: 5,
+        skips: 0,
+        button: None,
+        battery: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_called_retried_and_failures_reported() {
+    let shared = Shared::default();
+    let app = axum::Router::new()
+        .route("/{p}", any(hook))
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("p.jsonl");
+    std::fs::write(&journal, "").unwrap();
+    let cursor = dir.path().join("p.triggers.cursor");
+    let hooks = vec![
+        trigger(
+            "fav",
+            format!("{base}/fav"),
+            Some(r#"{"text": "{track} by {artist}: {likes}"}"#),
+        ),
+        trigger("bad", format!("{base}/bad"), None),
+        trigger("down", format!("{base}/down"), None),
+    ];
+    let (inbox, mut rx) = Inbox::new();
+    let tuning = TriggerTuning {
+        attempts: 3,
+        backoff_base: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(50),
+        poll_interval: Duration::from_millis(50),
+        ..TriggerTuning::default()
+    };
+    let runner = TriggerRunner::new("p", &journal, cursor.clone(), hooks, inbox, tuning).unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(runner.run(None, stop.clone()));
+
+    // The party commits a line with three firings, and one trigger without a webhook.
+    let entry = Entry {
+        seq: 7,
+        at: Timestamp(1_700_000_000_000),
+        input: Input::Tick,
+        effects: vec![fired("fav"), fired("bad"), fired("down"), fired("log-only")],
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    writeln!(f, "{}", serde_json::to_string(&entry).unwrap()).unwrap();
+    let end = std::fs::metadata(&journal).unwrap().len();
+
+    let mut failed = Vec::new();
+    let wait = async {
+        while failed.len() < 2 {
+            if let Some(Msg::Input {
+                input: Input::Result(AdapterResult::TriggerFailed { trigger, reason }),
+                ..
+            }) = rx.recv().await
+            {
+                failed.push((trigger, reason));
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .expect("two failures reported");
+    failed.sort();
+    assert_eq!(failed[0].0, "bad");
+    assert_eq!(failed[0].1, "HTTP 400");
+    assert_eq!(failed[1].0, "down");
+    assert_eq!(failed[1].1, "HTTP 503 after 3 attempts");
+
+    let cursor_file = CursorFile::new(cursor);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while cursor_file.load().offset != end {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "cursor never passed the firings"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    task.await.unwrap();
+
+    let calls = shared.lock().unwrap().calls.clone();
+    let count = |p: &str| calls.iter().filter(|c| c.0 == p).count();
+    assert_eq!((count("fav"), count("bad"), count("down")), (3, 1, 3));
+    let ok = calls.iter().rfind(|c| c.0 == "fav").unwrap();
+    assert_eq!(ok.1, "p:7:0");
+    let body: serde_json::Value = serde_json::from_str(&ok.2).unwrap();
+    assert_eq!(body["text"], "Song \"2\" by Band: 5");
+}
