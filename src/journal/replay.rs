@@ -1,0 +1,175 @@
+//! Replay: rebuild a party by applying every journaled input in order, as a restart does.
+//!
+//! Parsing JSON is most of the cost, and lines parse independently, so a reader cuts the file
+//! into blocks at line boundaries, parser threads (one per core) take turns, and the caller
+//! applies their results in file order. Bounded channels keep a few blocks in memory, never the
+//! whole journal.
+use super::decode::FastInput;
+use crate::core::{Input, Party, Timestamp};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::fs::File;
+use std::io::{self, Read};
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread;
+
+/// Bytes per block: a hand-off per ~15,000 lines costs nothing, and the blocks in flight stay
+/// a few MB.
+const BLOCK: usize = 4 << 20;
+/// Parsed blocks a parser may finish ahead of the applier: one keeps it busy while the applier
+/// works, more would only hold memory.
+const PARSED_AHEAD: usize = 1;
+
+/// What a replay rebuilt.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Replayed {
+    pub entries: u64,
+    /// The time of the last entry: party time must not run backwards after a restart.
+    pub last_at: Option<Timestamp>,
+}
+
+/// The part of an `Entry` that replay needs: `seq` and `effects` are skipped unparsed into types.
+#[derive(Deserialize)]
+struct ReplayEntry {
+    at: Timestamp,
+    input: FastInput,
+}
+
+/// One block, parsed.
+struct Parsed {
+    /// Lines in the block, empty ones included, so the applier can number lines.
+    lines: u64,
+    events: Vec<(Timestamp, Input)>,
+}
+
+struct Corrupt {
+    /// 1-based, within its block.
+    line: u64,
+    error: serde_json::Error,
+}
+
+/// Apply every complete entry of the journal at `path` to `party`.
+///
+/// Bytes after the last newline are a torn line, which `Journal::open` drops: they are not
+/// applied here either.
+pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Replayed::default()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let parsers = thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    // A parser that panics ends its channel early; the scope then panics too, so a short
+    // replay is never mistaken for the whole journal.
+    thread::scope(|s| {
+        let mut to_parsers = Vec::with_capacity(parsers);
+        let mut from_parsers = Vec::with_capacity(parsers);
+        for i in 0..parsers {
+            // Rendezvous: the reader holds the next block ready, the parser the one it parses.
+            let (block_tx, block_rx) = sync_channel::<Vec<u8>>(0);
+            let (parsed_tx, parsed_rx) = sync_channel(PARSED_AHEAD);
+            thread::Builder::new()
+                .name(format!("replay-parse-{i}"))
+                .spawn_scoped(s, move || {
+                    for block in block_rx {
+                        if parsed_tx.send(parse_block(&block)).is_err() {
+                            break; // the applier stopped at a corrupt line
+                        }
+                    }
+                })
+                .context("cannot start a replay thread")?;
+            to_parsers.push(block_tx);
+            from_parsers.push(parsed_rx);
+        }
+        let reader = thread::Builder::new()
+            .name("replay-read".into())
+            .spawn_scoped(s, move || cut_blocks(file, &to_parsers))
+            .context("cannot start a replay thread")?;
+        let applied = apply_in_order(party, &from_parsers, path);
+        // After an error, this stops the parsers, whose end stops the reader.
+        drop(from_parsers);
+        let read = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let done = applied?;
+        read.with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(done)
+    })
+}
+
+/// Block k goes to parser k % n, so taking results from each parser in turn is file order.
+fn apply_in_order(
+    party: &mut Party,
+    from_parsers: &[Receiver<Result<Parsed, Corrupt>>],
+    path: &Path,
+) -> Result<Replayed> {
+    let mut done = Replayed::default();
+    let mut lines_before = 0;
+    for from in from_parsers.iter().cycle() {
+        // Closed once the reader has sent its last block and this parser has returned it.
+        let Ok(parsed) = from.recv() else { break };
+        let block = match parsed {
+            Ok(block) => block,
+            Err(c) => bail!(
+                "{}: line {} is corrupt: {}",
+                path.display(),
+                lines_before + c.line,
+                c.error
+            ),
+        };
+        for (at, input) in &block.events {
+            party.apply(input, *at);
+        }
+        done.entries += block.events.len() as u64;
+        done.last_at = block.events.last().map(|(at, _)| *at).or(done.last_at);
+        lines_before += block.lines;
+    }
+    Ok(done)
+}
+
+/// Reads `file` in blocks that end at a newline and deals them out to the parsers in turn.
+fn cut_blocks(mut file: File, to_parsers: &[SyncSender<Vec<u8>>]) -> io::Result<()> {
+    let mut carry = Vec::new();
+    let mut sent = 0;
+    loop {
+        let mut block = Vec::with_capacity(BLOCK + carry.len());
+        block.append(&mut carry);
+        if (&mut file).take(BLOCK as u64).read_to_end(&mut block)? == 0 {
+            return Ok(()); // what is left in `block` is a torn line
+        }
+        match block.iter().rposition(|&b| b == b'\n') {
+            Some(i) => carry = block.split_off(i + 1),
+            None => {
+                carry = block; // a line longer than a block: read on
+                continue;
+            }
+        }
+        if to_parsers[sent % to_parsers.len()].send(block).is_err() {
+            return Ok(()); // the applier stopped at a corrupt line
+        }
+        sent += 1;
+    }
+}
+
+/// Parses a block of whole lines.
+fn parse_block(block: &[u8]) -> Result<Parsed, Corrupt> {
+    let mut events = Vec::with_capacity(block.len() / 256);
+    let mut lines = 0;
+    for line in block
+        .strip_suffix(b"\n")
+        .unwrap_or(block)
+        .split(|&b| b == b'\n')
+    {
+        lines += 1;
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<ReplayEntry>(line) {
+            Ok(e) => events.push((e.at, e.input.0)),
+            Err(error) => return Err(Corrupt { line: lines, error }),
+        }
+    }
+    Ok(Parsed { lines, events })
+}
