@@ -98,3 +98,105 @@ impl Visitor<'_> for FirstKeyVisitor {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::{
+        Action, ClickKind, Origin, PressKind, Source, Threshold, Track, TransportState, Voter,
+    };
+
+    fn fast(json: &str) -> Result<Input, serde_json::Error> {
+        serde_json::from_str::<FastInput>(json).map(|f| f.0)
+    }
+
+    fn every_kind_of_input() -> Vec<Input> {
+        let press = |kind, battery| {
+            Input::Press(Press {
+                voter: Voter::button("kitchen"),
+                origin: Origin::Dash,
+                kind,
+                battery,
+            })
+        };
+        vec![
+            Input::Player(PlayerUpdate {
+                source: Source::Sonos,
+                player: "Living \"Room\"".into(),
+                state: TransportState::Playing,
+                track: Some(Track {
+                    id: Some("x-sonos:1".into()),
+                    title: "Tïtle\n2".into(),
+                    artist_ids: vec!["a1".into(), "a2".into()],
+                    ..Track::default()
+                }),
+                position_ms: Some(12),
+            }),
+            Input::Player(PlayerUpdate {
+                source: Source::Spotify,
+                player: "Phone".into(),
+                state: TransportState::NoMedia,
+                track: None,
+                position_ms: None,
+            }),
+            press(PressKind::Click(ClickKind::Double), Some(0.25)),
+            press(PressKind::Vote(Action::Skip), None),
+            Input::Host(HostCommand::SkipNow),
+            Input::Host(HostCommand::Keep(false)),
+            Input::Host(HostCommand::SetThreshold(Threshold::Percent(40))),
+            Input::Host(HostCommand::SetThreshold(Threshold::Count(3))),
+            Input::Host(HostCommand::SetWindow(90)),
+            Input::Result(AdapterResult::SkipFailed {
+                track: "t".into(),
+                reason: "503".into(),
+            }),
+            Input::Tick,
+        ]
+    }
+
+    #[test]
+    fn reads_every_input_as_the_derive_writes_it() {
+        for input in every_kind_of_input() {
+            let json = serde_json::to_string(&input).unwrap();
+            assert_eq!(fast(&json).unwrap(), input, "{json}");
+        }
+    }
+
+    #[test]
+    fn the_tag_anywhere_else_takes_the_derives_path() {
+        for input in every_kind_of_input() {
+            let json = serde_json::to_string(&input).unwrap();
+            // The derive writes `{"type":"…",rest}`; move the tag to the end.
+            let Some((tag, rest)) = json[1..].split_once(',') else {
+                continue; // nothing but the tag
+            };
+            let moved = format!("{{{},{tag}}}", rest.strip_suffix('}').unwrap());
+            assert_eq!(fast(&moved).unwrap(), input, "{moved}");
+        }
+    }
+
+    #[test]
+    fn accepts_and_rejects_what_the_derive_does() {
+        for json in [
+            r#"{"type":"tick","extra":[1,{"a":null}]}"#,
+            r#"{"type":"press","voter":"host","origin":"host","kind":{"vote":"like"},"new":1}"#,
+        ] {
+            assert_eq!(
+                fast(json).unwrap(),
+                serde_json::from_str::<Input>(json).unwrap()
+            );
+        }
+        for json in [
+            r#"{}"#,
+            r#"{"type":"dance"}"#,
+            r#"{"type":"press","voter":"host"}"#,
+            r#"{"type":"press","voter":"host","origin":"lasers","kind":{"vote":"like"}}"#,
+            r#"{"type":"host","command":"set_window","value":"soon"}"#,
+            r#"{"voter":"host"}"#,
+            r#"[1]"#,
+        ] {
+            assert!(serde_json::from_str::<Input>(json).is_err(), "{json}");
+            assert!(fast(json).is_err(), "{json}");
+        }
+    }
+}

@@ -126,3 +126,86 @@ fn read_block_before(file: &mut File, pos: u64, buf: &mut [u8]) -> io::Result<us
     file.read_exact(&mut buf[..n])?;
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn naive(bytes: &[u8]) -> (u64, u64) {
+        let mut prev = b'\n';
+        let (mut newlines, mut empty) = (0, 0);
+        for &b in bytes {
+            newlines += (b == b'\n') as u64;
+            empty += (b == b'\n' && prev == b'\n') as u64;
+            prev = b;
+        }
+        (newlines, empty)
+    }
+
+    fn file_with(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
+        let mut tmp = tempfile::NamedTempFile::new().unwrap();
+        tmp.write_all(bytes).unwrap();
+        let file = tmp.reopen().unwrap();
+        (tmp, file)
+    }
+
+    /// Lines of varied lengths, some empty, some longer than a 255-byte run.
+    fn varied_lines(n: usize) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for i in 0..n {
+            bytes.extend(std::iter::repeat_n(b'x', (i * 37) % 700));
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    #[test]
+    fn counts_lines_and_empty_lines_like_a_byte_loop() {
+        let bytes = varied_lines(8_000);
+        assert!(bytes.len() > 2 * FORWARD_BLOCK);
+        let (_tmp, mut file) = file_with(&bytes);
+        let count = count_lines(&mut file, bytes.len() as u64).unwrap();
+        assert_eq!((count.newlines, count.empty), naive(&bytes));
+        assert!(count.empty > 0);
+    }
+
+    #[test]
+    fn an_empty_line_across_a_block_boundary_counts_once() {
+        let mut bytes = vec![b'x'; FORWARD_BLOCK - 1];
+        bytes.extend(b"\n\nlast\n");
+        let (_tmp, mut file) = file_with(&bytes);
+        let count = count_lines(&mut file, bytes.len() as u64).unwrap();
+        assert_eq!((count.newlines, count.empty), (3, 1));
+        assert_eq!(naive(&bytes), (3, 1));
+    }
+
+    #[test]
+    fn finds_the_last_non_empty_line_and_the_torn_tail() {
+        let bytes = b"\n{\"seq\":1}\n{\"seq\":2}\n\n\n{\"se";
+        let (_tmp, mut file) = file_with(bytes);
+        let good = end_of_last_line(&mut file, bytes.len() as u64).unwrap();
+        assert_eq!(good, bytes.len() as u64 - 4);
+        let last = last_line(&mut file, good).unwrap().unwrap();
+        assert_eq!(last.bytes, b"{\"seq\":2}");
+        assert_eq!(last.newlines_after, 3);
+
+        let (_tmp, mut file) = file_with(b"\n\ntorn");
+        assert_eq!(end_of_last_line(&mut file, 6).unwrap(), 2);
+        assert!(last_line(&mut file, 2).unwrap().is_none());
+        let (_tmp, mut file) = file_with(b"torn");
+        assert_eq!(end_of_last_line(&mut file, 4).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_last_line_longer_than_a_backward_block_is_read_whole() {
+        let mut bytes = b"first\n".to_vec();
+        bytes.extend(vec![b'y'; 3 * BACKWARD_BLOCK + 5]);
+        bytes.extend(b"\n");
+        let (_tmp, mut file) = file_with(&bytes);
+        let good = end_of_last_line(&mut file, bytes.len() as u64).unwrap();
+        let last = last_line(&mut file, good).unwrap().unwrap();
+        assert_eq!(last.bytes.len(), 3 * BACKWARD_BLOCK + 5);
+        assert_eq!(last.newlines_after, 1);
+    }
+}
