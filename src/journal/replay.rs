@@ -4,15 +4,15 @@
 //! into blocks at line boundaries, parser threads (one per core) take turns, and the caller
 //! applies their results in file order. Bounded channels keep a few blocks in memory, never the
 //! whole journal.
-use super::decode::FastInput;
-use crate::core::{Input, Party, Timestamp};
+use super::decode::Decoded;
+use crate::core::{Party, Timestamp};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::fs::File;
 use std::io::{self, Read};
 use std::num::NonZeroUsize;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::thread;
 
 /// Bytes per block: a hand-off per ~15,000 lines costs nothing, and the blocks in flight stay
@@ -34,14 +34,14 @@ pub struct Replayed {
 #[derive(Deserialize)]
 struct ReplayEntry {
     at: Timestamp,
-    input: FastInput,
+    input: Decoded,
 }
 
 /// One block, parsed.
 struct Parsed {
     /// Lines in the block, empty ones included, so the applier can number lines.
     lines: u64,
-    events: Vec<(Timestamp, Input)>,
+    events: Vec<(Timestamp, Decoded)>,
 }
 
 struct Corrupt {
@@ -66,15 +66,21 @@ pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
     thread::scope(|s| {
         let mut to_parsers = Vec::with_capacity(parsers);
         let mut from_parsers = Vec::with_capacity(parsers);
+        // Parsed blocks go back to the reader to be filled again: fresh 4 MB buffers cost a
+        // page fault per 4 KB.
+        let (spent_tx, spent_rx) = channel::<Vec<u8>>();
         for i in 0..parsers {
             // Rendezvous: the reader holds the next block ready, the parser the one it parses.
             let (block_tx, block_rx) = sync_channel::<Vec<u8>>(0);
             let (parsed_tx, parsed_rx) = sync_channel(PARSED_AHEAD);
+            let spent_tx = spent_tx.clone();
             thread::Builder::new()
                 .name(format!("replay-parse-{i}"))
                 .spawn_scoped(s, move || {
                     for block in block_rx {
-                        if parsed_tx.send(parse_block(&block)).is_err() {
+                        let parsed = parse_block(&block);
+                        let _ = spent_tx.send(block); // the reader may be done: then drop it
+                        if parsed_tx.send(parsed).is_err() {
                             break; // the applier stopped at a corrupt line
                         }
                     }
@@ -85,7 +91,7 @@ pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
         }
         let reader = thread::Builder::new()
             .name("replay-read".into())
-            .spawn_scoped(s, move || cut_blocks(file, &to_parsers))
+            .spawn_scoped(s, move || cut_blocks(file, &to_parsers, &spent_rx))
             .context("cannot start a replay thread")?;
         let applied = apply_in_order(party, &from_parsers, path);
         // After an error, this stops the parsers, whose end stops the reader.
@@ -119,33 +125,40 @@ fn apply_in_order(
                 c.error
             ),
         };
-        for (at, input) in &block.events {
-            party.apply(input, *at);
-        }
         done.entries += block.events.len() as u64;
         done.last_at = block.events.last().map(|(at, _)| *at).or(done.last_at);
+        for (at, input) in block.events {
+            party.apply(&input.into_input(), at);
+        }
         lines_before += block.lines;
     }
     Ok(done)
 }
 
 /// Reads `file` in blocks that end at a newline and deals them out to the parsers in turn.
-fn cut_blocks(mut file: File, to_parsers: &[SyncSender<Vec<u8>>]) -> io::Result<()> {
+fn cut_blocks(
+    mut file: File,
+    to_parsers: &[SyncSender<Vec<u8>>],
+    spent: &Receiver<Vec<u8>>,
+) -> io::Result<()> {
     let mut carry = Vec::new();
     let mut sent = 0;
     loop {
-        let mut block = Vec::with_capacity(BLOCK + carry.len());
+        let mut block = spent.try_recv().unwrap_or_default();
+        block.clear();
+        block.reserve(BLOCK + carry.len());
         block.append(&mut carry);
-        if (&mut file).take(BLOCK as u64).read_to_end(&mut block)? == 0 {
-            return Ok(()); // what is left in `block` is a torn line
-        }
-        match block.iter().rposition(|&b| b == b'\n') {
-            Some(i) => carry = block.split_off(i + 1),
-            None => {
-                carry = block; // a line longer than a block: read on
-                continue;
+        // One read, unless a line is longer than a block: then read on until it ends.
+        let end = loop {
+            let before = block.len();
+            if (&mut file).take(BLOCK as u64).read_to_end(&mut block)? == 0 {
+                return Ok(()); // what is left in `block` is a torn line
             }
-        }
+            if let Some(i) = block[before..].iter().rposition(|&b| b == b'\n') {
+                break before + i + 1;
+            }
+        };
+        carry = block.split_off(end);
         if to_parsers[sent % to_parsers.len()].send(block).is_err() {
             return Ok(()); // the applier stopped at a corrupt line
         }
@@ -172,7 +185,7 @@ fn parse_block(block: &[u8]) -> Result<Parsed, Corrupt> {
             Err(_) => serde_json::from_slice::<ReplayEntry>(line),
         };
         match parsed {
-            Ok(e) => events.push((e.at, e.input.0)),
+            Ok(e) => events.push((e.at, e.input)),
             Err(error) => return Err(Corrupt { line: lines, error }),
         }
     }
