@@ -210,3 +210,26 @@ fn find_newline(bytes: &[u8]) -> Option<usize> {
     let found = bytes[start..].iter().position(|&b| b == b'\n');
     found.map(|i| start + i)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_newline_wherever_it_is() {
+        for len in 0..40 {
+            let mut bytes = vec![b'x'; len];
+            assert_eq!(find_newline(&bytes), None, "{len}");
+            for at in 0..len {
+                bytes[at] = b'\n';
+                assert_eq!(find_newline(&bytes), Some(at), "{len} {at}");
+                bytes[len - 1] = b'\n';
+                assert_eq!(find_newline(&bytes), Some(at), "{len} {at}");
+                bytes.fill(b'x');
+            }
+        }
+        // Bytes one off a newline (0x0b, 0x09) and high bytes must not look like one.
+        let near = "\u{b}\t\u{80}é€x\u{b}\u{b}\u{b}\n".as_bytes();
+        assert_eq!(find_newline(near), Some(near.len() - 1));
+    }
+}
