@@ -61,7 +61,8 @@ fn append_raw(path: &Path, bytes: &[u8]) {
     f.write_all(bytes).unwrap();
 }
 
-/// Enough lines (over 10 MiB) for several 4 MiB blocks, so two parsers get more than one each.
+/// Enough lines (over 10 MiB) for several blocks (of 1 MiB; 4 MiB was tried), so each of two
+/// parsers gets more than one.
 const MANY: u64 = 50_000;
 
 #[test]
@@ -88,8 +89,8 @@ fn a_corrupt_line_deep_in_the_journal_is_named_by_its_absolute_number() {
     let inputs: Vec<Input> = (0..MANY).map(input).collect();
     write_journal(&path, &inputs);
     let mut bytes = std::fs::read(&path).unwrap();
-    // The first line after 9 MiB loses its opening brace: past the first 4 MiB block of each
-    // of two parsers, so its number adds up lines of blocks parsed elsewhere.
+    // The first line after 9 MiB loses its opening brace: past the first block of each of two
+    // parsers, so its number adds up lines of blocks parsed elsewhere.
     let start = 9 << 20;
     let start = start + bytes[start..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let number = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
