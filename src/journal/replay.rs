@@ -30,7 +30,7 @@ pub struct Replayed {
     pub last_at: Option<Timestamp>,
 }
 
-/// The part of an `Entry` that replay needs: `seq` and `effects` are skipped unparsed into types.
+/// The part of an `Entry` that replay needs: `seq` and `effects` are checked as JSON, not built.
 #[derive(Deserialize)]
 struct ReplayEntry {
     at: Timestamp,
