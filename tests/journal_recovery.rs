@@ -1,5 +1,6 @@
 //! Crash recovery: a torn last line is dropped and reported, a batch cut between write and
-//! sync keeps its complete lines, and corruption in the middle is an error naming the line.
+//! sync keeps its complete lines, and corruption is an error naming the line: from `replay`
+//! anywhere, from `Journal::open` in the last line (the only one it parses).
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal, replay};
 use std::io::Write;
@@ -70,16 +71,36 @@ fn a_batch_cut_between_write_and_sync_keeps_only_whole_lines() {
 }
 
 #[test]
-fn corruption_before_the_last_line_is_an_error_that_names_the_line() {
+fn corruption_before_the_last_line_is_a_replay_error_that_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.jsonl");
     let (mut j, _) = Journal::open(&path).unwrap();
     j.append_batch(&[entry(0, "a")]).unwrap();
     drop(j);
-    append_raw(&path, b"not json\n");
+    let mut good = serde_json::to_vec(&entry(2, "b")).unwrap();
+    good.push(b'\n');
+    append_raw(&path, &[&b"not json\n"[..], &good].concat());
+    // Open reads only the last line, so it opens; replay, which runs at every start, finds it.
+    let (j, rec) = Journal::open(&path).unwrap();
+    assert_eq!((rec.entries, j.next_seq()), (3, 3));
+    let mut p = Party::new("p", Rules::default());
+    let err = replay(&mut p, &path).expect_err("a corrupt journal must not replay silently");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("p.jsonl: line 2 is corrupt: "), "{msg}");
+}
+
+#[test]
+fn a_corrupt_last_line_fails_open_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.jsonl");
+    let (mut j, _) = Journal::open(&path).unwrap();
+    j.append_batch(&[entry(0, "a"), entry(1, "b")]).unwrap();
+    drop(j);
+    // Complete (newline-terminated) but not JSON: not a torn line, so it is not dropped.
+    append_raw(&path, b"{\"seq\":2,\"at\"\n\n");
     let err = Journal::open(&path)
         .err()
-        .expect("a corrupt journal must not open silently");
+        .expect("open needs the last line for the next seq");
     let msg = format!("{err:#}");
-    assert!(msg.contains("line 2 is corrupt"), "{msg}");
+    assert!(msg.contains("p.jsonl: line 3 is corrupt"), "{msg}");
 }
