@@ -262,33 +262,8 @@ impl TokenStore {
     }
 
     fn write(&self, token: &Token) -> std::io::Result<()> {
-        use std::io::Write;
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("json.tmp");
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        // A leftover temporary file keeps its old mode: tighten it before writing a secret.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        f.write_all(&serde_json::to_vec_pretty(token).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            // The rename is durable once the directory is synced.
-            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
+        let bytes = serde_json::to_vec_pretty(token).map_err(std::io::Error::other)?;
+        crate::secret_file::write_private(&self.path, &bytes)
     }
 
     fn err(&self, error: std::io::Error) -> TokenError {
