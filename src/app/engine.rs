@@ -94,7 +94,12 @@ impl Engine {
         for msg in batch.drain(..) {
             match msg {
                 Msg::Health(h) => {
-                    health_changed |= self.health.get(&h.name) != Some(&h);
+                    let changed = self.health.get(&h.name) != Some(&h);
+                    if changed {
+                        // The log file tells the story of a party's plumbing afterwards.
+                        tracing::info!(source = %h.name, level = ?h.level, detail = %h.detail, "health");
+                    }
+                    health_changed |= changed;
                     self.health.insert(h.name.clone(), h);
                 }
                 Msg::Input { input, reply } => {
