@@ -10,13 +10,13 @@ pub struct Check {
 }
 
 impl Check {
-    fn ok(what: impl Into<String>) -> Check {
+    pub fn ok(what: impl Into<String>) -> Check {
         Check {
             what: what.into(),
             problem: None,
         }
     }
-    fn bad(what: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub fn bad(what: impl Into<String>, fix: impl Into<String>) -> Check {
         Check {
             what: what.into(),
             problem: Some(fix.into()),
@@ -31,6 +31,16 @@ pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) ->
     checks.push(http_port_free(cfg.http.bind).await);
     if !crate::buttons::dash_buttons(cfg).is_empty() {
         checks.push(capture_allowed(cfg.capture.interface.as_deref()));
+    }
+    if let Some(sonos) = &cfg.sonos {
+        checks.push(crate::doctor_remote::sonos(sonos).await);
+    }
+    if let Some(spotify) = &cfg.spotify {
+        let now = crate::clock::Clock::system().now();
+        checks.push(crate::doctor_remote::spotify(spotify, now).await);
+    }
+    if let Some(export) = &cfg.export {
+        checks.push(crate::doctor_remote::export(export).await);
     }
     checks
 }

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod doctor;
+pub mod doctor_remote;
 pub mod export;
 pub mod http;
 pub mod inbox;
