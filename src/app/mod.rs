@@ -152,6 +152,11 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     }
 
     let outcome = if opts.headless {
+        // Scripts and tests start us on port 0 and read the port from this line; the
+        // socket is already listening when it is printed.
+        if let Some(url) = &vote_url {
+            eprintln!("party-tui: vote page on {url}");
+        }
         eprintln!(
             "party-tui: party {name} running headless ({} events replayed); Ctrl-C stops it",
             replayed.entries

@@ -1,0 +1,303 @@
+//! `cargo bench --bench http_votes`: votes per second through the real HTTP stack (router,
+//! inbox, engine, journal with group commit and fsync) under wrk, against a bare axum
+//! hello-world on the same machine. Two runs: a new guest for every vote (each a counted like,
+//! so the current track gathers tens of thousands of voters), and 200 guests voting again and
+//! again (a house party: mostly duplicates, each still journaled and answered). A 2xx is only
+//! sent after the journal sync; the bench checks the journal holds every acknowledged vote.
+//! Needs `wrk` (Debian: apt-get install wrk). BENCH_SECS (default 10) and BENCH_CONNECTIONS
+//! (default 200) tune it.
+use party_tui::app::engine::{EffectSinks, Engine};
+use party_tui::buttons::ButtonDirectory;
+use party_tui::clock::Clock;
+use party_tui::core::*;
+use party_tui::http::{self, HttpState};
+use party_tui::inbox::Inbox;
+use party_tui::journal::Journal;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// The goals from issue 4: at least half the bare server's rate, p99 within 10 ms.
+const GOAL_RATIO: f64 = 0.5;
+const GOAL_P99_MS: f64 = 10.0;
+
+/// POST /api/vote as guest number `n % GUESTS` of each wrk thread (GUESTS 0: a new guest every
+/// request). The server accepts any well-formed guest id (32 lowercase hex digits, see
+/// src/http/cookies.rs), so the script makes them from the thread number and the guest number.
+const VOTE_SCRIPT: &str = r#"
+local guests = GUESTS
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+local headers = { ["Content-Type"] = "application/json" }
+local body = '{"vote":"like"}'
+function request()
+  n = n + 1
+  local g = n
+  if guests > 0 then g = n % guests end
+  headers["Cookie"] = string.format("pt_guest=%08x%024x", tid, g)
+  return wrk.format("POST", "/api/vote", headers, body)
+end
+"#;
+
+/// What wrk measured.
+#[derive(Debug, Default)]
+struct Figures {
+    requests: u64,
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+    socket_errors: String,
+}
+
+/// A house party's worth of guests per wrk thread for the second run: each votes once on
+/// the track, every later press is a duplicate (still journaled and answered).
+const PARTY_GUESTS_PER_THREAD: u32 = 100;
+
+fn main() {
+    if !have_wrk() {
+        println!("http_votes: wrk is not installed (apt-get install wrk); nothing measured");
+        return;
+    }
+    let secs: u32 = env_or("BENCH_SECS", 10);
+    let conns: u32 = env_or("BENCH_CONNECTIONS", 200);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    println!(
+        "http_votes: wrk -t2 -c{conns} -d{secs}s --latency, journals on {} ({})",
+        dir.path().display(),
+        fs_type(dir.path())
+    );
+
+    let shutdown = CancellationToken::new();
+    let hello = rt.block_on(start_hello(shutdown.clone()));
+    let bare = wrk(hello, &script(dir.path(), 0), secs, conns);
+    report("bare axum hello-world", &bare);
+    shutdown.cancel();
+
+    let runs = [
+        ("POST /api/vote, a new guest every vote", 0),
+        (
+            "POST /api/vote, 200 guests voting again and again",
+            PARTY_GUESTS_PER_THREAD,
+        ),
+    ];
+    for (i, (what, guests)) in runs.into_iter().enumerate() {
+        let journal = dir.path().join(format!("bench-{i}.jsonl"));
+        let shutdown = CancellationToken::new();
+        let addr = rt.block_on(start_party(&journal, shutdown.clone()));
+        let votes = wrk(addr, &script(dir.path(), guests), secs, conns);
+        report(what, &votes);
+        let ratio = votes.per_sec / bare.per_sec.max(1.0);
+        println!(
+            "  {ratio:.2}x the bare rate (goal >= {GOAL_RATIO}x: {}); p99 {:.2} ms (goal <= {GOAL_P99_MS} ms: {})",
+            verdict(ratio >= GOAL_RATIO),
+            votes.p99_ms,
+            verdict(votes.p99_ms <= GOAL_P99_MS)
+        );
+        // Durability: every acknowledged vote is already in the journal (the reply waits
+        // for the sync), so the journal holds at least as many presses as wrk got 2xx.
+        let acknowledged = votes.requests - votes.non_2xx;
+        let (journaled, counted) = journaled_likes(&journal);
+        println!(
+            "  journal: {journaled} phone presses ({counted} counted likes) for {acknowledged} acknowledged votes"
+        );
+        assert!(
+            journaled >= acknowledged,
+            "acknowledged votes missing from the journal"
+        );
+        assert_eq!(votes.non_2xx, 0, "some votes were refused");
+        shutdown.cancel();
+    }
+}
+
+/// The wrk script for `guests` guests per thread (0: a new guest every request).
+fn script(dir: &Path, guests: u32) -> std::path::PathBuf {
+    let path = dir.join(format!("votes-{guests}.lua"));
+    let text = VOTE_SCRIPT.replace("GUESTS", &guests.to_string());
+    std::fs::write(&path, text).expect("write wrk script");
+    path
+}
+
+/// The real router and engine, as the app wires them (rate limit off: wrk is one address).
+async fn start_party(journal_path: &Path, shutdown: CancellationToken) -> SocketAddr {
+    let clock = Clock::system();
+    let mut party = Party::new("bench", Rules::default());
+    let (journal, _) = Journal::open(journal_path).expect("open journal");
+    let (inbox, rx) = Inbox::new();
+    let (snap_tx, snapshots) = watch::channel(Arc::new(party.snapshot(clock.now())));
+    let sinks = EffectSinks {
+        player: None,
+        committed: None,
+    };
+    // Something to like: one long track, so the whole run votes on it.
+    party.apply(&playing(), clock.now());
+    let engine = Engine::new(party, journal, clock.clone(), sinks, snap_tx);
+    tokio::spawn(engine.run(rx, shutdown.clone()));
+    let state = HttpState::new(
+        inbox,
+        snapshots,
+        ButtonDirectory::default(),
+        "0123456789abcdef0123456789abcdef".into(),
+        None,
+        clock,
+    )
+    .with_rate_limit(None);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(http::serve(listener, state, shutdown));
+    addr
+}
+
+fn playing() -> Input {
+    Input::Player(PlayerUpdate {
+        source: Source::Demo,
+        player: "Demo".into(),
+        state: TransportState::Playing,
+        track: Some(Track {
+            id: Some("bench:1".into()),
+            title: "Bench".into(),
+            artist: "Band".into(),
+            duration_ms: Some(4 * 3600 * 1000),
+            ..Track::default()
+        }),
+        position_ms: Some(0),
+    })
+}
+
+/// The floor: axum answering every request with a small JSON body, no work behind it.
+async fn start_hello(shutdown: CancellationToken) -> SocketAddr {
+    let app = axum::Router::new().fallback(|| async { r#"{"result":"counted"}"# });
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    });
+    addr
+}
+
+fn wrk(addr: SocketAddr, script: &Path, secs: u32, conns: u32) -> Figures {
+    let out = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{conns}"),
+            &format!("-d{secs}s"),
+            "--latency",
+        ])
+        .arg("-s")
+        .arg(script)
+        .arg(format!("http://{addr}/api/vote"))
+        .output()
+        .expect("run wrk");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_wrk(&text)
+}
+
+fn parse_wrk(text: &str) -> Figures {
+    let mut f = Figures::default();
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["50%", latency] => f.p50_ms = millis(latency),
+            ["99%", latency] => f.p99_ms = millis(latency),
+            [n, "requests", "in", ..] => f.requests = n.parse().unwrap_or(0),
+            ["Requests/sec:", r] => f.per_sec = r.parse().unwrap_or(0.0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => f.non_2xx = n.parse().unwrap_or(0),
+            ["Socket", "errors:", ..] => f.socket_errors = line.to_string(),
+            _ => {}
+        }
+    }
+    assert!(f.requests > 0, "cannot read wrk's output:\n{text}");
+    f
+}
+
+/// wrk prints latencies as 812.00us, 4.21ms or 1.02s.
+fn millis(s: &str) -> f64 {
+    let (num, scale) = if let Some(n) = s.strip_suffix("us") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1e3)
+    } else {
+        (s, 1.0)
+    };
+    num.parse::<f64>().unwrap_or(f64::NAN) * scale
+}
+
+fn report(what: &str, f: &Figures) {
+    println!(
+        "{what}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} requests, {} non-2xx{}",
+        f.per_sec,
+        f.p50_ms,
+        f.p99_ms,
+        f.requests,
+        f.non_2xx,
+        if f.socket_errors.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", f.socket_errors)
+        }
+    );
+}
+
+/// Phone presses in the journal, and how many the core counted.
+fn journaled_likes(path: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(path).expect("read journal");
+    let mut presses = 0;
+    let mut counted = 0;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("journal line is JSON");
+        if v["input"]["type"] == "press" {
+            presses += 1;
+            if v["effects"]
+                .as_array()
+                .is_some_and(|fx| fx.iter().any(|e| e["result"] == "counted"))
+            {
+                counted += 1;
+            }
+        }
+    }
+    (presses, counted)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+fn have_wrk() -> bool {
+    std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_ok()
+}
+
+fn fs_type(dir: &Path) -> String {
+    std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(dir)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

@@ -1,0 +1,204 @@
+//! End to end, as a guest would: the real binary (headless demo) and its vote page in a real
+//! headless Chromium, driven over the DevTools protocol. A tap on Like is counted once,
+//! acknowledged only once journaled, and a second tap is refused as a duplicate.
+mod cdp;
+mod support;
+
+use cdp::{Cdp, Chromium};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::skip_or_fail;
+
+/// Upper bound for anything the test waits on; a pass takes a second or two.
+const LIMIT: Duration = Duration::from_secs(30);
+/// How often a polled condition is checked again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The binary, headless, on a free port; killed when dropped.
+struct Party {
+    child: Child,
+    url: String,
+}
+
+impl Party {
+    fn start(dir: &Path) -> Party {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
+            .args([
+                "--headless",
+                "--demo",
+                "--new-party",
+                "--bind",
+                "127.0.0.1:0",
+            ])
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("--config")
+            .arg(dir.join("config.toml"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start party-tui");
+        let lines = cdp::drain_lines(child.stderr.take().expect("piped stderr"));
+        let mut party = Party {
+            child,
+            url: String::new(),
+        };
+        let mut seen = Vec::new();
+        // The binary prints this line once its socket listens: the port without a race.
+        party.url = loop {
+            match lines.recv_timeout(LIMIT) {
+                Ok(line) => match line.strip_prefix("party-tui: vote page on ") {
+                    Some(url) => break url.trim().to_string(),
+                    None => seen.push(line),
+                },
+                Err(_) => panic!("party-tui printed no vote URL:\n{}", seen.join("\n")),
+            }
+        };
+        party
+    }
+}
+
+impl Drop for Party {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it gives a value, failing after `LIMIT`.
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < LIMIT,
+            "timed out after {LIMIT:?} waiting for {what}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn state(http: &reqwest::Client, url: &str) -> Value {
+    let res = http
+        .get(format!("{url}api/state"))
+        .send()
+        .await
+        .expect("GET /api/state");
+    assert_eq!(res.status(), 200);
+    res.json().await.expect("state is JSON")
+}
+
+/// The phone presses in the party's journal (the demo keeps its parties under demo/).
+fn phone_presses(data_dir: &Path) -> Vec<Value> {
+    let parties = data_dir.join("demo").join("parties");
+    let journals: Vec<_> = std::fs::read_dir(&parties)
+        .expect("parties dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(journals.len(), 1, "one new party: {journals:?}");
+    std::fs::read_to_string(&journals[0])
+        .expect("read journal")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("journal line is JSON"))
+        .filter(|e| e["input"]["type"] == "press" && e["input"]["origin"] == "phone")
+        .collect()
+}
+
+/// The verdict the core journaled with a press.
+fn verdict(entry: &Value) -> &Value {
+    &entry["effects"]
+        .as_array()
+        .and_then(|fx| fx.iter().find(|f| f.get("result").is_some()))
+        .unwrap_or_else(|| panic!("no verdict in {entry}"))["result"]
+}
+
+const PAGE_MSG: &str = "document.getElementById('msg').textContent";
+
+#[tokio::test]
+async fn a_like_tapped_in_chromium_is_journaled_counted_once_and_a_second_tap_refused() {
+    let Some(browser) = cdp::find_browser() else {
+        skip_or_fail("chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // No simulated guests: the browser is the only one voting.
+    std::fs::write(dir.path().join("config.toml"), "[demo]\nguests = 0\n").unwrap();
+    let party = Party::start(dir.path());
+    let http = reqwest::Client::new();
+    let title = eventually("the demo to play a track", async || {
+        let s = state(&http, &party.url).await;
+        s["now_playing"]["title"].as_str().map(str::to_string)
+    })
+    .await;
+
+    let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
+    let mut page = Cdp::connect(&chromium.ws_url).await;
+    page.open_page().await;
+    page.navigate(&party.url).await;
+    let shown =
+        // Null-safe: the first polls may still see the blank page before navigation commits.
+        "(() => { const t = document.getElementById('title'), l = document.getElementById('like'); \
+         return t && l ? [t.textContent, l.disabled] : null; })()";
+    eventually("the page to show the track with Like enabled", async || {
+        (page.eval(shown).await == json!([title, false])).then_some(())
+    })
+    .await;
+
+    // The click handler sets the message at once; the answer replaces it.
+    let clicked =
+        "document.getElementById('like').click(); document.getElementById('msg').textContent";
+    assert_eq!(page.eval(clicked).await, "…");
+    eventually("the page to confirm the vote", async || {
+        (page.eval(PAGE_MSG).await == "Counted, thanks!").then_some(())
+    })
+    .await;
+    // The answer came after the journal sync, so the press is on disk now.
+    let guest = page
+        .cookie(&party.url, "pt_guest")
+        .await
+        .expect("guest cookie");
+    let presses = phone_presses(dir.path());
+    assert_eq!(presses.len(), 1, "{presses:?}");
+    assert_eq!(presses[0]["input"]["voter"], format!("guest:{guest}"));
+    assert_eq!(presses[0]["input"]["kind"], json!({"vote": "like"}));
+    assert_eq!(verdict(&presses[0]), "counted");
+    // The snapshot is published right after the acknowledgement.
+    eventually("/api/state to count the like", async || {
+        let v = state(&http, &party.url).await["votes"]["likes"].clone();
+        (v != 0).then_some(())
+    })
+    .await;
+    assert_eq!(state(&http, &party.url).await["votes"]["likes"], 1);
+
+    // Once the live state arrives, the page marks the vote and disables Like…
+    let marked = "[document.getElementById('like').disabled, document.querySelector('#like small').textContent]";
+    eventually("the page to mark the like", async || {
+        (page.eval(marked).await == json!([true, "you liked this"])).then_some(())
+    })
+    .await;
+    // …so a click does nothing: the handler would have replaced the message with "…".
+    assert_eq!(page.eval(clicked).await, "Counted, thanks!");
+    // A double tap faster than the live state still reaches the server (the button is
+    // enabled then), which refuses it; the page says so.
+    let double_tap = "document.getElementById('like').disabled = false; document.getElementById('like').click(); document.getElementById('msg').textContent";
+    assert_eq!(page.eval(double_tap).await, "…");
+    eventually("the page to report the duplicate", async || {
+        (page.eval(PAGE_MSG).await == "You already voted on this track").then_some(())
+    })
+    .await;
+    let presses = phone_presses(dir.path());
+    assert_eq!(presses.len(), 2, "{presses:?}");
+    assert_eq!(presses[1]["input"]["voter"], format!("guest:{guest}"));
+    assert_eq!(verdict(&presses[1]), "duplicate");
+    assert_eq!(state(&http, &party.url).await["votes"]["likes"], 1);
+
+    drop(page);
+    drop(chromium);
+    drop(party);
+}
