@@ -8,7 +8,7 @@ use super::rules::{Rules, Threshold, TriggerCondition};
 use super::snapshot::{ButtonStatus, SNAPSHOT_LOG_LINES, Totals, TrackTally};
 use super::time::Timestamp;
 use super::track::{PlayerUpdate, Source, Track, TransportState};
-use super::voting::VoterBook;
+use super::voting::{VoterBook, VoterList};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 /// The track being played now and its votes.
@@ -27,8 +27,8 @@ pub(crate) struct Current {
     pub window_closes_at: Option<Timestamp>,
     pub window: WindowState,
     /// In the order they voted (the dashboard shows who).
-    pub likes: Vec<super::input::Voter>,
-    pub skips: Vec<super::input::Voter>,
+    pub likes: VoterList,
+    pub skips: VoterList,
     pub keep: Option<KeepReason>,
     /// Set once a skip is decided, so a track is skipped once and finishes with the right result.
     pub skipped: Option<TrackResult>,
@@ -204,8 +204,8 @@ impl Party {
             started_at,
             window_closes_at,
             window: WindowState::Open,
-            likes: Vec::new(),
-            skips: Vec::new(),
+            likes: VoterList::default(),
+            skips: VoterList::default(),
             skipped: None,
             fired: HashSet::new(),
             tally: self.tallies.len() - 1,

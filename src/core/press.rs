@@ -74,9 +74,8 @@ impl Party {
         let cur = self.current.as_mut().expect("checked by the caller");
         let tally = &mut self.tallies[cur.tally];
         match action {
-            Action::Like if cur.likes.contains(voter) => PressResult::Duplicate,
+            Action::Like if !cur.likes.insert(voter) => PressResult::Duplicate,
             Action::Like => {
-                cur.likes.push(voter.clone());
                 tally.likes += 1;
                 self.totals.likes += 1;
                 *self
@@ -96,8 +95,8 @@ impl Party {
             }
             Action::Skip if cur.skips.contains(voter) => PressResult::Duplicate,
             Action::Skip if cur.window != WindowState::Open => PressResult::WindowClosed,
+            Action::Skip if !cur.skips.insert(voter) => PressResult::Duplicate,
             Action::Skip => {
-                cur.skips.push(voter.clone());
                 tally.skips += 1;
                 self.totals.skip_votes += 1;
                 if cur.keep.is_some() {

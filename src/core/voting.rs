@@ -55,3 +55,36 @@ impl VoterBook {
         self.last_press.values().filter(|&&t| t >= since).count()
     }
 }
+
+/// Who voted one way on the current track: in voting order (the dashboard lists them) with a
+/// set beside it, so the one-vote check stays O(1) however many guests a track has.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct VoterList {
+    order: Vec<Voter>,
+    seen: std::collections::HashSet<Voter>,
+}
+
+impl VoterList {
+    /// Adds the voter; false if they had already voted this way.
+    pub fn insert(&mut self, voter: &Voter) -> bool {
+        if self.seen.contains(voter) {
+            return false;
+        }
+        self.seen.insert(voter.clone());
+        self.order.push(voter.clone());
+        true
+    }
+    pub fn contains(&self, voter: &Voter) -> bool {
+        self.seen.contains(voter)
+    }
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.seen.clear();
+    }
+    pub fn to_vec(&self) -> Vec<Voter> {
+        self.order.clone()
+    }
+}
