@@ -57,7 +57,7 @@ impl Party {
                 None => by_key.push(t.clone()),
             }
         }
-        by_key.sort_by(|a, b| b.likes.cmp(&a.likes));
+        by_key.sort_by_key(|t| std::cmp::Reverse(t.likes));
         by_key.truncate(TOP_TRACKS);
         by_key
     }
