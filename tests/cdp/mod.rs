@@ -86,9 +86,14 @@ impl Chromium {
 impl Drop for Chromium {
     fn drop(&mut self) {
         // The negative pid is the process group made at spawn: Chromium and all its helpers.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.child.id())])
-            .status();
+        // `--` is essential: without it procps' kill may read "-PID" as an option and end up
+        // calling kill(-1, SIGKILL), which kills every process we may signal.
+        let pgid = self.child.id();
+        if pgid > 1 {
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{pgid}")])
+                .status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
