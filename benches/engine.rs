@@ -6,35 +6,12 @@ use std::time::{Duration, Instant};
 
 const T0: i64 = 1_700_000_000_000;
 
+#[path = "../tests/support/sample.rs"]
+mod sample;
+
 /// A realistic evening: a new track every 60 inputs, 200 guests liking and voting to skip.
 fn input(i: u64) -> Input {
-    if i % 60 == 0 {
-        return Input::Player(PlayerUpdate {
-            source: Source::Demo,
-            player: "Demo".into(),
-            state: TransportState::Playing,
-            track: Some(Track {
-                id: Some(format!("demo:{}", i / 60)),
-                title: format!("Track {}", i / 60),
-                artist: "Band".into(),
-                album: "Album".into(),
-                duration_ms: Some(200_000),
-                ..Track::default()
-            }),
-            position_ms: Some(0),
-        });
-    }
-    let guest = (i * 7919) % 200;
-    Input::Press(Press {
-        voter: Voter::guest(&format!("g{guest:03}")),
-        origin: Origin::Phone,
-        kind: PressKind::Vote(if guest % 3 == 0 {
-            Action::Skip
-        } else {
-            Action::Like
-        }),
-        battery: None,
-    })
+    sample::evening(i, 60, 200)
 }
 
 fn at(i: u64) -> Timestamp {

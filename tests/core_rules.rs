@@ -1,4 +1,6 @@
 //! Table-style tests of every party rule, with explicit times (seconds from the party start).
+mod support;
+
 use party_tui::core::*;
 use std::time::Duration;
 
@@ -8,29 +10,15 @@ fn at(secs: f64) -> Timestamp {
     Timestamp(T0 + (secs * 1000.0) as i64)
 }
 
-fn track(n: u32) -> Track {
-    Track {
-        id: Some(format!("t{n}")),
-        title: format!("Song {n}"),
-        artist: if n == 9 {
-            "Abba".into()
-        } else {
-            format!("Band {n}")
-        },
-        album: "Album".into(),
-        duration_ms: Some(200_000),
-        ..Track::default()
-    }
-}
-
+/// Track `n`; track 9 is by ABBA, whom some tests protect.
 fn play(n: u32) -> Input {
-    Input::Player(PlayerUpdate {
-        source: Source::Demo,
-        player: "Demo".into(),
-        state: TransportState::Playing,
-        track: Some(track(n)),
-        position_ms: Some(0),
-    })
+    let mut input = support::sample::play(n as u64);
+    if let Input::Player(PlayerUpdate { track: Some(t), .. }) = &mut input
+        && n == 9
+    {
+        t.artist = "Abba".into();
+    }
+    input
 }
 
 fn vote(who: &str, a: Action) -> Input {

@@ -1,6 +1,8 @@
 //! Replay parses blocks of the journal on several threads and applies them in order: the party
 //! it rebuilds, the entries it counts and the line a corruption is reported at must be those of
 //! a plain line-by-line replay, whatever the block boundaries.
+mod support;
+
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal, replay};
 use std::io::Write;
@@ -8,30 +10,7 @@ use std::path::Path;
 
 /// A new track every 50 inputs, else guests voting: ~250 bytes a line with its effects.
 fn input(i: u64) -> Input {
-    if i % 50 == 0 {
-        return Input::Player(PlayerUpdate {
-            source: Source::Demo,
-            player: "Demo".into(),
-            state: TransportState::Playing,
-            track: Some(Track {
-                id: Some(format!("demo:{i}")),
-                title: format!("Track {i}"),
-                ..Track::default()
-            }),
-            position_ms: Some(0),
-        });
-    }
-    let guest = (i * 7919) % 97;
-    Input::Press(Press {
-        voter: Voter::guest(&format!("g{guest}")),
-        origin: Origin::Phone,
-        kind: PressKind::Vote(if guest % 3 == 0 {
-            Action::Skip
-        } else {
-            Action::Like
-        }),
-        battery: None,
-    })
+    support::sample::evening(i, 50, 97)
 }
 
 fn at(i: u64) -> Timestamp {

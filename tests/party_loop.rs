@@ -1,6 +1,8 @@
 //! The app loop with the real journal, on tokio's paused clock: acknowledgements mean
 //! durable, deadlines fire at exactly their time, skips reach the player, and a restart
 //! replays to the identical party.
+mod support;
+
 use party_tui::app::engine::{EffectSinks, Engine};
 use party_tui::clock::Clock;
 use party_tui::core::*;
@@ -14,29 +16,12 @@ use tokio_util::sync::CancellationToken;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
 
-fn play(n: u32) -> Input {
-    Input::Player(PlayerUpdate {
-        source: Source::Demo,
-        player: "Demo".into(),
-        state: TransportState::Playing,
-        track: Some(Track {
-            id: Some(format!("t{n}")),
-            title: format!("Song {n}"),
-            artist: "Band".into(),
-            duration_ms: Some(180_000),
-            ..Track::default()
-        }),
-        position_ms: Some(0),
-    })
+fn play(n: u64) -> Input {
+    support::sample::play(n)
 }
 
 fn skip(who: &str) -> Input {
-    Input::Press(Press {
-        voter: Voter::guest(who),
-        origin: Origin::Phone,
-        kind: PressKind::Vote(Action::Skip),
-        battery: None,
-    })
+    support::sample::vote(who, Action::Skip)
 }
 
 struct Running {

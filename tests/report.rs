@@ -1,32 +1,15 @@
 //! `report` on a journal recorded by a test party, compared with the counts we know it holds.
+mod support;
+
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal};
 use party_tui::report::Report;
+use support::sample::press;
 
 const T0: i64 = 1_700_000_000_000;
 
-fn play(n: u32) -> Input {
-    Input::Player(PlayerUpdate {
-        source: Source::Demo,
-        player: "Demo".into(),
-        state: TransportState::Playing,
-        track: Some(Track {
-            id: Some(format!("t{n}")),
-            title: format!("Song {n}"),
-            artist: "Band".into(),
-            ..Track::default()
-        }),
-        position_ms: Some(0),
-    })
-}
-
-fn press(voter: Voter, origin: Origin, a: Action) -> Input {
-    Input::Press(Press {
-        voter,
-        origin,
-        kind: PressKind::Vote(a),
-        battery: None,
-    })
+fn play(n: u64) -> Input {
+    support::sample::play(n)
 }
 
 #[test]

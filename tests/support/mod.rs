@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
+pub mod sample;
 pub mod tmux;
 
 /// CI sets PARTY_TUI_REQUIRE_PRIVILEGED=1: there a test that cannot run must fail, not skip.
