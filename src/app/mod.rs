@@ -131,6 +131,8 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     let engine_task = tokio::spawn(engine.run(rx, shutdown.clone()));
     // Dash buttons on the wire. Without permission the party runs on; the capture has put
     // the reason (and the setcap line) on the status line.
+    // The capture only collapses each press's burst of packets; the per-button debounce is
+    // the party's own rule, so repeats reach the journal and the log as "debounced".
     let dash = crate::buttons::dash_buttons(&cfg);
     let _capture = if dash.is_empty() {
         None
@@ -138,7 +140,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         crate::buttons::spawn_capture(
             cfg.capture.interface.clone(),
             dash,
-            cfg.rules().debounce,
+            Duration::ZERO,
             inbox.clone(),
             shutdown.clone(),
         )

@@ -37,7 +37,8 @@ pub fn dash_buttons(cfg: &crate::config::Config) -> Vec<DashButton> {
             Some(DashButton {
                 name: b.name.clone(),
                 mac,
-                debounce: b.debounce,
+                // Debounce is applied by the party (see app::run), not twice.
+                debounce: None,
             })
         })
         .collect()

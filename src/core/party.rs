@@ -268,12 +268,16 @@ impl Party {
         }
     }
 
+    /// Runs after every input, so the common case (nothing due) must not count voters.
     fn close_window_if_due(&mut self, at: Timestamp, out: &mut Vec<Effect>) {
-        let needed = self.needed(at);
-        let Some(cur) = self.current.as_mut() else {
+        let due = self.current.as_ref().is_some_and(|c| {
+            c.window == WindowState::Open && c.window_closes_at.is_some_and(|t| t <= at)
+        });
+        if !due {
             return;
-        };
-        if cur.window == WindowState::Open && cur.window_closes_at.is_some_and(|c| c <= at) {
+        }
+        let needed = self.needed(at);
+        if let Some(cur) = self.current.as_mut() {
             cur.window = WindowState::Closed;
             out.push(Effect::WindowResult {
                 track: cur.key.clone(),
