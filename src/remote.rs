@@ -19,7 +19,11 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 /// Where a running party can be reached from this machine; written 0600 next to the token.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Instance {
+    /// Where this machine reaches it (loopback when it listens on every interface).
     pub url: String,
+    /// Where guests vote: the LAN address, for the attached view's QR code.
+    #[serde(default)]
+    pub vote_url: Option<String>,
     pub pid: u32,
 }
 
@@ -28,10 +32,11 @@ pub fn instance_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Records the running instance; the returned guard removes the file when the party stops.
-pub fn write_instance(data_dir: &Path, url: &str) -> Result<InstanceGuard> {
+pub fn write_instance(data_dir: &Path, url: &str, vote_url: &str) -> Result<InstanceGuard> {
     let path = instance_path(data_dir);
     let text = serde_json::to_string(&Instance {
         url: url.to_string(),
+        vote_url: Some(vote_url.to_string()),
         pid: std::process::id(),
     })?;
     crate::secret_file::write_private(&path, text.as_bytes())
@@ -47,10 +52,14 @@ impl Drop for InstanceGuard {
     }
 }
 
+fn read_instance(data_dir: &Path) -> Option<Instance> {
+    let text = std::fs::read_to_string(instance_path(data_dir)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// A running instance on this machine that answers, if any (a stale file is ignored).
 pub async fn find_running(data_dir: &Path) -> Option<Instance> {
-    let text = std::fs::read_to_string(instance_path(data_dir)).ok()?;
-    let inst: Instance = serde_json::from_str(&text).ok()?;
+    let inst = read_instance(data_dir)?;
     let client = reqwest::Client::builder()
         .timeout(PROBE_TIMEOUT)
         .build()
@@ -77,18 +86,26 @@ impl Target {
     fn url(&self) -> Option<String> {
         match self {
             Target::Url(u) => Some(u.clone()),
-            Target::Local(dir) => {
-                let text = std::fs::read_to_string(instance_path(dir)).ok()?;
-                serde_json::from_str::<Instance>(&text).ok().map(|i| i.url)
-            }
+            Target::Local(dir) => read_instance(dir).map(|i| i.url),
         }
         .map(|u| u.trim_end_matches('/').to_string())
+    }
+
+    /// The address guests use: a local instance's LAN address (its loopback URL would be
+    /// useless in a QR code), else the URL we were given.
+    fn vote_url(&self, base: &str) -> String {
+        match self {
+            Target::Local(dir) => read_instance(dir).and_then(|i| i.vote_url),
+            Target::Url(_) => None,
+        }
+        .unwrap_or_else(|| format!("{base}/"))
     }
 }
 
 /// Runs the attached dashboard until the host quits.
 pub async fn attach(target: Target, token: String) -> Result<()> {
     let base = target.url().context("no running party to attach to")?;
+    let vote_url = target.vote_url(&base);
     let shutdown = CancellationToken::new();
     let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
@@ -104,7 +121,7 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
     ));
     let send = tokio::spawn(send_commands(client, base_rx, token, cmd_rx));
     let ui = crate::ui::UiState {
-        vote_url: Some(format!("{base}/")),
+        vote_url: Some(vote_url),
         ..crate::ui::UiState::default()
     };
     let outcome = crate::ui::run(snap_rx, cmd_tx, Clock::system(), ui, shutdown.clone()).await;
@@ -247,5 +264,41 @@ pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
         HostCommand::ResumeVoting => ("resume", json!({})),
         HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
         HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_instance_gives_its_lan_vote_url_not_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let _guard = write_instance(
+            dir.path(),
+            "http://127.0.0.1:8080",
+            "http://192.168.1.20:8080/",
+        )
+        .unwrap();
+        let local = Target::Local(dir.path().to_path_buf());
+        assert_eq!(local.url().as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(
+            local.vote_url("http://127.0.0.1:8080"),
+            "http://192.168.1.20:8080/"
+        );
+        let remote = Target::Url("http://pi.local:8080/".into());
+        assert_eq!(
+            remote.vote_url("http://pi.local:8080"),
+            "http://pi.local:8080/"
+        );
+    }
+
+    #[test]
+    fn the_instance_file_goes_with_its_guard() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = write_instance(dir.path(), "http://127.0.0.1:1", "http://10.0.0.2:1/").unwrap();
+        assert!(instance_path(dir.path()).exists());
+        drop(guard);
+        assert!(!instance_path(dir.path()).exists());
     }
 }

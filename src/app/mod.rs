@@ -261,7 +261,7 @@ async fn spawn_http(
     } else {
         bound
     };
-    let instance = crate::remote::write_instance(&opts.data_dir, &format!("http://{local}"))
+    let instance = crate::remote::write_instance(&opts.data_dir, &format!("http://{local}"), &url)
         .map_err(|e| tracing::warn!("no instance file, so no attaching: {e:#}"))
         .ok();
     let state = crate::http::HttpState::new(
