@@ -130,8 +130,13 @@ impl Report {
             }
         }
         // A reset clears the running tally of the current track.
-        if let (Input::Host(crate::core::HostCommand::ResetVotes), Some(t)) =
-            (&entry.input, self.tracks.last_mut())
+        if let (
+            Input::Host(crate::core::HostOrder {
+                command: crate::core::HostCommand::ResetVotes,
+                ..
+            }),
+            Some(t),
+        ) = (&entry.input, self.tracks.last_mut())
         {
             (t.likes, t.skip_votes) = (0, 0);
         }

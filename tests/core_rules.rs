@@ -224,7 +224,7 @@ fn keep_and_protected_artists_count_votes_but_never_skip() {
     };
     // Host keep.
     let mut p = party(rules.clone());
-    p.apply(&Input::Host(HostCommand::Keep(true)), at(0.5));
+    p.apply(&Input::host(HostCommand::Keep(true)), at(0.5));
     let fx = run(
         &mut p,
         &[
@@ -237,7 +237,7 @@ fn keep_and_protected_artists_count_votes_but_never_skip() {
     assert_eq!(results(&fx[2]), vec![PressResult::Protected]);
     assert_eq!(p.snapshot(at(2.0)).votes.skips, 3);
     // Lifting the keep lets the standing votes decide.
-    let fx = p.apply(&Input::Host(HostCommand::Keep(false)), at(3.0));
+    let fx = p.apply(&Input::host(HostCommand::Keep(false)), at(3.0));
     assert!(skipped(&fx));
 
     // Protected artist, matched case-insensitively.
@@ -252,7 +252,7 @@ fn keep_and_protected_artists_count_votes_but_never_skip() {
     }
     // The host's veto is stronger than protection.
     assert!(skipped(
-        &p.apply(&Input::Host(HostCommand::SkipNow), at(2.0))
+        &p.apply(&Input::host(HostCommand::SkipNow), at(2.0))
     ));
 }
 
@@ -398,14 +398,14 @@ fn host_commands_apply_live() {
         &[
             (1.0, vote("a", Action::Skip)),
             (2.0, vote("b", Action::Skip)),
-            (3.0, Input::Host(HostCommand::ResetVotes)),
-            (4.0, Input::Host(HostCommand::PauseVoting)),
+            (3.0, Input::host(HostCommand::ResetVotes)),
+            (4.0, Input::host(HostCommand::PauseVoting)),
             (5.0, vote("c", Action::Skip)),
-            (6.0, Input::Host(HostCommand::ResumeVoting)),
+            (6.0, Input::host(HostCommand::ResumeVoting)),
             (7.0, vote("c", Action::Skip)),
             (
                 8.0,
-                Input::Host(HostCommand::SetThreshold(Threshold::Count(1))),
+                Input::host(HostCommand::SetThreshold(Threshold::Count(1))),
             ),
         ],
     );
@@ -415,7 +415,7 @@ fn host_commands_apply_live() {
 
     // A shorter window that has already run out closes at once; zero means the whole track.
     let mut p = party(Rules::default());
-    let fx = p.apply(&Input::Host(HostCommand::SetWindow(10)), at(20.0));
+    let fx = p.apply(&Input::host(HostCommand::SetWindow(10)), at(20.0));
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::WindowResult {
@@ -424,7 +424,7 @@ fn host_commands_apply_live() {
         }
     )));
     let mut p = party(Rules::default());
-    p.apply(&Input::Host(HostCommand::SetWindow(0)), at(1.0));
+    p.apply(&Input::host(HostCommand::SetWindow(0)), at(1.0));
     assert_eq!(p.next_deadline(), None);
     p.apply(&Input::Tick, at(600.0));
     let fx = p.apply(&vote("a", Action::Skip), at(601.0));
@@ -437,7 +437,7 @@ fn nothing_playing_and_skip_failures_are_recorded() {
     let fx = p.apply(&vote("a", Action::Like), at(0.0));
     assert_eq!(results(&fx), vec![PressResult::NothingPlaying]);
     p.apply(&play(1), at(1.0));
-    let fx = p.apply(&Input::Host(HostCommand::SkipNow), at(2.0));
+    let fx = p.apply(&Input::host(HostCommand::SkipNow), at(2.0));
     assert!(skipped(&fx));
     let fx = p.apply(
         &Input::Result(AdapterResult::SkipFailed {

@@ -88,6 +88,7 @@ fn effects(n: u64) -> Vec<Effect> {
             },
             Effect::Host {
                 command: HostCommand::SetWindow(30),
+                by: Default::default(),
             },
         ],
     }

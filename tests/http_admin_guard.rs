@@ -76,7 +76,7 @@ async fn every_admin_command_with_the_token() {
         let (status, answer) = admin(&h, cmd, Some(&bearer), body).await;
         assert_eq!(status, 200, "{cmd} {body}: {answer}");
         assert_eq!(answer["ok"], true);
-        assert_eq!(h.next_input().await, Input::Host(want), "{cmd} {body}");
+        assert_eq!(h.next_input().await, Input::host(want), "{cmd} {body}");
     }
     for (cmd, body, status, says) in [
         ("threshold", r#"{"threshold":0}"#, 400, "at least 1"),

@@ -128,11 +128,11 @@ async fn a_restart_replays_to_the_identical_party() {
         play(1),
         skip("a"),
         skip("b"),
-        Input::Host(HostCommand::Keep(true)),
+        Input::host(HostCommand::Keep(true)),
         skip("c"),
         play(2),
         skip("a"),
-        Input::Host(HostCommand::SetThreshold(Threshold::Percent(50))),
+        Input::host(HostCommand::SetThreshold(Threshold::Percent(50))),
     ];
     for input in inputs {
         run.inbox.submit(input).await.unwrap();

@@ -199,7 +199,7 @@ fn party_clock(opts: &RunOptions, last: Option<Timestamp>) -> Clock {
 
 async fn forward_host_commands(mut rx: mpsc::Receiver<HostCommand>, inbox: Inbox) {
     while let Some(cmd) = rx.recv().await {
-        if inbox.send(Input::Host(cmd)).await.is_err() {
+        if inbox.send(Input::host(cmd)).await.is_err() {
             return;
         }
     }

@@ -1,6 +1,6 @@
 //! What the core decided. Every effect is journaled, logged and exported; adapters act on
 //! the variants that concern them (`SkipDecided` → the player skips, `TriggerFired` → webhook).
-use super::input::{Action, ClickKind, HostCommand, Origin, Voter};
+use super::input::{Action, ClickKind, CommandSource, HostCommand, Origin, Voter};
 use super::time::Timestamp;
 use super::track::{Source, Track, TransportState};
 use serde::{Deserialize, Serialize};
@@ -143,6 +143,8 @@ pub enum Effect {
     /// A host command was applied.
     Host {
         command: HostCommand,
+        #[serde(default, skip_serializing_if = "CommandSource::is_host")]
+        by: CommandSource,
     },
     /// An adapter could not carry out a skip.
     SkipFailed {

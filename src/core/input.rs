@@ -136,6 +136,66 @@ pub enum HostCommand {
     SetWindow(u64),
 }
 
+/// Who gave a host command. The keyboard and the admin API are the host; the others act for
+/// the host from elsewhere and are named in the journal and the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommandSource {
+    /// The dashboard's keys, an attached dashboard or the admin API with the token.
+    #[default]
+    Host,
+    /// The host's phone page (`/host`).
+    HostPage,
+    /// A Home Assistant button over MQTT.
+    HomeAssistant,
+    /// A Cumulocity IoT operation over MQTT.
+    Cumulocity,
+    /// An inbound rule hook (`/hooks/{name}`), by the hook's name.
+    Hook(String),
+}
+
+impl CommandSource {
+    pub fn is_host(&self) -> bool {
+        *self == CommandSource::Host
+    }
+    /// In the host's and guests' words.
+    pub fn label(&self) -> String {
+        match self {
+            CommandSource::Host => "host".into(),
+            CommandSource::HostPage => "host (phone)".into(),
+            CommandSource::HomeAssistant => "Home Assistant".into(),
+            CommandSource::Cumulocity => "Cumulocity".into(),
+            CommandSource::Hook(name) => format!("hook {name}"),
+        }
+    }
+}
+
+/// A host command and who gave it. In the journal: `{"type":"host","command":…,"by":…}`, with
+/// `by` left out for the host itself (so journals from before it existed read the same).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HostOrder {
+    #[serde(flatten)]
+    pub command: HostCommand,
+    #[serde(default, skip_serializing_if = "CommandSource::is_host")]
+    pub by: CommandSource,
+}
+
+impl HostCommand {
+    /// In the host's and guests' words (log, vote page), never the enum's debug form.
+    pub fn plain(&self) -> String {
+        match self {
+            HostCommand::SkipNow => "skip now".into(),
+            HostCommand::Keep(true) => "keep this track".into(),
+            HostCommand::Keep(false) => "release keep".into(),
+            HostCommand::ResetVotes => "reset votes".into(),
+            HostCommand::PauseVoting => "pause voting".into(),
+            HostCommand::ResumeVoting => "resume voting".into(),
+            HostCommand::SetThreshold(t) => format!("threshold → {t}"),
+            HostCommand::SetWindow(secs) => format!("vote window → {secs} s"),
+        }
+    }
+}
+
 /// What an adapter reports back after carrying out an effect.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "result")]
@@ -149,8 +209,22 @@ pub enum AdapterResult {
 pub enum Input {
     Player(PlayerUpdate),
     Press(Press),
-    Host(HostCommand),
+    Host(HostOrder),
     Result(AdapterResult),
     /// A deadline the core asked for has passed (vote window closing, …).
     Tick,
+}
+
+impl Input {
+    /// A host command from the host (keyboard, admin API).
+    pub fn host(command: HostCommand) -> Input {
+        Input::Host(HostOrder {
+            command,
+            by: CommandSource::Host,
+        })
+    }
+    /// A host command given for the host from elsewhere.
+    pub fn host_by(command: HostCommand, by: CommandSource) -> Input {
+        Input::Host(HostOrder { command, by })
+    }
 }

@@ -13,7 +13,8 @@ mod voting;
 
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
-    Action, AdapterResult, ClickKind, HostCommand, Input, Origin, Press, PressKind, Voter,
+    Action, AdapterResult, ClickKind, CommandSource, HostCommand, HostOrder, Input, Origin, Press,
+    PressKind, Voter,
 };
 pub use party::Party;
 pub use rules::{ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule};

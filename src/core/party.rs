@@ -3,7 +3,7 @@
 //! Everything here is a pure function of (state, input, time). The loop stamps each input with
 //! its time, so replaying the journal through `apply` rebuilds exactly the same party.
 use super::effect::{Effect, KeepReason, LogEntry, TrackResult, WindowState};
-use super::input::{AdapterResult, HostCommand, Input};
+use super::input::{AdapterResult, HostCommand, HostOrder, Input};
 use super::rules::{Rules, Threshold, TriggerCondition};
 use super::snapshot::{ButtonStatus, SNAPSHOT_LOG_LINES, Totals, TrackTally};
 use super::time::Timestamp;
@@ -97,7 +97,7 @@ impl Party {
         match input {
             Input::Player(update) => self.on_player(update, at, &mut out),
             Input::Press(press) => self.on_press(press, at, &mut out),
-            Input::Host(cmd) => self.on_host(cmd, at, &mut out),
+            Input::Host(order) => self.on_host(order, at, &mut out),
             Input::Result(AdapterResult::SkipFailed { track, reason }) => {
                 // Let the host (or the votes, after a reset) try again.
                 if let Some(cur) = self.current.as_mut().filter(|c| &c.key == track) {
@@ -301,9 +301,11 @@ impl Party {
         }
     }
 
-    fn on_host(&mut self, cmd: &HostCommand, at: Timestamp, out: &mut Vec<Effect>) {
+    fn on_host(&mut self, order: &HostOrder, at: Timestamp, out: &mut Vec<Effect>) {
+        let cmd = &order.command;
         out.push(Effect::Host {
             command: cmd.clone(),
+            by: order.by.clone(),
         });
         match cmd {
             HostCommand::SkipNow => self.decide_skip(at, true, out),

@@ -223,10 +223,13 @@ pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {
             let entity = track_key(track.as_ref());
             (PARTY_MEMBER.into(), "trigger".into(), entity, *likes as i64)
         }
-        Effect::Host { command } => {
+        Effect::Host { command, by } => {
             let (name, value) = host_command_name(command);
             if !value.is_null() {
                 meta.push(("value", value));
+            }
+            if !by.is_host() {
+                meta.push(("by", json!(by.label())));
             }
             ("host".into(), "host_command".into(), name.into(), 1)
         }

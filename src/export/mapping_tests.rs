@@ -184,9 +184,11 @@ fn ids_are_stable_per_party_seq_and_effect_index() {
     let e = entry(vec![
         Effect::Host {
             command: HostCommand::SkipNow,
+            by: Default::default(),
         },
         Effect::Host {
             command: HostCommand::SetWindow(30),
+            by: Default::default(),
         },
     ]);
     let a = events_of("fri", &e);
@@ -246,6 +248,7 @@ fn every_effect_maps_to_one_event() {
         },
         Effect::Host {
             command: HostCommand::SetThreshold(Threshold::Percent(40)),
+            by: Default::default(),
         },
     ];
     let events = events_of("p", &entry(effects));

@@ -69,10 +69,11 @@ fn append(path: &Path, first_seq: u64, n: u64, per: usize) -> u64 {
         let e = Entry {
             seq,
             at: T0,
-            input: Input::Host(HostCommand::ResetVotes),
+            input: Input::host(HostCommand::ResetVotes),
             effects: vec![
                 Effect::Host {
-                    command: HostCommand::ResetVotes
+                    command: HostCommand::ResetVotes,
+                    by: Default::default(),
                 };
                 per
             ],

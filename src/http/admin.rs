@@ -83,7 +83,7 @@ async fn admin(
         }
     };
     tracing::info!(?command, "admin command over http");
-    let effects = st.inbox.submit(Input::Host(command.clone())).await?;
+    let effects = st.inbox.submit(Input::host(command.clone())).await?;
     Ok(Json(
         json!({ "ok": true, "command": command, "effects": effects }),
     ))

@@ -157,7 +157,7 @@ pub fn effect_text(e: &Effect) -> String {
             format!("skipped {title} by {by}")
         }
         Effect::WindowResult { window, .. } => format!("vote window {}", window.label()),
-        Effect::Host { command } => format!("host: {command:?}"),
+        Effect::Host { command, by } => format!("{}: {}", by.label(), command.plain()),
         Effect::SkipFailed { reason, .. } => format!("skip failed: {reason}"),
         Effect::TriggerFired { trigger, .. } => format!("trigger {trigger} fired"),
         Effect::TriggerFailed { trigger, reason } => format!("trigger {trigger} failed: {reason}"),

@@ -8,7 +8,7 @@
 //!
 //! The result is `Decoded`, not `Input`: an `Input` is 208 bytes, and serde moves a value
 //! through several layers on its way out, which showed up as a tenth of parsing in memcpy.
-use crate::core::{AdapterResult, HostCommand, Input, PlayerUpdate, Press};
+use crate::core::{AdapterResult, HostOrder, Input, PlayerUpdate, Press};
 use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -76,7 +76,7 @@ impl<'de> Visitor<'de> for InputVisitor {
         let other = match tag {
             Tag::Press => return Ok(Decoded::Press(Press::deserialize(rest)?)),
             Tag::Player => Input::Player(PlayerUpdate::deserialize(rest)?),
-            Tag::Host => Input::Host(HostCommand::deserialize(rest)?),
+            Tag::Host => Input::Host(HostOrder::deserialize(rest)?),
             Tag::Result => Input::Result(AdapterResult::deserialize(rest)?),
             // Like serde's unit variant of an internally tagged enum: other fields are ignored.
             Tag::Tick => {
@@ -121,7 +121,8 @@ impl Visitor<'_> for FirstKeyVisitor {
 mod tests {
     use super::*;
     use crate::core::{
-        Action, ClickKind, Origin, PressKind, Source, Threshold, Track, TransportState, Voter,
+        Action, ClickKind, CommandSource, HostCommand, Origin, PressKind, Source, Threshold, Track,
+        TransportState, Voter,
     };
 
     fn fast(json: &str) -> Result<Input, serde_json::Error> {
@@ -159,11 +160,16 @@ mod tests {
             }),
             press(PressKind::Click(ClickKind::Double), Some(0.25)),
             press(PressKind::Vote(Action::Skip), None),
-            Input::Host(HostCommand::SkipNow),
-            Input::Host(HostCommand::Keep(false)),
-            Input::Host(HostCommand::SetThreshold(Threshold::Percent(40))),
-            Input::Host(HostCommand::SetThreshold(Threshold::Count(3))),
-            Input::Host(HostCommand::SetWindow(90)),
+            Input::host(HostCommand::SkipNow),
+            Input::host(HostCommand::Keep(false)),
+            Input::host(HostCommand::SetThreshold(Threshold::Percent(40))),
+            Input::host(HostCommand::SetThreshold(Threshold::Count(3))),
+            Input::host(HostCommand::SetWindow(90)),
+            Input::host_by(HostCommand::ResetVotes, CommandSource::HomeAssistant),
+            Input::host_by(
+                HostCommand::Keep(true),
+                CommandSource::Hook("cl-fav".into()),
+            ),
             Input::Result(AdapterResult::SkipFailed {
                 track: "t".into(),
                 reason: "503".into(),
@@ -178,6 +184,14 @@ mod tests {
             let json = serde_json::to_string(&input).unwrap();
             assert_eq!(fast(&json).unwrap(), input, "{json}");
         }
+    }
+
+    #[test]
+    fn host_commands_journaled_before_origins_existed_read_as_the_hosts() {
+        let old = r#"{"type":"host","command":"set_window","value":90}"#;
+        assert_eq!(fast(old).unwrap(), Input::host(HostCommand::SetWindow(90)));
+        let json = serde_json::to_string(&Input::host(HostCommand::SetWindow(90))).unwrap();
+        assert_eq!(json, old, "the host's own commands are written as before");
     }
 
     #[test]

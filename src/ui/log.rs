@@ -124,7 +124,7 @@ fn describe(effect: &Effect) -> (String, Vec<Span<'static>>) {
             "party".into(),
             plain(format!("window {} ({skips}/{needed})", window.label())),
         ),
-        Effect::Host { command } => ("host".into(), plain(host_text(command))),
+        Effect::Host { command, by } => (by.label(), plain(host_text(command))),
         Effect::SkipFailed { reason, .. } => (
             "player".into(),
             vec![Span::styled(
@@ -168,16 +168,7 @@ fn outcome_style(result: PressResult) -> Style {
 }
 
 pub fn host_text(command: &HostCommand) -> String {
-    match command {
-        HostCommand::SkipNow => "skip now".into(),
-        HostCommand::Keep(true) => "keep this track".into(),
-        HostCommand::Keep(false) => "release keep".into(),
-        HostCommand::ResetVotes => "reset votes".into(),
-        HostCommand::PauseVoting => "pause voting".into(),
-        HostCommand::ResumeVoting => "resume voting".into(),
-        HostCommand::SetThreshold(t) => format!("threshold → {t}"),
-        HostCommand::SetWindow(secs) => format!("vote window → {secs} s"),
-    }
+    command.plain()
 }
 
 #[cfg(test)]

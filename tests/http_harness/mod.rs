@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 use party_tui::buttons::ButtonDirectory;
 use party_tui::clock::Clock;
-use party_tui::core::{Action, Effect, Input, PressKind, PressResult, Snapshot, Timestamp, Voter};
+use party_tui::core::{
+    Action, Effect, HostOrder, Input, PressKind, PressResult, Snapshot, Timestamp, Voter,
+};
 use party_tui::http::{self, HttpState, RateLimit};
 use party_tui::inbox::{Inbox, Msg};
 use std::collections::HashSet;
@@ -204,7 +206,8 @@ async fn fake_loop(
                     battery: p.battery,
                 }]
             }
-            Input::Host(command) => vec![Effect::Host {
+            Input::Host(HostOrder { command, by }) => vec![Effect::Host {
+                by: by.clone(),
                 command: command.clone(),
             }],
             _ => Vec::new(),

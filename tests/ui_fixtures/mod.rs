@@ -90,6 +90,7 @@ pub fn mid_party() -> Snapshot {
             at: ago(20),
             effect: Effect::Host {
                 command: HostCommand::SetThreshold(Threshold::Count(3)),
+                by: Default::default(),
             },
         },
         LogEntry {
