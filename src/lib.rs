@@ -20,6 +20,7 @@ pub mod export;
 pub mod http;
 pub mod inbox;
 pub mod journal;
+pub mod lock;
 pub mod logging;
 pub mod netinfo;
 pub mod paths;

@@ -11,8 +11,15 @@ pub fn init(data_dir: &Path) -> Result<(WorkerGuard, PathBuf)> {
     let dir = data_dir.join("logs");
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create log dir {}", dir.display()))?;
-    let appender = tracing_appender::rolling::never(&dir, LOG_FILE);
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // Opened here, not by tracing-appender's `rolling::never`, which panics when it cannot
+    // create the file (a read-only filesystem, a root-owned logs dir).
+    let path = dir.join(LOG_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot create the log file {}", path.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter =
         EnvFilter::try_from_env("PARTY_TUI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     // rspotify logs every request with its headers, bearer token included: keep it quiet
@@ -26,5 +33,5 @@ pub fn init(data_dir: &Path) -> Result<(WorkerGuard, PathBuf)> {
         .with_ansi(false)
         .try_init()
         .map_err(|e| anyhow::anyhow!("cannot install the logger: {e}"))?;
-    Ok((guard, dir.join(LOG_FILE)))
+    Ok((guard, path))
 }

@@ -131,14 +131,26 @@ fn run(
         .thread_name("party-tui-rt")
         .build()?;
     let outcome = runtime.block_on(async {
-        // A dashboard started while a party runs here becomes a second view of that party.
+        // A dashboard started while a party runs here becomes a second view of that party;
+        // anything else started beside it stops, naming it: one party per data dir.
         use party_tui::remote::{Target, find_running};
+        let mut _lock = None;
         let attach_to = match &args.attach {
             Some(url) => Some(Target::Url(url.clone())),
-            None if !args.headless && !args.no_attach => find_running(&data_dir)
-                .await
-                .map(|_| Target::Local(data_dir.clone())),
-            None => None,
+            None => match party_tui::lock::lock(&data_dir)? {
+                Ok(lock) => {
+                    _lock = Some(lock);
+                    None
+                }
+                Err(held) if !args.headless && !args.no_attach => {
+                    match find_running(&data_dir).await {
+                        Some(_) => Some(Target::Local(data_dir.clone())),
+                        None => anyhow::bail!("{held} (it does not serve its vote page, so \
+                             this dashboard cannot attach)"),
+                    }
+                }
+                Err(held) => anyhow::bail!("{held}"),
+            },
         };
         if let Some(url) = attach_to {
             let token = match args.token.clone() {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 const KEY: &str = "s3cr3t-KEY-123";
-const LIMIT: Duration = Duration::from_secs(20);
+const LIMIT: Duration = Duration::from_secs(90);
 
 /// Every kind of effect, so every mapping is validated by the fake.
 fn effects(n: u64) -> Vec<Effect> {

@@ -1,35 +1,64 @@
-//! The one loop that owns the party: drain the inbox → apply → journal (one sync per batch) →
-//! acknowledge → carry out effects → publish a snapshot. No locks: readers get `Arc<Snapshot>`.
+//! The one loop that owns the party: drain the inbox → apply → hand the batch to the journal
+//! writer → (once it is synced) acknowledge, carry out effects, publish a snapshot. No locks:
+//! readers get `Arc<Snapshot>`.
+//!
+//! The writer syncs batch N while the loop applies batch N+1 (`commit`). Acknowledged ⇔
+//! durable ⇔ counted: when a write fails, the party is rebuilt from the journal (which the
+//! writer has cut back to its last synced line), so nothing unacknowledged stays counted.
+use super::commit::{Batch, Committer, Job, Outcome};
 use crate::clock::Clock;
-use crate::core::{Effect, Input, Party, Snapshot, SourceHealth, Timestamp};
+use crate::core::{Effect, HealthLevel, Input, Party, Snapshot, SourceHealth, Timestamp};
 use crate::inbox::Msg;
 use crate::journal::{Entry, Journal};
 use crate::players::PlayerCommand;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, watch};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// How many waiting messages one group commit takes at most (bounds ack latency under load).
 pub const MAX_BATCH: usize = 1024;
+/// Applied but not yet synced entries the loop may run ahead of the writer by.
+pub const MAX_IN_FLIGHT: usize = 4 * MAX_BATCH;
+/// After a failed write: how often to try again when nothing else comes in.
+pub const JOURNAL_RETRY: Duration = Duration::from_secs(5);
+/// Inputs nobody waits for (player updates, Dash presses) kept for the next try after a
+/// failed write; votes are answered 503 instead and their senders retry.
+pub const MAX_RETRY: usize = MAX_BATCH;
+/// The system clock this far behind the journal is worth a line on the status line.
+pub const CLOCK_WARN: Duration = Duration::from_secs(2);
+
+/// Rebuilds the party from the journal on disk (after a failed write).
+pub type Rebuild = Box<dyn FnMut() -> anyhow::Result<Party> + Send>;
 
 /// Where effects go once they are durable.
 #[derive(Default)]
 pub struct EffectSinks {
     /// The active player's commands (skip).
     pub player: Option<mpsc::Sender<PlayerCommand>>,
-    /// Everything journaled, for consumers that react live (triggers, exporter wake-up).
+    /// The journal's durable length in bytes after each commit, for consumers that react live
+    /// (triggers, exporter wake-up); they read no further than this.
     pub committed: Option<watch::Sender<u64>>,
 }
 
 pub struct Engine {
     pub party: Party,
-    pub journal: Journal,
     pub clock: Clock,
     pub sinks: EffectSinks,
     pub snapshots: watch::Sender<Arc<Snapshot>>,
+    committer: Committer,
+    rebuild: Option<Rebuild>,
     health: BTreeMap<String, SourceHealth>,
     last_at: Timestamp,
+    next_seq: u64,
+    epoch: u64,
+    /// Applied and handed to the writer, not yet durable; and whether someone waits for it.
+    in_flight: VecDeque<(Entry, bool)>,
+    retry: Vec<Input>,
+    journal_failing: bool,
+    /// The party could not be rebuilt after a failed write: nothing is applied until it is.
+    broken: bool,
 }
 
 impl Engine {
@@ -40,70 +69,115 @@ impl Engine {
         sinks: EffectSinks,
         snapshots: watch::Sender<Arc<Snapshot>>,
     ) -> Self {
+        let next_seq = journal.next_seq();
         let engine = Engine {
             party,
-            journal,
             clock,
             sinks,
             snapshots,
+            committer: Committer::new(journal),
+            rebuild: None,
             health: BTreeMap::new(),
             last_at: Timestamp::default(),
+            next_seq,
+            epoch: 0,
+            in_flight: VecDeque::new(),
+            retry: Vec::new(),
+            journal_failing: false,
+            broken: false,
         };
         engine.publish();
         engine
     }
 
-    /// After a replay: party time continues from the journal's last entry, never before it.
+    /// How to rebuild the party from the journal when a write fails (the app replays the
+    /// journal file). Without it a failed write stops the party loop rather than keep a party
+    /// that counts what was never journaled.
+    pub fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
+        self.rebuild = Some(rebuild);
+        self
+    }
+
+    /// After a replay: party time continues from the journal's last entry, never before it,
+    /// even when the system clock is behind it (a Pi without a real-time clock).
     pub fn resume_after(mut self, last: Option<Timestamp>) -> Self {
         if let Some(last) = last {
             self.last_at = self.last_at.max(last);
+            self.clock.continue_from(last);
+            self.check_clock();
+            self.publish();
         }
         self
     }
 
     /// Runs until `shutdown` is cancelled or every inbox sender is gone; hands the party back
-    /// (tests compare it with a replay of the journal).
+    /// (tests compare it with a replay of the journal) once everything handed to the writer is
+    /// durable or refused.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>, shutdown: CancellationToken) -> Party {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         loop {
             let deadline = self.party.next_deadline();
             let wake = deadline.map(|d| self.clock.instant_at(d));
+            let room = self.in_flight.len() < MAX_IN_FLIGHT;
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
-                n = rx.recv_many(&mut batch, MAX_BATCH) => {
+                Some(outcome) = self.committer.next() => {
+                    self.on_outcome(outcome);
+                    continue;
+                }
+                n = rx.recv_many(&mut batch, MAX_BATCH), if room => {
                     if n == 0 {
                         break;
                     }
                 }
-                _ = sleep_until_opt(wake), if wake.is_some() => {
+                _ = sleep_until_opt(wake), if wake.is_some() && room => {
                     batch.push(Msg::Input { input: Input::Tick, reply: None });
+                }
+                _ = tokio::time::sleep(JOURNAL_RETRY), if self.journal_failing || self.broken => {
+                    if self.retry.is_empty() && !self.broken {
+                        self.committer.send(Job::Probe);
+                    }
                 }
             }
             self.process(&mut batch).await;
+        }
+        for outcome in self.committer.finish() {
+            self.on_outcome(outcome);
         }
         tracing::info!("party loop stopped");
         self.party
     }
 
-    /// One group commit: apply everything waiting, write it with one sync, then acknowledge.
+    /// Apply everything waiting and hand it to the writer. What it caused is answered and
+    /// carried out once the writer has synced it (`on_outcome`); with the inline writer (tests
+    /// on the current-thread runtime) that is before this returns.
     pub async fn process(&mut self, batch: &mut Vec<Msg>) {
-        let mut entries = Vec::with_capacity(batch.len());
-        let mut replies: Vec<(oneshot::Sender<Vec<Effect>>, Vec<Effect>)> = Vec::new();
-        let mut health_changed = false;
-        for msg in batch.drain(..) {
-            match msg {
-                Msg::Health(h) => {
-                    let changed = self.health.get(&h.name) != Some(&h);
-                    if changed {
-                        // The log file tells the story of a party's plumbing afterwards.
-                        tracing::info!(source = %h.name, level = ?h.level, detail = %h.detail, "health");
-                    }
-                    health_changed |= changed;
-                    self.health.insert(h.name.clone(), h);
+        let mut entries = Vec::with_capacity(batch.len() + self.retry.len());
+        let mut replies = Vec::new();
+        let mut waited = Vec::with_capacity(batch.len());
+        let mut health_changed = self.check_clock();
+        if self.broken && !self.try_rebuild() {
+            for msg in batch.drain(..) {
+                match msg {
+                    Msg::Health(h) => health_changed |= self.set_health(h),
+                    Msg::Input { reply: None, input } => self.keep_for_retry(input),
+                    Msg::Input { .. } => {} // dropping the reply answers 503
                 }
+            }
+            if health_changed {
+                self.publish();
+            }
+            return;
+        }
+        let retry = std::mem::take(&mut self.retry);
+        let retried = retry
+            .into_iter()
+            .map(|input| Msg::Input { input, reply: None });
+        for msg in retried.chain(batch.drain(..)) {
+            match msg {
+                Msg::Health(h) => health_changed |= self.set_health(h),
                 Msg::Input { input, reply } => {
-                    // Party time never runs backwards, even if the wall clock does.
                     let at = self.clock.now().max(self.last_at);
                     self.last_at = at;
                     let effects = self.party.apply(&input, at);
@@ -111,16 +185,18 @@ impl Engine {
                     if matches!(input, Input::Tick) && effects.is_empty() {
                         continue;
                     }
+                    let answered = reply.is_some();
                     if let Some(reply) = reply {
                         replies.push((reply, effects.clone()));
                     }
-                    let seq = self.journal.next_seq() + entries.len() as u64;
+                    waited.push(answered);
                     entries.push(Entry {
-                        seq,
+                        seq: self.next_seq,
                         at,
                         input,
                         effects,
                     });
+                    self.next_seq += 1;
                 }
             }
         }
@@ -130,43 +206,145 @@ impl Engine {
             }
             return;
         }
-        if let Err(e) = self.commit(&entries).await {
-            // Nothing is acknowledged that is not durable: dropping the replies tells each
-            // waiting caller (an HTTP vote gets a 503) and the host sees it on the status line.
-            tracing::error!(error = %e, "journal append failed; {} inputs not acknowledged", entries.len());
-            self.health.insert(
-                "journal".into(),
-                SourceHealth {
-                    name: "journal".into(),
-                    level: crate::core::HealthLevel::Error,
-                    detail: format!("write failed: {e}"),
-                },
-            );
+        self.in_flight
+            .extend(entries.iter().cloned().zip(waited));
+        self.committer.send(Job::Write(Batch {
+            epoch: self.epoch,
+            entries,
+            replies,
+        }));
+        if health_changed {
             self.publish();
-            return;
         }
-        if self
-            .health
-            .get("journal")
-            .is_some_and(|h| h.level != crate::core::HealthLevel::Ok)
-        {
-            self.health.remove("journal");
+        while let Some(outcome) = self.committer.try_next() {
+            self.on_outcome(outcome);
         }
-        for (reply, effects) in replies {
-            let _ = reply.send(effects);
+    }
+
+    fn on_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Durable {
+                epoch,
+                last_seq,
+                durable_len,
+                notice,
+            } if epoch == self.epoch => {
+                while self.in_flight.front().is_some_and(|(e, _)| e.seq <= last_seq) {
+                    let (entry, _) = self.in_flight.pop_front().expect("checked");
+                    self.carry_out(&entry);
+                }
+                if let Some(tx) = &self.sinks.committed {
+                    let _ = tx.send(durable_len);
+                }
+                if let Some(note) = notice {
+                    self.set_health(health("journal", HealthLevel::Warn, note));
+                } else if self.journal_failing {
+                    self.recovered();
+                }
+                self.publish();
+            }
+            Outcome::Failed {
+                epoch,
+                error,
+                next_seq,
+            } if epoch == self.epoch => self.roll_back(error, next_seq),
+            Outcome::Durable { .. } | Outcome::Failed { .. } => {} // an epoch already rolled back
+            Outcome::Probed(Ok(())) => {
+                if self.journal_failing {
+                    self.recovered();
+                    self.publish();
+                }
+            }
+            Outcome::Probed(Err(e)) => tracing::debug!(error = %e, "journal still failing"),
         }
-        for entry in &entries {
-            self.carry_out(entry);
+    }
+
+    /// A write failed: the journal holds everything up to `next_seq` and nothing after. Make
+    /// the party that again, keep the inputs nobody waits for to try again, and tell the host.
+    fn roll_back(&mut self, error: std::io::Error, next_seq: u64) {
+        let lost = self.in_flight.len();
+        let failed: Vec<_> = self.in_flight.drain(..).collect();
+        for (entry, answered) in failed {
+            // Votes were answered 503 and their senders retry; what nobody waits for (player
+            // updates, Dash presses, keys) is tried again here.
+            if !answered && !matches!(entry.input, Input::Tick) {
+                self.keep_for_retry(entry.input);
+            }
         }
-        if let (Some(tx), Some(last)) = (&self.sinks.committed, entries.last()) {
-            let _ = tx.send(last.seq);
-        }
+        self.epoch += 1;
+        self.next_seq = next_seq;
+        self.broken = true;
+        self.try_rebuild();
+        let detail = if error.raw_os_error() == Some(libc::ENOSPC) {
+            "disk full: votes are refused until there is space (nothing answered is lost)".into()
+        } else {
+            format!("write failed: {error} (votes are refused; nothing answered is lost)")
+        };
+        tracing::error!(%error, inputs = lost, "journal append failed; inputs not acknowledged, party rolled back");
+        self.set_health(health("journal", HealthLevel::Error, detail));
+        self.journal_failing = true;
         self.publish();
     }
 
-    async fn commit(&mut self, entries: &[Entry]) -> std::io::Result<()> {
-        // fsync blocks; keep it off the async workers so HTTP and the UI stay responsive.
-        blocking(|| self.journal.append_batch(entries))
+    fn keep_for_retry(&mut self, input: Input) {
+        if self.retry.len() >= MAX_RETRY {
+            self.retry.remove(0);
+        }
+        self.retry.push(input);
+    }
+
+    /// The party as the journal has it. Until that works nothing is applied: counting what is
+    /// not journaled is worse than refusing votes for a while.
+    fn try_rebuild(&mut self) -> bool {
+        let rebuilt = match self.rebuild.as_mut() {
+            Some(rebuild) => rebuild(),
+            None => Err(anyhow::anyhow!("no way to rebuild the party was given")),
+        };
+        match rebuilt {
+            Ok(party) => {
+                self.party = party;
+                self.broken = false;
+                true
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "cannot rebuild the party after a failed write");
+                false
+            }
+        }
+    }
+
+    fn recovered(&mut self) {
+        self.journal_failing = false;
+        self.health.remove("journal");
+        tracing::info!("journal writes work again");
+    }
+
+    /// Party time against the system clock; true if the status line changed.
+    fn check_clock(&mut self) -> bool {
+        let behind = self.clock.follow_wall_clock().filter(|b| *b >= CLOCK_WARN);
+        match behind {
+            Some(b) => self.set_health(health(
+                "clock",
+                HealthLevel::Warn,
+                format!(
+                    "system clock is {} behind the journal: party time goes on from the journal \
+                     (no real-time clock? check NTP)",
+                    human(b)
+                ),
+            )),
+            None => self.health.remove("clock").is_some(),
+        }
+    }
+
+    /// True if it changed what the status line shows.
+    fn set_health(&mut self, h: SourceHealth) -> bool {
+        let changed = self.health.get(&h.name) != Some(&h);
+        if changed {
+            // The log file tells the story of a party's plumbing afterwards.
+            tracing::info!(source = %h.name, level = ?h.level, detail = %h.detail, "health");
+        }
+        self.health.insert(h.name.clone(), h);
+        changed
     }
 
     fn carry_out(&self, entry: &Entry) {
@@ -197,19 +375,26 @@ impl Engine {
     }
 }
 
+fn health(name: &str, level: HealthLevel, detail: impl Into<String>) -> SourceHealth {
+    SourceHealth {
+        name: name.into(),
+        level,
+        detail: detail.into(),
+    }
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..120 => format!("{s} s"),
+        120..7200 => format!("{} min", s / 60),
+        _ => format!("{} h", s / 3600),
+    }
+}
+
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// `block_in_place` needs the multi-threaded runtime; tests on the current-thread runtime
-/// (paused time) run the write inline, which is fine there.
-fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    match Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
-        _ => f(),
     }
 }

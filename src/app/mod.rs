@@ -1,12 +1,13 @@
 //! Wiring: open the party, replay its journal, start the player and adapters, run the loop,
 //! show the dashboard (or wait for a signal when headless), and stop everything cleanly.
+pub mod commit;
 pub mod engine;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::core::{HostCommand, Input, Party, Timestamp};
 use crate::inbox::Inbox;
-use crate::journal::{Journal, PartyStore};
+use crate::journal::PartyStore;
 use crate::players::{self, PlayerCommand};
 use anyhow::{Context, Result};
 use engine::{EffectSinks, Engine};
@@ -45,10 +46,15 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         store.current_or_new()?
     };
     let path = store.path(&name);
-    let mut party = Party::new(name.clone(), cfg.rules());
-    let (journal, recovery) = Journal::open(&path)?;
-    let replayed = crate::journal::replay(&mut party, &path)
+    let rules = cfg.rules();
+    let fresh = {
+        let (name, rules) = (name.clone(), rules.clone());
+        move || Party::new(name.clone(), rules.clone())
+    };
+    let opened = crate::journal::open_party(&path, fresh.clone())
         .with_context(|| format!("cannot replay {}", path.display()))?;
+    let (party, journal, recovery, replayed) =
+        (opened.party, opened.journal, opened.recovery, opened.replayed);
     tracing::info!(party = %name, ?replayed, ?recovery, "party opened");
     let clock = party_clock(&opts, replayed.last_at);
 
@@ -126,8 +132,18 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         player: Some(player_tx),
         committed: Some(committed_tx),
     };
-    let engine =
-        Engine::new(party, journal, clock.clone(), sinks, snap_tx).resume_after(replayed.last_at);
+    // After a failed write the engine rolls the party back to what the journal holds.
+    let rebuild = {
+        let path = path.clone();
+        Box::new(move || -> Result<Party> {
+            let mut party = fresh();
+            crate::journal::replay(&mut party, &path)?;
+            Ok(party)
+        })
+    };
+    let engine = Engine::new(party, journal, clock.clone(), sinks, snap_tx)
+        .with_rebuild(rebuild)
+        .resume_after(replayed.last_at);
     let engine_task = tokio::spawn(engine.run(rx, shutdown.clone()));
     // Dash buttons on the wire. Without permission the party runs on; the capture has put
     // the reason (and the setcap line) on the status line.
@@ -147,6 +163,11 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         .map_err(|e| tracing::warn!("Dash button capture not running: {e}"))
         .ok()
     };
+    if let Some(repaired) = &opened.repaired {
+        inbox
+            .health("journal", crate::core::HealthLevel::Warn, repaired.note())
+            .await;
+    }
     if let Some(torn) = recovery.torn_note() {
         inbox
             .health("journal", crate::core::HealthLevel::Warn, torn)
@@ -209,10 +230,14 @@ async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
+        // A closed ssh session sends SIGHUP: stop as cleanly as for SIGTERM (journal synced,
+        // instance file removed) instead of dying where we stand.
         let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
+            _ = hup.recv() => {}
         }
     }
     #[cfg(not(unix))]

@@ -6,7 +6,7 @@
 //! whole journal.
 use super::decode::Decoded;
 use crate::core::{Party, Timestamp};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 use std::fs::File;
 use std::io::{self, Read};
@@ -33,6 +33,7 @@ pub struct Replayed {
 /// The part of an `Entry` that replay needs: `seq` and `effects` are checked as JSON, not built.
 #[derive(Deserialize)]
 struct ReplayEntry {
+    seq: u64,
     at: Timestamp,
     input: Decoded,
 }
@@ -41,7 +42,8 @@ struct ReplayEntry {
 struct Parsed {
     /// Lines in the block, empty ones included, so the applier can number lines.
     lines: u64,
-    events: Vec<(Timestamp, Decoded)>,
+    /// (seq, line within the block, time, input)
+    events: Vec<(u64, u64, Timestamp, Decoded)>,
 }
 
 struct Corrupt {
@@ -105,6 +107,16 @@ pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
     })
 }
 
+/// A line replay cannot take as it is: corrupt, or a seq that does not follow the one before.
+/// `open_party` hands these to `repair`, which fixes what it can prove was never acknowledged.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: line {line} {what}", path.display())]
+pub struct Anomaly {
+    pub path: std::path::PathBuf,
+    pub line: u64,
+    pub what: String,
+}
+
 /// Block k goes to parser k % n, so taking results from each parser in turn is file order.
 fn apply_in_order(
     party: &mut Party,
@@ -113,21 +125,35 @@ fn apply_in_order(
 ) -> Result<Replayed> {
     let mut done = Replayed::default();
     let mut lines_before = 0;
+    let mut last_seq: Option<u64> = None;
     for from in from_parsers.iter().cycle() {
         // Closed once the reader has sent its last block and this parser has returned it.
         let Ok(parsed) = from.recv() else { break };
         let block = match parsed {
             Ok(block) => block,
-            Err(c) => bail!(
-                "{}: line {} is corrupt: {}",
-                path.display(),
-                lines_before + c.line,
-                c.error
-            ),
+            Err(c) => {
+                return Err(Anomaly {
+                    path: path.to_path_buf(),
+                    line: lines_before + c.line,
+                    what: format!("is corrupt: {}", c.error),
+                }
+                .into());
+            }
         };
         done.entries += block.events.len() as u64;
-        done.last_at = block.events.last().map(|(at, _)| *at).or(done.last_at);
-        for (at, input) in block.events {
+        done.last_at = block.events.last().map(|(_, _, at, _)| *at).or(done.last_at);
+        for (seq, line, at, input) in block.events {
+            // Seqs run one by one: anything else is a journal written by the old, unsafe
+            // failure path (a retried batch) or damage, which `repair` sorts out or names.
+            if let Some(prev) = last_seq.filter(|&p| p.checked_add(1) != Some(seq)) {
+                return Err(Anomaly {
+                    path: path.to_path_buf(),
+                    line: lines_before + line,
+                    what: format!("has seq {seq} after seq {prev}"),
+                }
+                .into());
+            }
+            last_seq = Some(seq);
             party.apply(&input.into_input(), at);
         }
         lines_before += block.lines;
@@ -185,7 +211,7 @@ fn parse_block(block: &[u8]) -> Result<Parsed, Corrupt> {
             Err(_) => serde_json::from_slice::<ReplayEntry>(line),
         };
         match parsed {
-            Ok(e) => events.push((e.at, e.input)),
+            Ok(e) => events.push((e.seq, lines, e.at, e.input)),
             Err(error) => return Err(Corrupt { line: lines, error }),
         }
     }
