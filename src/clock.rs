@@ -82,7 +82,8 @@ impl Clock {
         let (wall, party) = (wall_now(), self.now());
         let tolerance = CLOCK_TOLERANCE.as_millis() as i64;
         if wall.0 > party.0 + tolerance {
-            self.offset_ms.fetch_add(wall.0 - party.0, Ordering::Relaxed);
+            self.offset_ms
+                .fetch_add(wall.0 - party.0, Ordering::Relaxed);
             None
         } else if party.0 > wall.0 + tolerance {
             Some(Duration::from_millis((party.0 - wall.0) as u64))
@@ -122,7 +123,11 @@ mod tests {
         assert_eq!(behind, Some(Duration::from_secs(60)));
         let copy = clock.clone();
         tokio::time::advance(Duration::from_secs(12)).await;
-        assert_eq!(copy.now(), Timestamp::from_millis(73_000), "clones share the offset");
+        assert_eq!(
+            copy.now(),
+            Timestamp::from_millis(73_000),
+            "clones share the offset"
+        );
         assert_eq!(clock.continue_from(Timestamp::from_millis(5_000)), None);
     }
 
@@ -131,7 +136,9 @@ mod tests {
         let clock = Clock::system();
         assert_eq!(clock.follow_wall_clock(), None);
         clock.continue_from(Timestamp::from_millis(clock.now().0 + 3_600_000));
-        let behind = clock.follow_wall_clock().expect("an hour behind the journal");
+        let behind = clock
+            .follow_wall_clock()
+            .expect("an hour behind the journal");
         assert!(behind >= Duration::from_secs(3_590), "{behind:?}");
     }
 }

@@ -24,9 +24,9 @@ pub struct Held {
 
 impl std::fmt::Display for Held {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let who = self
-            .pid
-            .map_or("another party-tui".to_string(), |p| format!("party-tui (PID {p})"));
+        let who = self.pid.map_or("another party-tui".to_string(), |p| {
+            format!("party-tui (PID {p})")
+        });
         write!(
             f,
             "{who} is already running the party in {}; stop it first, attach to it with \
@@ -77,8 +77,14 @@ mod tests {
         let first = lock(dir.path()).unwrap().expect("free");
         let held = lock(dir.path()).unwrap().expect_err("taken");
         assert_eq!(held.pid, Some(std::process::id()));
-        assert!(held.to_string().contains(&format!("PID {}", std::process::id())));
+        assert!(
+            held.to_string()
+                .contains(&format!("PID {}", std::process::id()))
+        );
         drop(first);
-        assert!(lock(dir.path()).unwrap().is_ok(), "free again once the holder is gone");
+        assert!(
+            lock(dir.path()).unwrap().is_ok(),
+            "free again once the holder is gone"
+        );
     }
 }

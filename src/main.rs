@@ -5,6 +5,12 @@ use party_tui::cli::{Cli, Command, DiscoverWhat, ReportFormat, SpotifyCommand};
 use party_tui::{app, config, paths};
 
 fn main() -> std::process::ExitCode {
+    // A journal write past a file-size limit (ulimit -f, LimitFSIZE=) must be an error the
+    // party loop handles (votes refused, nothing lost), not a signal that kills the process.
+    // SAFETY: setting a signal's disposition to "ignore" before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     match real_main() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -145,8 +151,10 @@ fn run(
                 Err(held) if !args.headless && !args.no_attach => {
                     match find_running(&data_dir).await {
                         Some(_) => Some(Target::Local(data_dir.clone())),
-                        None => anyhow::bail!("{held} (it does not serve its vote page, so \
-                             this dashboard cannot attach)"),
+                        None => anyhow::bail!(
+                            "{held} (it does not serve its vote page, so \
+                             this dashboard cannot attach)"
+                        ),
                     }
                 }
                 Err(held) => anyhow::bail!("{held}"),

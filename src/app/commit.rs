@@ -25,10 +25,11 @@ pub enum Job {
     Probe,
 }
 
-#[derive(Debug)]
 pub enum Outcome {
-    /// Entries up to `last_seq` are on disk and answered.
+    /// Entries up to `last_seq` are on disk; `replies` are theirs, for the loop to send once
+    /// the snapshot shows them (a guest answered "counted" then sees the count).
     Durable {
+        replies: Vec<Reply>,
         epoch: u64,
         last_seq: u64,
         /// The journal's length in whole synced lines.
@@ -84,10 +85,8 @@ impl Writer {
         };
         match self.journal.append_refs(&entries) {
             Ok(()) => {
-                for (reply, effects) in batches.into_iter().flat_map(|b| b.replies) {
-                    let _ = reply.send(effects);
-                }
                 outcomes.push(Outcome::Durable {
+                    replies: batches.into_iter().flat_map(|b| b.replies).collect(),
                     epoch,
                     last_seq,
                     durable_len: self.journal.durable_len(),
@@ -124,8 +123,8 @@ impl Committer {
     pub fn new(journal: Journal) -> Self {
         use tokio::runtime::{Handle, RuntimeFlavor};
         let writer = Writer::new(journal);
-        let threaded = Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+        let threaded =
+            Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
         if !threaded {
             return Committer::Inline {
                 writer,

@@ -206,8 +206,7 @@ impl Engine {
             }
             return;
         }
-        self.in_flight
-            .extend(entries.iter().cloned().zip(waited));
+        self.in_flight.extend(entries.iter().cloned().zip(waited));
         self.committer.send(Job::Write(Batch {
             epoch: self.epoch,
             entries,
@@ -224,12 +223,17 @@ impl Engine {
     fn on_outcome(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Durable {
+                replies,
                 epoch,
                 last_seq,
                 durable_len,
                 notice,
             } if epoch == self.epoch => {
-                while self.in_flight.front().is_some_and(|(e, _)| e.seq <= last_seq) {
+                while self
+                    .in_flight
+                    .front()
+                    .is_some_and(|(e, _)| e.seq <= last_seq)
+                {
                     let (entry, _) = self.in_flight.pop_front().expect("checked");
                     self.carry_out(&entry);
                 }
@@ -242,6 +246,9 @@ impl Engine {
                     self.recovered();
                 }
                 self.publish();
+                for (reply, effects) in replies {
+                    let _ = reply.send(effects);
+                }
             }
             Outcome::Failed {
                 epoch,

@@ -53,8 +53,12 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     };
     let opened = crate::journal::open_party(&path, fresh.clone())
         .with_context(|| format!("cannot replay {}", path.display()))?;
-    let (party, journal, recovery, replayed) =
-        (opened.party, opened.journal, opened.recovery, opened.replayed);
+    let (party, journal, recovery, replayed) = (
+        opened.party,
+        opened.journal,
+        opened.recovery,
+        opened.replayed,
+    );
     tracing::info!(party = %name, ?replayed, ?recovery, "party opened");
     let clock = party_clock(&opts, replayed.last_at);
 

@@ -206,8 +206,12 @@ impl Journal {
             self.file.set_len(self.durable_len)?;
             self.needs_cut = false;
         }
-        self.space.ensure(&self.file, self.durable_len, buf.len() as u64)?;
-        let written = self.file.write_all(buf).and_then(|()| self.file.sync_data());
+        self.space
+            .ensure(&self.file, self.durable_len, buf.len() as u64)?;
+        let written = self
+            .file
+            .write_all(buf)
+            .and_then(|()| self.file.sync_data());
         if let Err(e) = written {
             // Whatever part of the batch reached the file was never acknowledged: cut it off
             // now, or the next batch would be glued to a torn line.

@@ -52,12 +52,15 @@ pub fn repair(path: &Path) -> Result<Option<Repaired>> {
     if repaired == Repaired::default() {
         return Ok(None);
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("journal");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("journal");
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     repaired.backup = path.with_file_name(format!("{name}.before-repair-{stamp}"));
     let temp = path.with_file_name(format!("{name}.repairing"));
-    let mut out = std::fs::File::create(&temp)
-        .with_context(|| format!("cannot write {}", temp.display()))?;
+    let mut out =
+        std::fs::File::create(&temp).with_context(|| format!("cannot write {}", temp.display()))?;
     for line in &kept {
         out.write_all(line)?;
         out.write_all(b"\n")?;
@@ -72,8 +75,11 @@ pub fn repair(path: &Path) -> Result<Option<Repaired>> {
     Ok(Some(repaired))
 }
 
-/// The lines to keep, or the (1-based) line that cannot be repaired and why.
-fn plan(bytes: &[u8]) -> Result<(Vec<&[u8]>, Repaired), (u64, String)> {
+/// The (1-based) line that cannot be repaired, and why.
+type Unrepairable = (u64, String);
+
+/// The lines to keep, or why not.
+fn plan(bytes: &[u8]) -> Result<(Vec<&[u8]>, Repaired), Unrepairable> {
     // After the last newline is a torn tail: `Journal::open` drops it; so does this.
     let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut kept: Vec<(u64, &[u8])> = Vec::new();
@@ -144,7 +150,7 @@ mod tests {
         )
     }
 
-    fn kept_seqs(text: &str) -> Result<(Vec<u64>, Repaired), (u64, String)> {
+    fn kept_seqs(text: &str) -> Result<(Vec<u64>, Repaired), Unrepairable> {
         plan(text.as_bytes()).map(|(lines, r)| {
             let seqs = lines.iter().map(|l| seq_of(l).unwrap()).collect();
             (seqs, r)

@@ -141,7 +141,11 @@ fn apply_in_order(
             }
         };
         done.entries += block.events.len() as u64;
-        done.last_at = block.events.last().map(|(_, _, at, _)| *at).or(done.last_at);
+        done.last_at = block
+            .events
+            .last()
+            .map(|(_, _, at, _)| *at)
+            .or(done.last_at);
         for (seq, line, at, input) in block.events {
             // Seqs run one by one: anything else is a journal written by the old, unsafe
             // failure path (a retried batch) or damage, which `repair` sorts out or names.

@@ -5,8 +5,8 @@ use std::io;
 use std::os::fd::AsRawFd;
 
 /// How far ahead to reserve. Small enough to matter nowhere (a Pi's SD card has gigabytes),
-/// large enough that a busy party reserves about once per 4,000 votes.
-pub const RESERVE_AHEAD: u64 = 1 << 20;
+/// large enough that a busy party reserves about once per 1,000 votes.
+pub const RESERVE_AHEAD: u64 = 256 << 10;
 
 pub struct Reservation {
     /// Offset up to which blocks are allocated (past the end of the file, size unchanged).
