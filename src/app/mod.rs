@@ -115,7 +115,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     let vote_url = spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
 
     // The exporter and webhooks read the journal; the loop wakes them after each commit.
-    let (committed_tx, committed_rx) = watch::channel(0u64);
+    let (committed_tx, committed_rx) = watch::channel(journal.durable_len());
     let files = crate::export::PartyFiles {
         party: &name,
         journal: &path,

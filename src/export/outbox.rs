@@ -100,8 +100,12 @@ impl<T: Transport> Outbox<T> {
         self.acked.subscribe()
     }
 
-    /// Runs until `shutdown`. `wake` is the party loop's last committed seq.
+    /// Runs until `shutdown`. `wake` is the journal's durable length after each commit: the
+    /// exporter reads no further (a line written but not yet synced may still be cut back).
     pub async fn run(mut self, wake: Option<watch::Receiver<u64>>, shutdown: CancellationToken) {
+        if let Some(w) = &wake {
+            self.tail.limit_to(w.clone());
+        }
         let mut wake = Wake(wake);
         let mut batch = self.empty_batch();
         let mut last_flush: Option<Instant> = None;

@@ -24,6 +24,8 @@ pub struct JournalTail {
     ready: VecDeque<TailEntry>,
     /// Complete lines that did not parse, skipped (a hand-edited or damaged journal).
     pub corrupt_lines: u64,
+    /// The journal's durable length, from the party loop: never read past it.
+    limit: Option<tokio::sync::watch::Receiver<u64>>,
 }
 
 impl JournalTail {
@@ -33,7 +35,13 @@ impl JournalTail {
             read_to: offset,
             ready: VecDeque::new(),
             corrupt_lines: 0,
+            limit: None,
         }
+    }
+
+    /// Read only as far as the party loop says the journal is synced.
+    pub fn limit_to(&mut self, durable_len: tokio::sync::watch::Receiver<u64>) {
+        self.limit = Some(durable_len);
     }
 
     /// Bytes of the file this reader has not looked at yet (0 if the file is missing).
@@ -64,7 +72,10 @@ impl JournalTail {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(e),
         };
-        let len = file.metadata()?.len();
+        let mut len = file.metadata()?.len();
+        if let Some(limit) = &self.limit {
+            len = len.min(*limit.borrow());
+        }
         if len <= self.read_to {
             return Ok(());
         }
@@ -146,6 +157,28 @@ mod tests {
             effects: vec![],
         };
         format!("{}\n", serde_json::to_string(&e).unwrap())
+    }
+
+    #[test]
+    fn never_reads_past_what_the_party_loop_says_is_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let (l0, l1) = (line(0), line(1));
+        std::fs::write(&path, format!("{l0}{l1}")).unwrap();
+        let (durable, rx) = tokio::sync::watch::channel(l0.len() as u64);
+        let mut tail = JournalTail::new(&path, 0);
+        tail.limit_to(rx);
+        assert_eq!(tail.pop_seq(), Some(0));
+        assert_eq!(tail.pop_seq(), None, "line 1 is written but not yet synced");
+        durable.send_replace((l0.len() + l1.len()) as u64);
+        assert_eq!(tail.pop_seq(), Some(1));
+    }
+
+    impl JournalTail {
+        fn pop_seq(&mut self) -> Option<u64> {
+            self.peek().unwrap()?;
+            self.pop().map(|t| t.entry.seq)
+        }
     }
 
     #[test]

@@ -112,6 +112,10 @@ impl TriggerRunner {
         mut wake: Option<watch::Receiver<u64>>,
         shutdown: CancellationToken,
     ) {
+        if let Some(w) = &wake {
+            // Only what is synced: a line not yet synced may still be cut back.
+            self.tail.limit_to(w.clone());
+        }
         let mut calls: JoinSet<u64> = JoinSet::new();
         // Journal offset where a line with unfinished calls starts → calls left.
         let mut pending: BTreeMap<u64, usize> = BTreeMap::new();
