@@ -83,13 +83,7 @@ impl Party {
     /// Presses B1 from the n-th loopback address (spread so the per-address flood limit is
     /// not what the test measures); the HTTP status, or 0 if the connection failed.
     pub fn press(&self, n: u32) -> u16 {
-        let from = IpAddr::V4(Ipv4Addr::new(
-            127,
-            0,
-            (n / 200 % 250) as u8 + 1,
-            (n % 200) as u8 + 2,
-        ));
-        request(self.addr, from, "POST", "/button/b1").0
+        press_at(self.addr, n)
     }
 
     pub fn state(&self) -> serde_json::Value {
@@ -124,6 +118,17 @@ impl Party {
             .unwrap();
         self.child.wait().unwrap()
     }
+}
+
+/// Presses B1 on the party at `addr` from the n-th loopback address.
+pub fn press_at(addr: SocketAddr, n: u32) -> u16 {
+    let from = IpAddr::V4(Ipv4Addr::new(
+        127,
+        (n / 50_000 % 250) as u8,
+        (n / 200 % 250) as u8 + 1,
+        (n % 200) as u8 + 2,
+    ));
+    request(addr, from, "POST", "/button/b1").0
 }
 
 /// The journals under `data` (demo or real), line by line.
