@@ -1,5 +1,7 @@
-//! Protection against bad input and abuse: body size, request time, per-address rate limits.
+//! Protection against bad input and abuse: body size, request time, per-address rate limits
+//! (per client address: behind a trusted proxy, the forwarded one).
 use super::HttpState;
+use super::client::{ClientIp, client_ip};
 use super::reply::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -91,27 +93,37 @@ impl RateLimiter {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub std::net::SocketAddr);
 
-/// Middleware: 429 with Retry-After when one address sends too much.
-pub async fn rate_limit(State(state): State<HttpState>, req: Request, next: Next) -> Response {
-    let ip = req
+/// Middleware: works out who is asking (`ClientIp`, for the handlers too), then answers 429
+/// with Retry-After when that address sends too much.
+pub async fn rate_limit(State(state): State<HttpState>, mut req: Request, next: Next) -> Response {
+    let peer = req
         .extensions()
         .get::<ConnectInfo<ClientAddr>>()
         .map(|c| c.0.0.ip());
+    let ip = peer.map(|peer| client_ip(peer, req.headers(), &state.trusted_proxies));
+    if let Some(ip) = ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
     if let (Some(limiter), Some(ip)) = (state.limiter.as_deref(), ip) {
         if let Err(wait) = limiter.check(ip, Instant::now()) {
-            let secs = wait.as_secs().max(1);
-            let mut res = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("too many requests from {ip}; try again in {secs} s"),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return res;
+            return too_many(format!("too many requests from {ip}"), wait);
         }
     }
     next.run(req).await
+}
+
+/// 429 with Retry-After in whole seconds.
+pub fn too_many(what: String, wait: Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    let mut res = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("{what}; try again in {secs} s"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Compare secrets without an early exit, so timing does not reveal how much of a guess matched.
