@@ -226,7 +226,10 @@ pub fn raise_fd_limit() -> u64 {
                 }
             }
         }
-        lim.rlim_cur as u64
+        // rlim_t is 32 bits on 32-bit Raspberry Pi OS.
+        #[allow(clippy::unnecessary_cast)]
+        let soft = lim.rlim_cur as u64;
+        soft
     }
     #[cfg(not(unix))]
     {

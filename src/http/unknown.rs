@@ -118,7 +118,7 @@ impl UnknownButtons {
     pub fn recent(&self) -> (Vec<UnknownButton>, u64) {
         let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
         let mut recent = list.recent.clone();
-        recent.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        recent.sort_by_key(|b| std::cmp::Reverse(b.last_seen));
         (recent, list.not_listed)
     }
 }
