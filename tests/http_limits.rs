@@ -370,6 +370,11 @@ async fn only_issued_guests_vote_and_one_address_mints_only_a_few() {
         assert_eq!(res.status(), 200, "the page is always served");
         guest_cookie(&res)
     };
+    // A script polling the state (no cookie) uses up none of the address's new guests.
+    for _ in 0..5 {
+        let res = http.get(party.url("/api/state")).send().await.unwrap();
+        assert_eq!((res.status().as_u16(), guest_cookie(&res)), (200, None));
+    }
     let first = visit(&party).await.expect("first guest");
     let second = visit(&party).await.expect("second guest");
     assert_ne!(first, second);

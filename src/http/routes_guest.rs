@@ -35,24 +35,31 @@ pub fn routes() -> Router<HttpState> {
         .route("/api/join", post(join))
 }
 
+/// The guest from the cookie, if it is one we issued.
+fn known_guest(st: &HttpState, headers: &HeaderMap) -> Option<Voter> {
+    st.guest_id(headers).as_deref().map(Voter::guest)
+}
+
 /// The guest from the cookie, or a new guest with the cookie to set, or no guest at all when
-/// this client address has had its share of new guests (it can still watch, not vote).
+/// this client address has had its share of new guests (it can still watch, not vote). Only
+/// the page mints: a phone always opens it first, and a script polling the state must not use
+/// up its address's new guests.
 fn guest(
     st: &HttpState,
     headers: &HeaderMap,
     ip: Option<Extension<ClientIp>>,
-) -> (Option<String>, Option<HeaderValue>) {
-    if let Some(id) = st.guest_id(headers) {
-        return (Some(id), None);
+) -> Option<HeaderValue> {
+    if st.guest_id(headers).is_some() {
+        return None;
     }
     if let (Some(minter), Some(Extension(ClientIp(ip)))) = (st.minter.as_deref(), ip) {
         if minter.check(ip, tokio::time::Instant::now()).is_err() {
             tracing::debug!(%ip, "no new guest: this address had its share");
-            return (None, None);
+            return None;
         }
     }
-    let (id, value) = st.guest_key.issue();
-    (Some(id), Some(cookies::guest_set_cookie(&value)))
+    let (_, value) = st.guest_key.issue();
+    Some(cookies::guest_set_cookie(&value))
 }
 
 fn with_cookie(mut res: Response, set: Option<HeaderValue>) -> Response {
@@ -78,31 +85,25 @@ async fn page(
     ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
 ) -> Response {
-    let (_, set) = guest(&st, &headers, ip);
+    let set = guest(&st, &headers, ip);
     let mut res = Html(VOTE_PAGE).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     with_cookie(res, set)
 }
 
-async fn state(
-    State(st): State<HttpState>,
-    ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-) -> Response {
-    let (id, set) = guest(&st, &headers, ip);
-    let voter = id.as_deref().map(Voter::guest);
-    let view = current_view(&st, voter.as_ref(), code_required(&st, &headers));
-    with_cookie(Json(view).into_response(), set)
+async fn state(State(st): State<HttpState>, headers: HeaderMap) -> Response {
+    let voter = known_guest(&st, &headers);
+    Json(current_view(
+        &st,
+        voter.as_ref(),
+        code_required(&st, &headers),
+    ))
+    .into_response()
 }
 
-async fn events(
-    State(st): State<HttpState>,
-    ip: Option<Extension<ClientIp>>,
-    headers: HeaderMap,
-) -> Response {
-    let (id, set) = guest(&st, &headers, ip);
-    let voter = id.as_deref().map(Voter::guest);
+async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
+    let voter = known_guest(&st, &headers);
     let needs_code = code_required(&st, &headers);
     let mut rx = st.snapshots.clone();
     rx.mark_changed();
@@ -127,8 +128,9 @@ async fn events(
         }
     })
     .take_until(stop.cancelled_owned());
-    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE));
-    with_cookie(sse.into_response(), set)
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -195,7 +197,7 @@ async fn join(
     RawBody(bytes): RawBody,
 ) -> Result<Response, ApiError> {
     let JoinBody { code } = body::json(&bytes, r#"{"code":"..."}"#)?;
-    let (_, set) = guest(&st, &headers, ip);
+    let set = guest(&st, &headers, ip);
     let Some(expected) = st.party_code.as_deref() else {
         // No code configured: everyone is in.
         return Ok(with_cookie(
