@@ -71,6 +71,13 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= MAX_TRACKED_ADDRS && !buckets.contains_key(&ip) {
             buckets.retain(|_, b| refill(b) < burst);
+            // Slow buckets (new guests per hour) may all still be short: then forget the one
+            // quiet for longest, so the map stays bounded whatever the number of addresses.
+            if buckets.len() >= MAX_TRACKED_ADDRS {
+                if let Some(oldest) = buckets.iter().min_by_key(|(_, b)| b.last).map(|(k, _)| *k) {
+                    buckets.remove(&oldest);
+                }
+            }
         }
         let bucket = buckets.entry(ip).or_insert(Bucket {
             tokens: burst,
@@ -163,5 +170,29 @@ mod tests {
         assert!(rl.check(b, t0).is_ok());
         assert!(rl.check(a, t0 + Duration::from_secs(1)).is_ok());
         assert!(rl.check(a, t0 + Duration::from_secs(1)).is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_buckets_stay_bounded_however_many_addresses() {
+        // Two new guests per hour: no bucket refills during the test.
+        let rl = RateLimiter::new(RateLimit {
+            burst: 2,
+            per_sec: 2.0 / 3600.0,
+        });
+        let t0 = Instant::now();
+        for i in 0..(MAX_TRACKED_ADDRS as u32 + 100) {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            assert!(
+                rl.check(ip, t0 + Duration::from_millis(u64::from(i)))
+                    .is_ok()
+            );
+        }
+        assert!(rl.buckets.lock().unwrap().len() <= MAX_TRACKED_ADDRS);
+        // The most recent addresses are still remembered (and limited).
+        let last = IpAddr::from(std::net::Ipv4Addr::from(
+            0x0a00_0000 + MAX_TRACKED_ADDRS as u32 + 99,
+        ));
+        assert!(rl.check(last, t0).is_ok());
+        assert!(rl.check(last, t0).is_err());
     }
 }
