@@ -25,14 +25,21 @@ const GOAL_RATIO: f64 = 0.5;
 const GOAL_P99_MS: f64 = 10.0;
 
 /// POST /api/vote as guest number `n % GUESTS` of each wrk thread (GUESTS 0: a new guest every
-/// request). The server accepts any well-formed guest id (32 lowercase hex digits, see
-/// src/http/cookies.rs), so the script makes them from the thread number and the guest number.
+/// request). Guest cookies are signed by the server (src/http/guests.rs), so the bench signs
+/// them ahead with the server's key, as `GET /` would issue them, one file of cookies per wrk
+/// thread; without a mint limit or flood limit that is what many phones would hold.
 const VOTE_SCRIPT: &str = r#"
 local guests = GUESTS
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
+end
+local cookies = {}
+function init(args)
+  for line in io.lines("DIR/guests-" .. tid .. ".txt") do
+    cookies[#cookies + 1] = line
+  end
 end
 local n = 0
 local headers = { ["Content-Type"] = "application/json" }
@@ -41,7 +48,7 @@ function request()
   n = n + 1
   local g = n
   if guests > 0 then g = n % guests end
-  headers["Cookie"] = string.format("pt_guest=%08x%024x", tid, g)
+  headers["Cookie"] = cookies[(g % #cookies) + 1]
   return wrk.format("POST", "/api/vote", headers, body)
 end
 "#;
@@ -76,6 +83,12 @@ fn main() {
         fs_type(dir.path())
     );
 
+    let key = http::GuestKey::random();
+    // Enough new guests for the first run at twice the last measured rate (22 k/s); past
+    // that the pool repeats and votes become duplicates.
+    let per_thread = 25_000 * secs as usize;
+    sign_guests(dir.path(), &key, per_thread);
+
     let shutdown = CancellationToken::new();
     let hello = rt.block_on(start_hello(shutdown.clone()));
     let bare = wrk(hello, &script(dir.path(), 0), secs, conns);
@@ -92,7 +105,7 @@ fn main() {
     for (i, (what, guests)) in runs.into_iter().enumerate() {
         let journal = dir.path().join(format!("bench-{i}.jsonl"));
         let shutdown = CancellationToken::new();
-        let addr = rt.block_on(start_party(&journal, shutdown.clone()));
+        let addr = rt.block_on(start_party(&journal, key.clone(), shutdown.clone()));
         let votes = wrk(addr, &script(dir.path(), guests), secs, conns);
         report(what, &votes);
         let ratio = votes.per_sec / bare.per_sec.max(1.0);
@@ -121,13 +134,33 @@ fn main() {
 /// The wrk script for `guests` guests per thread (0: a new guest every request).
 fn script(dir: &Path, guests: u32) -> std::path::PathBuf {
     let path = dir.join(format!("votes-{guests}.lua"));
-    let text = VOTE_SCRIPT.replace("GUESTS", &guests.to_string());
+    let text = VOTE_SCRIPT
+        .replace("GUESTS", &guests.to_string())
+        .replace("DIR", &dir.display().to_string());
     std::fs::write(&path, text).expect("write wrk script");
     path
 }
 
-/// The real router and engine, as the app wires them (rate limit off: wrk is one address).
-async fn start_party(journal_path: &Path, shutdown: CancellationToken) -> SocketAddr {
+/// `per_thread` signed guest cookies for each of wrk's two threads.
+fn sign_guests(dir: &Path, key: &http::GuestKey, per_thread: usize) {
+    for tid in 1..=2 {
+        let mut text = String::with_capacity(per_thread * 110);
+        for _ in 0..per_thread {
+            text.push_str("pt_guest=");
+            text.push_str(&key.issue().1);
+            text.push('\n');
+        }
+        std::fs::write(dir.join(format!("guests-{tid}.txt")), text).expect("write guests");
+    }
+}
+
+/// The real router and engine, as the app wires them, with the flood and new-guest limits off
+/// (`[http] rate_limit_per_sec = 0`, `new_guests_per_hour = 0`): wrk is one address.
+async fn start_party(
+    journal_path: &Path,
+    key: http::GuestKey,
+    shutdown: CancellationToken,
+) -> SocketAddr {
     let clock = Clock::system();
     let mut party = Party::new("bench", Rules::default());
     let (journal, _) = Journal::open(journal_path).expect("open journal");
@@ -149,7 +182,12 @@ async fn start_party(journal_path: &Path, shutdown: CancellationToken) -> Socket
         None,
         clock,
     )
-    .with_rate_limit(None);
+    .with_limits(&http::HttpLimits {
+        rate_limit: None,
+        new_guests_per_hour: 0,
+        trusted_proxies: Vec::new(),
+    })
+    .with_guest_key(key);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(http::serve(listener, state, shutdown));

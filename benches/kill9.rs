@@ -21,7 +21,6 @@ fn main() {
     let data = dir.path().join("data");
     let next = Arc::new(AtomicU32::new(0));
     let mut acked_total = 0u64;
-    let mut journaled = 0u64;
     let mut worst_gap = 0i64;
     let started = Instant::now();
     let mut seed = std::process::id() as u64 ^ 0x9e37_79b9_7f4a_7c15;
@@ -29,7 +28,7 @@ fn main() {
     for cycle in 0..cycles {
         let party = faults::start(&[], &data, &config, &[]);
         let shown = party.presses_shown();
-        journaled = faults::journaled_presses(&data);
+        let journaled = faults::journaled_presses(&data);
         assert_eq!(
             shown, journaled,
             "cycle {cycle}: restarted party counts its journal"
@@ -74,7 +73,7 @@ fn main() {
         println!("  cycle {cycle:2}: killed after {wait:?}, {got} presses acknowledged");
     }
     let party = faults::start(&[], &data, &config, &[]);
-    journaled = faults::journaled_presses(&data);
+    let journaled = faults::journaled_presses(&data);
     assert_eq!(party.presses_shown(), journaled);
     assert!(journaled >= acked_total);
     drop(party);

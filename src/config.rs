@@ -87,13 +87,53 @@ pub struct HttpConfig {
     pub bind: std::net::SocketAddr,
     /// When set, guests enter this code once before they can vote.
     pub party_code: Option<String>,
+    /// Requests per second one client address may sustain (0 turns the flood limit off).
+    #[serde(deserialize_with = "non_negative_rate")]
+    pub rate_limit_per_sec: f64,
+    /// Requests one client address may send at once before the per-second rate applies.
+    pub rate_limit_burst: u32,
+    /// New guest cookies one client address may get per hour (0: no limit).
+    pub new_guests_per_hour: u32,
+    /// Connections from these addresses are proxies or tunnels: the client address is taken
+    /// from their `X-Forwarded-For`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
+        let limits = crate::http::HttpLimits::default();
         HttpConfig {
             bind: std::net::SocketAddr::from(([0, 0, 0, 0], 8080)),
             party_code: None,
+            rate_limit_per_sec: limits.rate_limit.map_or(0.0, |r| r.per_sec),
+            rate_limit_burst: limits.rate_limit.map_or(0, |r| r.burst),
+            new_guests_per_hour: limits.new_guests_per_hour,
+            trusted_proxies: limits.trusted_proxies,
+        }
+    }
+}
+
+fn non_negative_rate<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && v >= 0.0 {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`rate_limit_per_sec = {v}` must be a number of requests per second, 0 or more (0 turns the limit off)"
+        )))
+    }
+}
+
+impl HttpConfig {
+    /// The per-address limits the server applies.
+    pub fn limits(&self) -> crate::http::HttpLimits {
+        crate::http::HttpLimits {
+            rate_limit: (self.rate_limit_per_sec > 0.0).then_some(crate::http::RateLimit {
+                burst: self.rate_limit_burst.max(1),
+                per_sec: self.rate_limit_per_sec,
+            }),
+            new_guests_per_hour: self.new_guests_per_hour,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 }

@@ -99,3 +99,31 @@ fn load_prefixes_the_path() {
     let e = format!("{:#}", load(Some(&p)).unwrap_err());
     assert!(e.contains("c.toml") && e.contains("line 2"), "{e}");
 }
+
+#[test]
+fn http_limits_default_in_the_example_and_bad_values_name_the_key() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml")).unwrap();
+    let shipped = Config::parse(&text).unwrap().http.limits();
+    assert_eq!(shipped, party_tui::http::HttpLimits::default());
+    let cfg = Config::parse(
+        "[http]\nrate_limit_per_sec = 0\nnew_guests_per_hour = 500\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n",
+    )
+    .unwrap();
+    let limits = cfg.http.limits();
+    assert_eq!(limits.rate_limit, None, "0 turns the flood limit off");
+    assert_eq!(limits.new_guests_per_hour, 500);
+    assert_eq!(limits.trusted_proxies.len(), 2);
+    for (text, key) in [
+        ("[http]\nrate_limit_per_sec = -1\n", "rate_limit_per_sec"),
+        ("[http]\nrate_limit_per_sec = nan\n", "rate_limit_per_sec"),
+        (
+            "[http]\ntrusted_proxies = [\"my-tunnel\"]\n",
+            "trusted_proxies",
+        ),
+        ("[http]\nnew_guests_per_hour = -2\n", "new_guests_per_hour"),
+    ] {
+        let e = Config::parse(text).expect_err(text).to_string();
+        assert!(e.contains(key) && e.contains("line 2"), "{text}: {e}");
+    }
+}

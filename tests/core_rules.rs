@@ -480,3 +480,27 @@ fn position_updates_change_nothing_but_state_changes_are_effects() {
     assert!(matches!(fx[0], Effect::TrackFinished { .. }));
     assert!(p.snapshot(at(62.0)).now_playing.is_none());
 }
+
+#[test]
+fn a_journal_full_of_made_up_buttons_lists_only_a_few() {
+    // Journals written before unknown calls stopped being journaled hold one press per id.
+    let mut p = party(buttons(ButtonActions::Always(Action::Like), None));
+    for i in 0..500 {
+        let fx = p.apply(
+            &click(
+                &format!("unknown web button x{i}"),
+                Origin::WebButton,
+                ClickKind::Single,
+            ),
+            at(1.0 + f64::from(i)),
+        );
+        assert_eq!(results(&fx), vec![PressResult::Unmapped]);
+    }
+    let snap = p.snapshot(at(600.0));
+    // The configured button plus at most MAX_UNCONFIGURED_BUTTONS strangers.
+    assert_eq!(
+        snap.buttons.len(),
+        1 + party_tui::core::MAX_UNCONFIGURED_BUTTONS
+    );
+    assert_eq!(snap.buttons[0].name, "Kitchen");
+}

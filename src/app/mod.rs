@@ -248,8 +248,10 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The vote page and webhooks. A busy port is reported on the status line rather than
-/// stopping the party: the dashboard and the buttons on the wire still work without it.
+/// The vote page and webhooks. A busy port is reported (status line, log, stderr when
+/// headless) and retried rather than stopping the party: the dashboard and the buttons on the
+/// wire still work without it, and the page comes up once the port frees. Returns the vote
+/// page's address when it is up already.
 async fn spawn_http(
     cfg: &Config,
     opts: &RunOptions,
@@ -267,20 +269,59 @@ async fn spawn_http(
             opts.data_dir.display()
         )
     })?;
-    let listener = match tokio::net::TcpListener::bind(bind).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(%bind, error = %e, "http server not started");
-            inbox
-                .health(
-                    "http",
-                    HealthLevel::Error,
-                    format!("cannot listen on {bind}: {e} (set [http] bind or --bind)"),
-                )
-                .await;
-            return Ok(None);
-        }
+    let guest_key = crate::http::load_or_create_guest_key(&opts.data_dir)
+        .with_context(|| format!("cannot create the guest key in {}", opts.data_dir.display()))?;
+    // A taken port is retried in the server task; the party runs on meanwhile.
+    let (data_dir, headless) = (opts.data_dir.clone(), opts.headless);
+    let up = match tokio::net::TcpListener::bind(bind).await {
+        Ok(l) => Some(announce(l, bind, &data_dir, inbox, None).await),
+        Err(_) => None,
     };
+    let url = up.as_ref().map(|u| u.2.clone());
+    let state = crate::http::HttpState::new(
+        inbox.clone(),
+        snapshots.clone(),
+        crate::buttons::ButtonDirectory::from_config(&cfg.buttons),
+        token,
+        cfg.http.party_code.clone(),
+        clock.clone(),
+    )
+    .with_limits(&cfg.http.limits())
+    .with_guest_key(guest_key);
+    let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        let (listener, _instance, _url) = match up {
+            Some(up) => up,
+            None => match crate::http::listen::bind_with_retry(bind, &inbox, headless, &shutdown)
+                .await
+            {
+                Some(l) => announce(l, bind, &data_dir, &inbox, Some(headless)).await,
+                None => return,
+            },
+        };
+        if let Err(e) = crate::http::serve(listener, state, shutdown).await {
+            tracing::error!(error = %e, "http server failed");
+            inbox
+                .health("http", HealthLevel::Error, format!("stopped: {e}"))
+                .await;
+        }
+    });
+    Ok(url)
+}
+
+/// The vote page is up: write the instance file and tell the host. `late` is Some(headless)
+/// when it came up after start (then a headless run says so on stderr, as it said the error).
+async fn announce(
+    listener: tokio::net::TcpListener,
+    bind: std::net::SocketAddr,
+    data_dir: &std::path::Path,
+    inbox: &Inbox,
+    late: Option<bool>,
+) -> (
+    tokio::net::TcpListener,
+    Option<crate::remote::InstanceGuard>,
+    String,
+) {
     let bound = listener.local_addr().unwrap_or(bind);
     let url = crate::netinfo::vote_url(bound);
     // A second `party-tui` on this machine (the host over ssh) finds this instance and attaches
@@ -290,33 +331,24 @@ async fn spawn_http(
     } else {
         bound
     };
-    let instance = crate::remote::write_instance(&opts.data_dir, &format!("http://{local}"), &url)
+    let instance = crate::remote::write_instance(data_dir, &format!("http://{local}"), &url)
         .map_err(|e| tracing::warn!("no instance file, so no attaching: {e:#}"))
         .ok();
-    let state = crate::http::HttpState::new(
-        inbox.clone(),
-        snapshots.clone(),
-        crate::buttons::ButtonDirectory::from_config(&cfg.buttons),
-        token,
-        cfg.http.party_code.clone(),
-        clock.clone(),
-    );
+    // The QR code view was set up at start; a page that came up late is shown by address only.
+    let qr = if late.is_some() {
+        ""
+    } else {
+        " (v shows its QR code)"
+    };
     inbox
         .health(
             "http",
-            HealthLevel::Ok,
-            format!("vote page on {url} (v shows its QR code)"),
+            crate::core::HealthLevel::Ok,
+            format!("vote page on {url}{qr}"),
         )
         .await;
-    let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
-    tasks.spawn(async move {
-        let _instance = instance;
-        if let Err(e) = crate::http::serve(listener, state, shutdown).await {
-            tracing::error!(error = %e, "http server failed");
-            inbox
-                .health("http", HealthLevel::Error, format!("stopped: {e}"))
-                .await;
-        }
-    });
-    Ok(Some(url))
+    if late == Some(true) {
+        eprintln!("party-tui: vote page on {url}");
+    }
+    (listener, instance, url)
 }

@@ -45,15 +45,6 @@ impl ButtonDirectory {
             .get(&serial.to_ascii_uppercase())
             .map(String::as_str)
     }
-
-    /// Whether some configured button has this name (unknown callers are logged under a
-    /// name that must not collide with a real button).
-    pub fn has_name(&self, name: &str) -> bool {
-        self.by_id
-            .values()
-            .chain(self.by_serial.values())
-            .any(|n| n == name)
-    }
 }
 
 #[cfg(test)]
@@ -82,6 +73,5 @@ mod tests {
         assert_eq!(dir.by_id("DOOR-1"), None);
         assert_eq!(dir.by_serial("g030jf0512345678"), Some("Sofa"));
         assert_eq!(dir.by_serial("nope"), None);
-        assert!(dir.has_name("Sofa") && !dir.has_name("Kitchen"));
     }
 }

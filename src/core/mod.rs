@@ -17,6 +17,7 @@ pub use input::{
     PressKind, Voter,
 };
 pub use party::Party;
+pub use press::MAX_UNCONFIGURED_BUTTONS;
 pub use rules::{ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule};
 pub use snapshot::{HealthLevel, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;

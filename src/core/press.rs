@@ -7,6 +7,9 @@ use super::snapshot::ButtonStatus;
 use super::time::Timestamp;
 use std::time::Duration;
 
+/// Unconfigured buttons the party lists at most (see `button_seen`).
+pub const MAX_UNCONFIGURED_BUTTONS: usize = 16;
+
 impl Party {
     pub(crate) fn on_press(&mut self, press: &Press, at: Timestamp, out: &mut Vec<Effect>) {
         self.totals.presses += 1;
@@ -140,8 +143,13 @@ impl Party {
     fn button_seen(&mut self, name: &str, at: Timestamp, battery: Option<f32>, accepted: bool) {
         let idx = match self.buttons.iter().position(|b| b.name == name) {
             Some(i) => i,
+            // Unconfigured buttons are shown too, so the host can see who is knocking, but only
+            // a few: journals written before unknown calls stopped being journaled can hold
+            // thousands of made-up ids.
+            None if self.buttons.len() >= self.rules.buttons.len() + MAX_UNCONFIGURED_BUTTONS => {
+                return;
+            }
             None => {
-                // Unconfigured buttons are shown too, so the host can see who is knocking.
                 self.buttons.push(ButtonStatus {
                     name: name.to_string(),
                     last_seen: None,

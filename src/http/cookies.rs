@@ -19,21 +19,15 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.trim())
 }
 
-/// The guest id from the cookie, if it is one we could have issued (32 lowercase hex digits).
-/// Anything else is treated as no cookie, so odd values never reach the journal.
-pub fn guest_id(headers: &HeaderMap) -> Option<String> {
+/// The guest cookie as sent: only a claim until `GuestKey::verify` accepts it (use
+/// `HttpState::guest_id`).
+pub(super) fn guest_cookie(headers: &HeaderMap) -> Option<&str> {
     cookie(headers, GUEST_COOKIE)
-        .filter(|v| v.len() == 32 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        .map(str::to_string)
 }
 
-/// 128 random bits: not guessable, so one guest cannot vote as another.
-pub fn new_guest_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
-}
-
-pub fn guest_set_cookie(id: &str) -> HeaderValue {
-    set_cookie(GUEST_COOKIE, id)
+/// `value` is a signed cookie value from `GuestKey`.
+pub fn guest_set_cookie(value: &str) -> HeaderValue {
+    set_cookie(GUEST_COOKIE, value)
 }
 
 /// The pass proves the guest typed the code once; it holds the code (hex, so any code is a
@@ -69,16 +63,10 @@ mod tests {
     }
 
     #[test]
-    fn reads_our_cookies_among_others() {
-        let id = new_guest_id();
-        let h = headers(&format!("a=1; {GUEST_COOKIE}={id}; b=2"));
-        assert_eq!(guest_id(&h), Some(id));
-        assert_eq!(guest_id(&headers("pt_guest=../../etc")), None);
-        assert_eq!(
-            guest_id(&headers("pt_guest=ABCDEF0123456789ABCDEF0123456789")),
-            None
-        );
-        assert_eq!(guest_id(&HeaderMap::new()), None);
+    fn reads_our_cookie_among_others() {
+        let h = headers(&format!("a=1; {GUEST_COOKIE}=abc.def ; b=2"));
+        assert_eq!(guest_cookie(&h), Some("abc.def"));
+        assert_eq!(guest_cookie(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Protection against bad input and abuse: body size, request time, per-address rate limits.
+//! Protection against bad input and abuse: body size, request time, per-address rate limits
+//! (per client address: behind a trusted proxy, the forwarded one).
 use super::HttpState;
+use super::client::{ClientIp, client_ip};
 use super::reply::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -69,6 +71,13 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= MAX_TRACKED_ADDRS && !buckets.contains_key(&ip) {
             buckets.retain(|_, b| refill(b) < burst);
+            // Slow buckets (new guests per hour) may all still be short: then forget the one
+            // quiet for longest, so the map stays bounded whatever the number of addresses.
+            if buckets.len() >= MAX_TRACKED_ADDRS {
+                if let Some(oldest) = buckets.iter().min_by_key(|(_, b)| b.last).map(|(k, _)| *k) {
+                    buckets.remove(&oldest);
+                }
+            }
         }
         let bucket = buckets.entry(ip).or_insert(Bucket {
             tokens: burst,
@@ -91,27 +100,37 @@ impl RateLimiter {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub std::net::SocketAddr);
 
-/// Middleware: 429 with Retry-After when one address sends too much.
-pub async fn rate_limit(State(state): State<HttpState>, req: Request, next: Next) -> Response {
-    let ip = req
+/// Middleware: works out who is asking (`ClientIp`, for the handlers too), then answers 429
+/// with Retry-After when that address sends too much.
+pub async fn rate_limit(State(state): State<HttpState>, mut req: Request, next: Next) -> Response {
+    let peer = req
         .extensions()
         .get::<ConnectInfo<ClientAddr>>()
         .map(|c| c.0.0.ip());
+    let ip = peer.map(|peer| client_ip(peer, req.headers(), &state.trusted_proxies));
+    if let Some(ip) = ip {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
     if let (Some(limiter), Some(ip)) = (state.limiter.as_deref(), ip) {
         if let Err(wait) = limiter.check(ip, Instant::now()) {
-            let secs = wait.as_secs().max(1);
-            let mut res = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!("too many requests from {ip}; try again in {secs} s"),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            return res;
+            return too_many(format!("too many requests from {ip}"), wait);
         }
     }
     next.run(req).await
+}
+
+/// 429 with Retry-After in whole seconds.
+pub fn too_many(what: String, wait: Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    let mut res = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("{what}; try again in {secs} s"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Compare secrets without an early exit, so timing does not reveal how much of a guess matched.
@@ -151,5 +170,29 @@ mod tests {
         assert!(rl.check(b, t0).is_ok());
         assert!(rl.check(a, t0 + Duration::from_secs(1)).is_ok());
         assert!(rl.check(a, t0 + Duration::from_secs(1)).is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_buckets_stay_bounded_however_many_addresses() {
+        // Two new guests per hour: no bucket refills during the test.
+        let rl = RateLimiter::new(RateLimit {
+            burst: 2,
+            per_sec: 2.0 / 3600.0,
+        });
+        let t0 = Instant::now();
+        for i in 0..(MAX_TRACKED_ADDRS as u32 + 100) {
+            let ip = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            assert!(
+                rl.check(ip, t0 + Duration::from_millis(u64::from(i)))
+                    .is_ok()
+            );
+        }
+        assert!(rl.buckets.lock().unwrap().len() <= MAX_TRACKED_ADDRS);
+        // The most recent addresses are still remembered (and limited).
+        let last = IpAddr::from(std::net::Ipv4Addr::from(
+            0x0a00_0000 + MAX_TRACKED_ADDRS as u32 + 99,
+        ));
+        assert!(rl.check(last, t0).is_ok());
+        assert!(rl.check(last, t0).is_err());
     }
 }

@@ -1,69 +1,13 @@
-//! A listener whose connections close after `IDLE_TIMEOUT` without a byte read or written.
-//! axum's `serve` sets no header-read timeout, so without this a client that opens a socket
-//! and trickles nothing (or half a request) would hold it forever.
-use super::guard::ClientAddr;
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+//! A connection that closes after `IDLE_TIMEOUT` without a byte read or written. hyper's
+//! header-read timeout covers the wait for a request; this covers everything after it (a body
+//! that never arrives, a client that stops reading a response).
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
-
-pub struct IdleListener {
-    inner: TcpListener,
-    timeout: Duration,
-}
-
-impl IdleListener {
-    pub fn new(inner: TcpListener, timeout: Duration) -> Self {
-        IdleListener { inner, timeout }
-    }
-}
-
-impl Listener for IdleListener {
-    type Io = IdleStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (IdleStream, std::net::SocketAddr) {
-        loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    // Votes are tiny request/response pairs: do not wait to coalesce them.
-                    let _ = stream.set_nodelay(true);
-                    return (IdleStream::new(stream, self.timeout), addr);
-                }
-                Err(e) if is_per_connection(&e) => {}
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.inner.local_addr()
-    }
-}
-
-fn is_per_connection(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-    )
-}
-
-impl Connected<IncomingStream<'_, IdleListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, IdleListener>) -> Self {
-        ClientAddr(*stream.remote_addr())
-    }
-}
 
 pub struct IdleStream {
     inner: TcpStream,
@@ -72,7 +16,7 @@ pub struct IdleStream {
 }
 
 impl IdleStream {
-    fn new(inner: TcpStream, timeout: Duration) -> Self {
+    pub(super) fn new(inner: TcpStream, timeout: Duration) -> Self {
         IdleStream {
             inner,
             timeout,

@@ -4,16 +4,23 @@
 pub mod admin;
 pub mod admin_stream;
 pub mod body;
+pub mod client;
 pub mod cookies;
 pub mod guard;
+pub mod guests;
 pub mod idle;
+pub mod listen;
 pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
+pub mod server;
+pub mod unknown;
 pub mod view;
 
 pub use admin::load_or_create_admin_token;
+pub use client::HttpLimits;
 pub use guard::RateLimit;
+pub use guests::{GuestKey, load_or_create_guest_key};
 
 use crate::buttons::ButtonDirectory;
 use crate::clock::Clock;
@@ -41,6 +48,11 @@ pub struct HttpState {
     /// Party time, to age the snapshot (positions, countdowns) to the moment of the request.
     pub clock: Clock,
     limiter: Option<Arc<guard::RateLimiter>>,
+    /// New guest cookies per client address (None: unlimited).
+    minter: Option<Arc<guard::RateLimiter>>,
+    trusted_proxies: Arc<[std::net::IpAddr]>,
+    guest_key: Arc<GuestKey>,
+    unknown: Arc<unknown::UnknownButtons>,
     seen_eids: Arc<routes_buttons::SeenEvents>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
@@ -64,10 +76,42 @@ impl HttpState {
                 .filter(|c| !c.trim().is_empty())
                 .map(|c| c.trim().into()),
             clock,
-            limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
+            limiter: None,
+            minter: None,
+            trusted_proxies: Arc::new([]),
+            guest_key: Arc::new(GuestKey::random()),
+            unknown: Arc::default(),
             seen_eids: Arc::default(),
             shutdown: CancellationToken::new(),
         }
+        .with_limits(&HttpLimits::default())
+    }
+
+    /// The per-address limits from `[http]` (the defaults until this is called).
+    pub fn with_limits(self, limits: &HttpLimits) -> Self {
+        let per_hour = limits.new_guests_per_hour;
+        HttpState {
+            minter: (per_hour > 0).then(|| {
+                Arc::new(guard::RateLimiter::new(RateLimit {
+                    burst: per_hour,
+                    per_sec: f64::from(per_hour) / 3600.0,
+                }))
+            }),
+            trusted_proxies: limits.trusted_proxies.clone().into(),
+            ..self.with_rate_limit(limits.rate_limit)
+        }
+    }
+
+    /// The key guest cookies are signed with (a random one until this is called: cookies
+    /// would not survive a restart).
+    pub fn with_guest_key(mut self, key: GuestKey) -> Self {
+        self.guest_key = Arc::new(key);
+        self
+    }
+
+    /// The guest this request comes from, if its cookie is one we issued.
+    pub fn guest_id(&self, headers: &axum::http::HeaderMap) -> Option<String> {
+        cookies::guest_cookie(headers).and_then(|v| self.guest_key.verify(v))
     }
 
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
@@ -83,6 +127,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(routes_buttons::routes())
         .merge(admin::routes())
         .merge(admin_stream::routes())
+        .merge(unknown::routes())
         .fallback(|| async {
             reply::ApiError::not_found("no such route: the vote page is at /, the API under /api/")
         })
@@ -108,17 +153,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "http server listening");
+    let limits =
+        server::ConnLimits::for_fd_limit(server::raise_fd_limit(), state.trusted_proxies.to_vec());
     let app = router(HttpState {
         shutdown: shutdown.clone(),
         ..state
     });
-    let listener = idle::IdleListener::new(listener, guard::IDLE_TIMEOUT);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<guard::ClientAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await?;
+    server::run(listener, app, limits, shutdown).await?;
     tracing::info!("http server stopped");
     Ok(())
 }

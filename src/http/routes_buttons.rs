@@ -14,8 +14,8 @@ use std::sync::Mutex;
 
 /// bt.tn retries a call only within seconds; remembering the last few hundred event ids is plenty.
 const SEEN_EVENTS: usize = 256;
-/// Ids longer than this are not logged to the party (only to the trace log).
-const MAX_LOGGED_ID: usize = 64;
+/// Ids are quoted in error messages up to this length.
+const MAX_QUOTED_ID: usize = 64;
 
 pub fn routes() -> Router<HttpState> {
     Router::new()
@@ -59,7 +59,7 @@ async fn web_button(
     RawBody(bytes): RawBody,
 ) -> Result<Json<Value>, ApiError> {
     let Some(name) = st.buttons.by_id(&id).map(str::to_string) else {
-        log_unknown(&st, "web button", &id, Origin::WebButton, ClickKind::Single).await;
+        super::unknown::record(&st, "web button", &id);
         return Err(ApiError::not_found(format!(
             "no button with id `{}` is configured: add `id = \"{}\"` to a [[button]] in config.toml",
             short(&id),
@@ -98,7 +98,7 @@ async fn iot(
 ) -> Result<Json<Value>, ApiError> {
     let event = payloads::parse_iot(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let Some(name) = st.buttons.by_serial(&event.device).map(str::to_string) else {
-        log_unknown(&st, "IoT button", &event.device, Origin::Iot, event.click).await;
+        super::unknown::record(&st, "IoT button", &event.device);
         return Err(ApiError::not_found(format!(
             "no button with serial `{}` is configured: add `serial = \"{}\"` to a [[button]] in config.toml",
             short(&event.device),
@@ -126,31 +126,6 @@ async fn press(
     Ok(Json(press_answer(&effects, &voter)))
 }
 
-/// An unconfigured button is worth a line in the button log (the host sees which id to add).
-/// The core answers a press from an unknown button as unmapped; the name is chosen so it cannot
-/// be taken for a configured button.
-async fn log_unknown(st: &HttpState, what: &str, id: &str, origin: Origin, click: ClickKind) {
-    tracing::warn!(
-        kind = what,
-        id = short(id),
-        "call from an unconfigured button"
-    );
-    let printable = id.len() <= MAX_LOGGED_ID && id.chars().all(|c| c.is_ascii_graphic());
-    let name = format!("unknown {what} {id}");
-    if !printable || st.buttons.has_name(&name) {
-        return;
-    }
-    let _ = st
-        .inbox
-        .send(Input::Press(Press {
-            voter: Voter::button(&name),
-            origin,
-            kind: PressKind::Click(click),
-            battery: None,
-        }))
-        .await;
-}
-
 fn short(s: &str) -> String {
-    s.chars().take(MAX_LOGGED_ID).collect()
+    s.chars().take(MAX_QUOTED_ID).collect()
 }

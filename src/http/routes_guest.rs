@@ -1,11 +1,12 @@
 //! The guests' side: the vote page, the party state (JSON and live events), votes, party code.
 use super::HttpState;
 use super::body::{self, RawBody};
+use super::client::ClientIp;
 use super::cookies;
 use super::reply::{ApiError, press_answer};
 use super::view::{StateView, state_view};
 use crate::core::{Action, Input, Origin, Press, PressKind, Voter};
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
@@ -34,16 +35,31 @@ pub fn routes() -> Router<HttpState> {
         .route("/api/join", post(join))
 }
 
-/// The guest from the cookie, or a new guest with the cookie to set.
-fn guest(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookies::guest_id(headers) {
-        Some(id) => (id, None),
-        None => {
-            let id = cookies::new_guest_id();
-            let set = cookies::guest_set_cookie(&id);
-            (id, Some(set))
+/// The guest from the cookie, if it is one we issued.
+fn known_guest(st: &HttpState, headers: &HeaderMap) -> Option<Voter> {
+    st.guest_id(headers).as_deref().map(Voter::guest)
+}
+
+/// The guest from the cookie, or a new guest with the cookie to set, or no guest at all when
+/// this client address has had its share of new guests (it can still watch, not vote). Only
+/// the page mints: a phone always opens it first, and a script polling the state must not use
+/// up its address's new guests.
+fn guest(
+    st: &HttpState,
+    headers: &HeaderMap,
+    ip: Option<Extension<ClientIp>>,
+) -> Option<HeaderValue> {
+    if st.guest_id(headers).is_some() {
+        return None;
+    }
+    if let (Some(minter), Some(Extension(ClientIp(ip)))) = (st.minter.as_deref(), ip) {
+        if minter.check(ip, tokio::time::Instant::now()).is_err() {
+            tracing::debug!(%ip, "no new guest: this address had its share");
+            return None;
         }
     }
+    let (_, value) = st.guest_key.issue();
+    Some(cookies::guest_set_cookie(&value))
 }
 
 fn with_cookie(mut res: Response, set: Option<HeaderValue>) -> Response {
@@ -59,13 +75,17 @@ fn code_required(st: &HttpState, headers: &HeaderMap) -> bool {
         .is_some_and(|code| !cookies::has_joined(headers, code))
 }
 
-fn current_view(st: &HttpState, voter: &Voter, code_required: bool) -> StateView {
+fn current_view(st: &HttpState, voter: Option<&Voter>, code_required: bool) -> StateView {
     let snap = st.snapshots.borrow().clone();
-    state_view(&snap, st.clock.now(), Some(voter), code_required)
+    state_view(&snap, st.clock.now(), voter, code_required)
 }
 
-async fn page(headers: HeaderMap) -> Response {
-    let (_, set) = guest(&headers);
+async fn page(
+    State(st): State<HttpState>,
+    ip: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+) -> Response {
+    let set = guest(&st, &headers, ip);
     let mut res = Html(VOTE_PAGE).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -73,14 +93,17 @@ async fn page(headers: HeaderMap) -> Response {
 }
 
 async fn state(State(st): State<HttpState>, headers: HeaderMap) -> Response {
-    let (id, set) = guest(&headers);
-    let view = current_view(&st, &Voter::guest(&id), code_required(&st, &headers));
-    with_cookie(Json(view).into_response(), set)
+    let voter = known_guest(&st, &headers);
+    Json(current_view(
+        &st,
+        voter.as_ref(),
+        code_required(&st, &headers),
+    ))
+    .into_response()
 }
 
 async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
-    let (id, set) = guest(&headers);
-    let voter = Voter::guest(&id);
+    let voter = known_guest(&st, &headers);
     let needs_code = code_required(&st, &headers);
     let mut rx = st.snapshots.clone();
     rx.mark_changed();
@@ -94,7 +117,7 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
             // The watch keeps only the latest snapshot: a slow phone skips states, never lags.
             rx.changed().await.ok()?;
             let snap = rx.borrow_and_update().clone();
-            let view = state_view(&snap, st.clock.now(), Some(&voter), needs_code);
+            let view = state_view(&snap, st.clock.now(), voter.as_ref(), needs_code);
             let mut event = Event::default()
                 .event("state")
                 .data(serde_json::to_string(&view).unwrap_or_default());
@@ -105,8 +128,9 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
         }
     })
     .take_until(stop.cancelled_owned());
-    let sse = Sse::new(stream).keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE));
-    with_cookie(sse.into_response(), set)
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -127,10 +151,15 @@ async fn vote(
     headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    // Minting a guest here would let a client without a cookie jar vote without limit.
-    let Some(id) = cookies::guest_id(&headers) else {
+    // Minting a guest here would let a client without a cookie jar vote without limit, and a
+    // cookie we did not sign is a guest someone made up.
+    let Some(id) = st.guest_id(&headers) else {
         return Err(ApiError::forbidden(
-            "no guest cookie: open the vote page first, then vote from it",
+            if cookies::guest_cookie(&headers).is_some() {
+                "this guest cookie was not issued by this party: reload the vote page"
+            } else {
+                "no guest cookie: open the vote page first, then vote from it (each address gets only a few new guests per hour)"
+            },
         ));
     };
     if code_required(&st, &headers) {
@@ -163,11 +192,12 @@ struct JoinBody {
 
 async fn join(
     State(st): State<HttpState>,
+    ip: Option<Extension<ClientIp>>,
     headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<Response, ApiError> {
     let JoinBody { code } = body::json(&bytes, r#"{"code":"..."}"#)?;
-    let (_, set) = guest(&headers);
+    let set = guest(&st, &headers, ip);
     let Some(expected) = st.party_code.as_deref() else {
         // No code configured: everyone is in.
         return Ok(with_cookie(

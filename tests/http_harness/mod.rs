@@ -7,6 +7,18 @@ use party_tui::core::{
     Action, Effect, HostOrder, Input, PressKind, PressResult, Snapshot, Timestamp, Voter,
 };
 use party_tui::http::{self, HttpState, RateLimit};
+
+/// The guest id in a `pt_guest=<id>.<signature>` cookie pair.
+pub fn guest_id_of(cookie: &str) -> String {
+    let value = cookie
+        .strip_prefix("pt_guest=")
+        .expect("a guest cookie pair");
+    value
+        .split_once('.')
+        .expect("a signed guest cookie")
+        .0
+        .to_string()
+}
 use party_tui::inbox::{Inbox, Msg};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -22,6 +34,9 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct Options {
     pub party_code: Option<String>,
     pub rate_limit: Option<RateLimit>,
+    /// New guests per client address per hour (0: unlimited, the harness default).
+    pub new_guests_per_hour: u32,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub buttons: ButtonDirectory,
 }
 
@@ -34,6 +49,8 @@ impl Default for Options {
         Options {
             party_code: None,
             rate_limit: None,
+            new_guests_per_hour: 0,
+            trusted_proxies: Vec::new(),
             buttons,
         }
     }
@@ -68,7 +85,11 @@ pub async fn start(opts: Options) -> Harness {
         opts.party_code,
         Clock::starting_at(Timestamp::from_millis(1_000_000), 1.0),
     )
-    .with_rate_limit(opts.rate_limit);
+    .with_limits(&http::HttpLimits {
+        rate_limit: opts.rate_limit,
+        new_guests_per_hour: opts.new_guests_per_hour,
+        trusted_proxies: opts.trusted_proxies,
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
