@@ -62,6 +62,8 @@ pub enum Command {
     CheckConfig,
     /// List the parties (journals) in the data dir.
     Parties,
+    /// Print a one-time link that signs the host's phone in to the host page (/host).
+    HostLink,
     /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
     AdminToken,
     /// Summarise a party from its journal: tracks, most liked and skipped, presses, timeline.

@@ -17,6 +17,7 @@ pub mod core;
 pub mod doctor;
 pub mod doctor_remote;
 pub mod export;
+pub mod host_link;
 pub mod http;
 pub mod inbox;
 pub mod journal;

@@ -42,6 +42,18 @@ fn real_main() -> Result<()> {
             );
             Ok(())
         }
+        Some(Command::HostLink) => {
+            let token = party_tui::http::load_or_create_admin_token(&data_dir)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            // The link alone on its line, so `party-tui host-link | qrencode -t utf8` works.
+            println!(
+                "{}",
+                runtime.block_on(party_tui::host_link::fetch(&data_dir, &token))?
+            );
+            Ok(())
+        }
         Some(Command::Doctor) => {
             let runtime = tokio::runtime::Runtime::new()?;
             let checks = runtime.block_on(party_tui::doctor::run_checks(&cfg, &source, &data_dir));

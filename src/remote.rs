@@ -52,7 +52,7 @@ impl Drop for InstanceGuard {
     }
 }
 
-fn read_instance(data_dir: &Path) -> Option<Instance> {
+pub fn read_instance(data_dir: &Path) -> Option<Instance> {
     let text = std::fs::read_to_string(instance_path(data_dir)).ok()?;
     serde_json::from_str(&text).ok()
 }
@@ -119,8 +119,13 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
         snap_tx,
         shutdown.clone(),
     ));
-    let send = tokio::spawn(send_commands(client, base_rx, token, cmd_rx));
+    let send = tokio::spawn(send_commands(client, base_rx, token.clone(), cmd_rx));
     let ui = crate::ui::UiState {
+        host: Some(crate::ui::host::HostAccess {
+            token: token.clone(),
+            link_base: vote_url.clone(),
+            api_base: base.clone(),
+        }),
         vote_url: Some(vote_url),
         ..crate::ui::UiState::default()
     };

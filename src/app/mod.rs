@@ -168,8 +168,18 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     } else {
         let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
         tasks.spawn(forward_host_commands(cmd_rx, inbox.clone()));
+        // The dashboard signs the host's phone in with links it mints under the admin token.
+        let host = match (&vote_url, crate::http::load_or_create_admin_token(&opts.data_dir)) {
+            (Some(url), Ok(token)) => Some(crate::ui::host::HostAccess {
+                token,
+                link_base: url.clone(),
+                api_base: url.clone(),
+            }),
+            _ => None,
+        };
         let ui = crate::ui::UiState {
             vote_url,
+            host,
             ..crate::ui::UiState::default()
         };
         crate::ui::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await
@@ -271,7 +281,8 @@ async fn spawn_http(
         token,
         cfg.http.party_code.clone(),
         clock.clone(),
-    );
+    )
+    .with_host_sessions(&opts.data_dir);
     inbox
         .health(
             "http",

@@ -6,10 +6,12 @@ pub mod admin_stream;
 pub mod body;
 pub mod cookies;
 pub mod guard;
+pub mod host_auth;
 pub mod idle;
 pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
+pub mod routes_host;
 pub mod view;
 
 pub use admin::load_or_create_admin_token;
@@ -42,6 +44,8 @@ pub struct HttpState {
     pub clock: Clock,
     limiter: Option<Arc<guard::RateLimiter>>,
     seen_eids: Arc<routes_buttons::SeenEvents>,
+    /// The host page's sign-ins (one-time links, revocation).
+    host_sessions: Arc<host_auth::HostSessions>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -66,8 +70,15 @@ impl HttpState {
             clock,
             limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
             seen_eids: Arc::default(),
+            host_sessions: Arc::default(),
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Host sign-ins whose revocation is kept in `data_dir` (default: in memory only).
+    pub fn with_host_sessions(mut self, data_dir: &std::path::Path) -> Self {
+        self.host_sessions = Arc::new(host_auth::HostSessions::load(data_dir));
+        self
     }
 
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
@@ -82,6 +93,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(routes_guest::routes())
         .merge(routes_buttons::routes())
         .merge(admin::routes())
+        .merge(routes_host::routes())
         .merge(admin_stream::routes())
         .fallback(|| async {
             reply::ApiError::not_found("no such route: the vote page is at /, the API under /api/")

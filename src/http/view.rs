@@ -45,6 +45,8 @@ pub struct VotesView {
     /// "open", "won", "closed", or null when nothing plays.
     pub window: Option<WindowState>,
     pub window_ms_left: Option<u64>,
+    /// The vote window's length (0: the whole track).
+    pub window_secs: u64,
     pub keep: bool,
     pub keep_reason: Option<String>,
     pub paused: bool,
@@ -97,6 +99,7 @@ pub fn state_view(
                 (Some(WindowState::Open), Some(at)) => Some(now.until(at).as_millis() as u64),
                 _ => None,
             },
+            window_secs: v.window_secs,
             keep: v.keep.is_some(),
             keep_reason: v.keep.as_ref().map(keep_text),
             paused: v.paused,

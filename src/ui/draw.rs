@@ -59,6 +59,9 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     if ui.qr {
         qr::render(frame, area, ui.vote_url.as_deref());
     }
+    if ui.host_link.is_some() {
+        super::host::render(frame, area, ui.host_link.as_deref());
+    }
     if ui.help {
         help::render(frame, area);
     }

@@ -12,6 +12,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("p", "pause / resume voting"),
     ("+ / -", "raise / lower the skip threshold"),
     ("v", "show / hide the vote page's QR code"),
+    ("h", "sign in your phone as host (QR, one use)"),
+    ("x", "(with h open) sign out every host phone"),
     ("?", "show / hide this help"),
     ("Esc", "close this help or the QR code"),
     ("q, Ctrl-C", "quit"),

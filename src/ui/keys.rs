@@ -13,6 +13,10 @@ pub enum KeyOutcome {
     None,
     Quit,
     Command(HostCommand),
+    /// Show a one-time host link for the host's phone (`h`); the loop mints it.
+    HostLink,
+    /// Sign out every host phone (`x` while the host link shows).
+    SignOutHosts,
 }
 
 pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
@@ -37,11 +41,19 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
         }
         KeyCode::Char('v') => {
             ui.qr = !ui.qr;
+            ui.host_link = None;
             return KeyOutcome::None;
         }
+        KeyCode::Char('h') if ui.host_link.is_some() => {
+            ui.host_link = None;
+            return KeyOutcome::None;
+        }
+        KeyCode::Char('h') => return KeyOutcome::HostLink,
+        KeyCode::Char('x') if ui.host_link.is_some() => return KeyOutcome::SignOutHosts,
         KeyCode::Esc => {
             ui.help = false;
             ui.qr = false;
+            ui.host_link = None;
             return KeyOutcome::None;
         }
         KeyCode::Char('s') => HostCommand::SkipNow,

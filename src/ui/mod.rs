@@ -2,6 +2,7 @@
 //! `draw` and `keys::on_key` are pure; this file only owns the terminal and the event loop.
 pub mod draw;
 pub mod help;
+pub mod host;
 pub mod keys;
 pub mod log;
 pub mod now_playing;
@@ -54,6 +55,10 @@ pub struct UiState {
     pub qr: bool,
     /// Where guests vote, when the HTTP server runs.
     pub vote_url: Option<String>,
+    /// Signing the host's phone in (`h`); None without the vote page.
+    pub host: Option<host::HostAccess>,
+    /// The one-time host link on screen (`h`), as a QR code.
+    pub host_link: Option<String>,
     pub zone: Zone,
 }
 
@@ -144,6 +149,18 @@ where
                             return Ok(());
                         }
                         KeyOutcome::Command(cmd) => send(&commands, cmd),
+                        KeyOutcome::HostLink => {
+                            // Each press mints a new link: the last one may have been used.
+                            ui.host_link = ui.host.as_ref().map(host::HostAccess::new_link);
+                            ui.qr = false;
+                            ui.help = false;
+                        }
+                        KeyOutcome::SignOutHosts => {
+                            if let Some(h) = &ui.host {
+                                h.spawn_sign_out();
+                            }
+                            ui.host_link = None;
+                        }
                         KeyOutcome::None => {}
                     }
                     dirty = ui != before;

@@ -11,7 +11,12 @@ const QUIET: usize = 2;
 /// The code as lines of half blocks: each character holds two module rows (upper = fg,
 /// lower = bg), in explicit black and white so it scans on dark and light terminals alike.
 pub fn lines(text: &str) -> Option<Vec<Line<'static>>> {
-    let code = QrCode::new(text.as_bytes()).ok()?;
+    lines_at(text, qrcode::EcLevel::M)
+}
+
+/// The code at a chosen error correction level (L keeps a long link small).
+pub fn lines_at(text: &str, ec: qrcode::EcLevel) -> Option<Vec<Line<'static>>> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), ec).ok()?;
     let width = code.width();
     let colors = code.to_colors();
     let size = width + 2 * QUIET;
