@@ -180,6 +180,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         let ui = crate::ui::UiState {
             vote_url,
             host,
+            party_code: cfg.http.party_code.clone().filter(|c| !c.trim().is_empty()),
             ..crate::ui::UiState::default()
         };
         crate::ui::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await

@@ -187,7 +187,7 @@ impl HostCommand {
             HostCommand::SkipNow => "skip now".into(),
             HostCommand::Keep(true) => "keep this track".into(),
             HostCommand::Keep(false) => "release keep".into(),
-            HostCommand::ResetVotes => "reset votes".into(),
+            HostCommand::ResetVotes => "reset skip votes".into(),
             HostCommand::PauseVoting => "pause voting".into(),
             HostCommand::ResumeVoting => "resume voting".into(),
             HostCommand::SetThreshold(t) => format!("threshold → {t}"),

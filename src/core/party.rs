@@ -316,13 +316,12 @@ impl Party {
                 // Lifting a keep lets votes already cast take effect.
                 self.decide_if_enough(at, out);
             }
+            // Reset is the host's "start the skip vote over": the likes a track earned stay,
+            // so the report and the likes/min total keep agreeing.
             HostCommand::ResetVotes => {
                 if let Some(cur) = self.current.as_mut() {
-                    cur.likes.clear();
                     cur.skips.clear();
-                    let tally = &mut self.tallies[cur.tally];
-                    tally.likes = 0;
-                    tally.skips = 0;
+                    self.tallies[cur.tally].skips = 0;
                 }
             }
             HostCommand::PauseVoting => self.paused = true,

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 pub const KEYS: &[(&str, &str)] = &[
     ("s", "skip this track now (overrides keep)"),
     ("k", "keep this track / release the keep"),
-    ("r", "reset this track's votes"),
+    ("r", "reset this track's skip votes (likes stay)"),
     ("p", "pause / resume voting"),
     ("+ / -", "raise / lower the skip threshold"),
     ("v", "show / hide the vote page's QR code"),

@@ -63,8 +63,14 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
         KeyCode::Char('p') if votes.paused => HostCommand::ResumeVoting,
         KeyCode::Char('p') => HostCommand::PauseVoting,
         // `=` is `+` without shift on most layouts.
-        KeyCode::Char('+' | '=') => HostCommand::SetThreshold(step(votes.threshold, true)),
-        KeyCode::Char('-') => HostCommand::SetThreshold(step(votes.threshold, false)),
+        KeyCode::Char(c @ ('+' | '=' | '-')) => {
+            let t = step(votes.threshold, c != '-');
+            // At the end of its range a step changes nothing: nothing to send or log.
+            if t == votes.threshold {
+                return KeyOutcome::None;
+            }
+            HostCommand::SetThreshold(t)
+        }
         _ => return KeyOutcome::None,
     };
     KeyOutcome::Command(cmd)
@@ -143,12 +149,14 @@ mod tests {
         assert_eq!(run(press('='), &snap), set(Threshold::Count(4)));
         assert_eq!(run(press('-'), &snap), set(Threshold::Count(2)));
         snap.votes.threshold = Threshold::Count(1);
-        assert_eq!(run(press('-'), &snap), set(Threshold::Count(1)));
+        assert_eq!(run(press('-'), &snap), KeyOutcome::None);
         snap.votes.threshold = Threshold::Percent(40);
         assert_eq!(run(press('+'), &snap), set(Threshold::Percent(45)));
         assert_eq!(run(press('-'), &snap), set(Threshold::Percent(35)));
         snap.votes.threshold = Threshold::Percent(98);
         assert_eq!(run(press('+'), &snap), set(Threshold::Percent(100)));
+        snap.votes.threshold = Threshold::Percent(100);
+        assert_eq!(run(press('+'), &snap), KeyOutcome::None);
         snap.votes.threshold = Threshold::Percent(3);
         assert_eq!(run(press('-'), &snap), set(Threshold::Percent(1)));
     }

@@ -55,6 +55,8 @@ pub struct UiState {
     pub qr: bool,
     /// Where guests vote, when the HTTP server runs.
     pub vote_url: Option<String>,
+    /// The party code guests type, shown beside the vote address (None: no code).
+    pub party_code: Option<String>,
     /// Signing the host's phone in (`h`); None without the vote page.
     pub host: Option<host::HostAccess>,
     /// The one-time host link on screen (`h`), as a QR code.
