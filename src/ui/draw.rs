@@ -23,6 +23,12 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     if area.is_empty() {
         return;
     }
+    // An attached view that lost the party shows its last moment, not a running countdown.
+    let now = if crate::remote::is_disconnected(snap) {
+        snap.at
+    } else {
+        now
+    };
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let hint =
             Paragraph::new("party-tui: enlarge the terminal (q quits)").wrap(Wrap { trim: true });
@@ -33,7 +39,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     let [top, middle, footer] = Layout::vertical([
         Constraint::Length(TOP_HEIGHT),
         Constraint::Min(0),
-        Constraint::Length(status::height(&snap.health, area.width)),
+        Constraint::Length(status::height(&snap.health, ui, area.width)),
     ])
     .areas(area);
 

@@ -61,6 +61,8 @@ pub struct UiState {
     pub host: Option<host::HostAccess>,
     /// The one-time host link on screen (`h`), as a QR code.
     pub host_link: Option<String>,
+    /// A short answer to the last key (e.g. "not sent: disconnected"), until the next key.
+    pub notice: Option<String>,
     pub zone: Zone,
 }
 
@@ -145,10 +147,19 @@ where
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
                     let before = ui.clone();
+                    ui.notice = None;
                     match keys::on_key(key, &snap, &mut ui) {
                         KeyOutcome::Quit => {
                             shutdown.cancel();
                             return Ok(());
+                        }
+                        // An attached view that lost the party says so instead of queueing
+                        // a command the host would think was done.
+                        KeyOutcome::Command(cmd) if crate::remote::is_disconnected(&snap) => {
+                            ui.notice = Some(format!(
+                                "not sent: disconnected from the party ({})",
+                                cmd.plain()
+                            ));
                         }
                         KeyOutcome::Command(cmd) => send(&commands, cmd),
                         KeyOutcome::HostLink => {

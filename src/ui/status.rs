@@ -18,8 +18,9 @@ pub const MAX_PROBLEM_LINES: u16 = 3;
 pub const ROTATE_MS: i64 = 5_000;
 
 /// The footer's height for this health and width: address, problems, keys.
-pub fn height(health: &[SourceHealth], width: u16) -> u16 {
-    2 + problem_lines(health, width, Timestamp(0)).len().max(1) as u16
+pub fn height(health: &[SourceHealth], ui: &UiState, width: u16) -> u16 {
+    let notice = u16::from(ui.notice.is_some());
+    2 + notice + problem_lines(health, width, Timestamp(0)).len().max(1) as u16
 }
 
 pub fn render(
@@ -37,11 +38,15 @@ pub fn render(
     .areas(area);
     frame.render_widget(Paragraph::new(address_line(ui)), address_area);
     let lines = problem_lines(health, area.width, now);
-    let body = if lines.is_empty() {
+    let mut body = if lines.is_empty() {
         vec![ok_line(health)]
     } else {
         lines
     };
+    if let Some(n) = &ui.notice {
+        let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+        body.insert(0, Line::styled(n.clone(), style));
+    }
     frame.render_widget(Paragraph::new(body), problems_area);
     let hints = if keys_area.width as usize >= KEY_HINTS.chars().count() {
         KEY_HINTS
@@ -229,8 +234,9 @@ mod tests {
                 "the Pi"
             ]
         );
-        assert_eq!(height(&health, 30), 5);
-        assert_eq!(height(&health[..1], 30), 3);
+        let ui = UiState::default();
+        assert_eq!(height(&health, &ui, 30), 5);
+        assert_eq!(height(&health[..1], &ui, 30), 3);
     }
 
     #[test]
