@@ -101,6 +101,8 @@ impl Default for HttpConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PartyConfig {
+    /// What guests see as the party's name (default: the journal's date-time name).
+    pub name: Option<String>,
     pub skip_threshold: Threshold,
     pub skip_threshold_min: u32,
     pub active_voter_minutes: u64,
@@ -116,6 +118,7 @@ impl Default for PartyConfig {
     fn default() -> Self {
         let r = Rules::default();
         PartyConfig {
+            name: None,
             skip_threshold: r.skip_threshold,
             skip_threshold_min: r.skip_threshold_min,
             active_voter_minutes: r.active_window.as_secs() / 60,

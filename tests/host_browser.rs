@@ -185,6 +185,16 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
             .then_some(())
     })
     .await;
+    // Guests read the rule in a line, and host actions in plain words with their origin.
+    assert_eq!(
+        page.eval("document.getElementById('rules').textContent").await,
+        "3 skip votes in the first 45 s skip a song"
+    );
+    eventually("the guests' log to name the host's skip in plain words", async || {
+        let log = page.eval("document.getElementById('log').textContent").await;
+        log.as_str()?.contains("host (phone): skip now").then_some(())
+    })
+    .await;
     shoot_at_widths(&mut page, "vote").await;
 
     // The party stops: the page greys out under a banner and the buttons go dead.

@@ -283,7 +283,8 @@ async fn spawn_http(
         cfg.http.party_code.clone(),
         clock.clone(),
     )
-    .with_host_sessions(&opts.data_dir);
+    .with_host_sessions(&opts.data_dir)
+    .with_party_name(cfg.party.name.clone());
     inbox
         .health(
             "http",

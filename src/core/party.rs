@@ -289,6 +289,12 @@ impl Party {
         }
     }
 
+    /// Voters who pressed within the active window up to `at`.
+    pub(crate) fn active_voters(&self, at: Timestamp) -> u32 {
+        let n = self.voters.active_since(at - self.rules.active_window);
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Skip votes needed now: the count, or the share of voters active lately (never below the minimum).
     pub(crate) fn needed(&self, at: Timestamp) -> u32 {
         match self.rules.skip_threshold {

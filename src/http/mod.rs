@@ -46,6 +46,10 @@ pub struct HttpState {
     seen_eids: Arc<routes_buttons::SeenEvents>,
     /// The host page's sign-ins (one-time links, revocation).
     host_sessions: Arc<host_auth::HostSessions>,
+    /// `[party] name`, shown to guests instead of the journal's name.
+    party_name: Option<Arc<str>>,
+    /// Open live streams (`/api/events`): how many guests have the page open.
+    connected: Arc<std::sync::atomic::AtomicUsize>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -71,6 +75,8 @@ impl HttpState {
             limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
             seen_eids: Arc::default(),
             host_sessions: Arc::default(),
+            party_name: None,
+            connected: Arc::default(),
             shutdown: CancellationToken::new(),
         }
     }
@@ -78,6 +84,15 @@ impl HttpState {
     /// Host sign-ins whose revocation is kept in `data_dir` (default: in memory only).
     pub fn with_host_sessions(mut self, data_dir: &std::path::Path) -> Self {
         self.host_sessions = Arc::new(host_auth::HostSessions::load(data_dir));
+        self
+    }
+
+    /// The party's name for guests (`[party] name`); blank means the journal's name.
+    pub fn with_party_name(mut self, name: Option<String>) -> Self {
+        self.party_name = name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .map(Into::into);
         self
     }
 

@@ -22,6 +22,14 @@ pub struct StateView {
     pub totals: Totals,
     pub buttons: Vec<ButtonStatus>,
     pub you: YouView,
+    pub guests: GuestsView,
+}
+
+/// How many guests are here: pages open now, and voters who pressed lately.
+#[derive(Debug, Default, Serialize)]
+pub struct GuestsView {
+    pub connected: u64,
+    pub voting: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +120,11 @@ pub fn state_view(
             liked: you.is_some_and(|y| v.liked_by.contains(y)),
             skipped: you.is_some_and(|y| v.skipped_by.contains(y)),
             code_required,
+        },
+        // The server fills in `connected`; the core knows only who voted.
+        guests: GuestsView {
+            connected: 0,
+            voting: v.active_voters,
         },
     }
 }

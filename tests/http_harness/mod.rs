@@ -23,6 +23,8 @@ pub struct Options {
     pub party_code: Option<String>,
     pub rate_limit: Option<RateLimit>,
     pub buttons: ButtonDirectory,
+    /// `[party] name`.
+    pub party_name: Option<String>,
 }
 
 impl Default for Options {
@@ -35,6 +37,7 @@ impl Default for Options {
             party_code: None,
             rate_limit: None,
             buttons,
+            party_name: None,
         }
     }
 }
@@ -68,7 +71,8 @@ pub async fn start(opts: Options) -> Harness {
         opts.party_code,
         Clock::starting_at(Timestamp::from_millis(1_000_000), 1.0),
     )
-    .with_rate_limit(opts.rate_limit);
+    .with_rate_limit(opts.rate_limit)
+    .with_party_name(opts.party_name);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
