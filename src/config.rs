@@ -366,8 +366,13 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let cfg =
-                Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let cfg = Config::parse(&text).map_err(|e| {
+                anyhow::anyhow!("{}: {}", path.display(), crate::config_check::explain(&text, &e))
+            })?;
+            let problems = crate::config_check::problems(&cfg);
+            if !problems.is_empty() {
+                anyhow::bail!("{}: {}", path.display(), problems.join("; "));
+            }
             Ok((cfg, ConfigSource::File(path)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {

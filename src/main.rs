@@ -24,8 +24,7 @@ fn real_main() -> Result<()> {
     };
     match cli.command {
         Some(Command::CheckConfig) => {
-            println!("{source}");
-            println!("{:#?}", cfg.rules());
+            print!("{}", party_tui::config_check::summary(&cfg, &source));
             Ok(())
         }
         Some(Command::Parties) => {
