@@ -28,5 +28,6 @@ pub mod paths;
 pub mod players;
 pub mod remote;
 pub mod report;
+pub mod report_text;
 pub mod secret_file;
 pub mod ui;

@@ -27,13 +27,7 @@ fn real_main() -> Result<()> {
             print!("{}", party_tui::config_check::summary(&cfg, &source));
             Ok(())
         }
-        Some(Command::Parties) => {
-            let store = party_tui::journal::PartyStore::open(&data_dir)?;
-            for p in store.list()? {
-                println!("{p}");
-            }
-            Ok(())
-        }
+        Some(Command::Parties { demo }) => parties(&data_dir, demo),
         Some(Command::AdminToken) => {
             println!(
                 "{}",
@@ -87,6 +81,35 @@ fn real_main() -> Result<()> {
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
+}
+
+/// Lists the parties; with none, says so and points at the demo's if there are some.
+fn parties(data_dir: &std::path::Path, demo: bool) -> Result<()> {
+    let dir = if demo {
+        data_dir.join("demo")
+    } else {
+        data_dir.to_path_buf()
+    };
+    let list = party_tui::journal::PartyStore::open(&dir)?.list()?;
+    for p in &list {
+        println!("{p}");
+    }
+    if list.is_empty() {
+        let demos = if demo {
+            Vec::new()
+        } else {
+            party_tui::journal::PartyStore::open(&data_dir.join("demo"))?.list()?
+        };
+        if demos.is_empty() {
+            eprintln!("no parties in {} yet", dir.display());
+        } else {
+            eprintln!(
+                "no real parties yet; {} demo parties: `party-tui parties --demo`, `party-tui report --demo`",
+                demos.len()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn report(
