@@ -303,6 +303,7 @@ pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
         HostCommand::ResumeVoting => ("resume", json!({})),
         HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
         HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
+        HostCommand::PlayPrevious => ("previous", json!({})),
     }
 }
 

@@ -146,6 +146,7 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
         "Skip this track now",
         "Keep this track",
         "Reset skip votes",
+        "Play the previous track again",
         "Pause voting",
         "Raise the skip threshold",
         "Lower the skip threshold",
@@ -169,6 +170,24 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     assert_eq!(
         hosts,
         vec![json!({"type": "host", "command": "skip_now", "by": "host-page"})]
+    );
+
+    // Undo: the previous track (the one just skipped) plays again.
+    eventually("the demo to move on after the skip", async || {
+        let s: Value = http.get(format!("{}api/state", party.url)).send().await.ok()?.json().await.ok()?;
+        (s["now_playing"]["title"].as_str()? != title).then_some(())
+    })
+    .await;
+    page.eval("document.querySelector('[aria-label=\"Play the previous track again\"]').click()")
+        .await;
+    eventually("the skipped track to play again", async || {
+        let s: Value = http.get(format!("{}api/state", party.url)).send().await.ok()?.json().await.ok()?;
+        (s["now_playing"]["title"].as_str()? == title).then_some(())
+    })
+    .await;
+    assert_eq!(
+        host_inputs(dir.path())[1],
+        json!({"type": "host", "command": "play_previous", "by": "host-page"})
     );
 
     // The same link again is refused, in words, and signs nobody in.

@@ -91,6 +91,21 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
         .unwrap();
     assert_eq!(res.status(), 400);
 
+    let res = client
+        .post(h.url("/api/host/previous"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        h.next_input().await,
+        Input::Host(HostOrder {
+            command: HostCommand::PlayPrevious,
+            by: CommandSource::HostPage
+        })
+    );
+
     // The link was for one phone.
     let res = client.get(h.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 403);

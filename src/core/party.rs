@@ -336,6 +336,9 @@ impl Party {
                 self.rules.skip_threshold = *t;
                 self.decide_if_enough(at, out);
             }
+            // The player carries it out (the loop sees the Host effect); the core learns of the
+            // track when the player reports it.
+            HostCommand::PlayPrevious => {}
             HostCommand::SetWindow(secs) => {
                 self.rules.vote_window = std::time::Duration::from_secs(*secs);
                 if let Some(cur) = self

@@ -72,6 +72,7 @@ pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, 
         "reset" => HostCommand::ResetVotes,
         "pause" => HostCommand::PauseVoting,
         "resume" => HostCommand::ResumeVoting,
+        "previous" => HostCommand::PlayPrevious,
         "threshold" => {
             let b: ThresholdBody = body::json(bytes, r#"{"threshold":3} or {"threshold":"40%"}"#)?;
             HostCommand::SetThreshold(b.threshold)
@@ -88,7 +89,7 @@ pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, 
         }
         other => {
             return Err(ApiError::not_found(format!(
-                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window",
+                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window, previous",
                 other.chars().take(32).collect::<String>()
             )));
         }

@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 pub enum PlayerCommand {
     /// Skip the track with this key (ignored if it is no longer playing).
     Skip { track: String },
+    /// Go back to the previous track (the host's undo of a skip), where the player can.
+    Previous,
 }
 
 /// The loop's side of a running player.
