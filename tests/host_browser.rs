@@ -204,11 +204,18 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
             .then_some(())
     })
     .await;
-    // Guests read the rule in a line, and host actions in plain words with their origin.
+    // Phones must not capitalise the code.
     assert_eq!(
-        page.eval("document.getElementById('rules').textContent").await,
-        "3 skip votes in the first 45 s skip a song"
+        page.eval("document.getElementById('code').getAttribute('autocapitalize')").await,
+        "none"
     );
+    // Guests read the rule in a line, and host actions in plain words with their origin.
+    eventually("the rule in a line", async || {
+        (page.eval("document.getElementById('rules').textContent").await
+            == "3 skip votes in the first 45 s skip a song")
+            .then_some(())
+    })
+    .await;
     eventually("the guests' log to name the host's skip in plain words", async || {
         let log = page.eval("document.getElementById('log').textContent").await;
         log.as_str()?.contains("host (phone): skip now").then_some(())
@@ -225,6 +232,15 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     })
     .await;
     shoot_at_widths(&mut page, "vote-disconnected").await;
+
+    // The party comes back on the same address: the banner and the grey go by themselves.
+    let addr = party.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let _back = Party::start_on(dir.path(), &addr);
+    eventually("the vote page to clear the banner on reconnect", async || {
+        (page.eval(offline).await == json!([false, "none"])).then_some(())
+    })
+    .await;
+    assert_eq!(page.eval("document.getElementById('live').textContent").await, "live");
 
     drop(page);
     drop(chromium);

@@ -18,14 +18,13 @@ pub struct Party {
 impl Party {
     /// `dir` holds the data and `config.toml`.
     pub fn start(dir: &Path) -> Party {
+        Party::start_on(dir, "127.0.0.1:0")
+    }
+
+    /// On a given address (to come back where a stopped party was).
+    pub fn start_on(dir: &Path, bind: &str) -> Party {
         let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .args([
-                "--headless",
-                "--demo",
-                "--new-party",
-                "--bind",
-                "127.0.0.1:0",
-            ])
+            .args(["--headless", "--demo", "--new-party", "--bind", bind])
             .arg("--data-dir")
             .arg(dir)
             .arg("--config")
