@@ -367,7 +367,11 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let cfg = Config::parse(&text).map_err(|e| {
-                anyhow::anyhow!("{}: {}", path.display(), crate::config_check::explain(&text, &e))
+                anyhow::anyhow!(
+                    "{}: {}",
+                    path.display(),
+                    crate::config_check::explain(&text, &e)
+                )
             })?;
             let problems = crate::config_check::problems(&cfg);
             if !problems.is_empty() {

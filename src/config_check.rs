@@ -35,9 +35,15 @@ fn right_form(key: &str) -> Option<&'static str> {
 /// given and the right form; any other error (unknown key, a rule broken) as toml says it.
 pub fn explain(text: &str, err: &toml::de::Error) -> String {
     let msg = err.message();
-    let type_error = ["invalid type", "data did not match", "invalid socket address", "invalid length", "expected "]
-        .iter()
-        .any(|p| msg.starts_with(p));
+    let type_error = [
+        "invalid type",
+        "data did not match",
+        "invalid socket address",
+        "invalid length",
+        "expected ",
+    ]
+    .iter()
+    .any(|p| msg.starts_with(p));
     let Some(span) = err.span().filter(|_| type_error) else {
         return err.to_string();
     };
@@ -49,7 +55,9 @@ pub fn explain(text: &str, err: &toml::de::Error) -> String {
     };
     let (key, value) = (key.trim(), value.trim());
     match right_form(key) {
-        Some(form) => format!("line {line_no}: `{key} = {value}` is not valid: {key} must be {form}"),
+        Some(form) => {
+            format!("line {line_no}: `{key} = {value}` is not valid: {key} must be {form}")
+        }
         None => err.to_string(),
     }
 }
@@ -97,7 +105,11 @@ pub fn problems(cfg: &Config) -> Vec<String> {
 pub fn summary(cfg: &Config, source: &ConfigSource) -> String {
     let rules = cfg.rules();
     let mut s = format!("{source}\n\n");
-    let name = cfg.party.name.as_deref().unwrap_or("(the date and time it starts)");
+    let name = cfg
+        .party
+        .name
+        .as_deref()
+        .unwrap_or("(the date and time it starts)");
     s += &format!("Party name for guests: {name}\n");
     let window = match rules.vote_window.as_secs() {
         0 => "while the song plays".to_string(),
@@ -126,15 +138,31 @@ pub fn summary(cfg: &Config, source: &ConfigSource) -> String {
     }
     s += "Host's reset (r): clears the song's skip votes; its likes stay.\n";
     let player = match (&cfg.sonos, &cfg.spotify) {
-        (Some(so), None) => format!("Sonos {}", so.room.as_deref().or(so.url.as_deref()).unwrap_or("?")),
+        (Some(so), None) => format!(
+            "Sonos {}",
+            so.room.as_deref().or(so.url.as_deref()).unwrap_or("?")
+        ),
         (None, Some(_)) => "Spotify (log in once with `party-tui spotify login`)".into(),
         (Some(_), Some(_)) => "both Sonos and Spotify: choose one".into(),
-        (None, None) => "none: add [sonos] or [spotify] (party-tui --demo plays without one)".into(),
+        (None, None) => {
+            "none: add [sonos] or [spotify] (party-tui --demo plays without one)".into()
+        }
     };
     s += &format!("Player: {player}\n");
-    s += &format!("Vote page: http://<this machine>:{}/ (listening on {})\n", cfg.http.bind.port(), cfg.http.bind);
-    match cfg.http.party_code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(code) => s += &format!("Party code: {code} (guests type it once; case does not matter)\n"),
+    s += &format!(
+        "Vote page: http://<this machine>:{}/ (listening on {})\n",
+        cfg.http.bind.port(),
+        cfg.http.bind
+    );
+    match cfg
+        .http
+        .party_code
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    {
+        Some(code) => {
+            s += &format!("Party code: {code} (guests type it once; case does not matter)\n")
+        }
         None => s += "Party code: none (anyone on the network can vote)\n",
     }
     if cfg.buttons.is_empty() {
@@ -184,13 +212,22 @@ fn actions_text(a: &ButtonActions) -> String {
             "presses in a row mean {}",
             seq.iter().map(word).collect::<Vec<_>>().join(", ")
         ),
-        ButtonActions::ByClick { single, double, long } => {
-            let part = |n: &str, a: &Option<Action>| a.as_ref().map(|a| format!("{n} = {}", word(a)));
-            [part("single", single), part("double", double), part("long", long)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(", ")
+        ButtonActions::ByClick {
+            single,
+            double,
+            long,
+        } => {
+            let part =
+                |n: &str, a: &Option<Action>| a.as_ref().map(|a| format!("{n} = {}", word(a)));
+            [
+                part("single", single),
+                part("double", double),
+                part("long", long),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
         }
     }
 }

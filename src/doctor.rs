@@ -81,7 +81,10 @@ pub fn print(checks: &[Check]) -> bool {
             Some(fix) => println!("FAIL  {}\n      → {fix}", c.what),
         }
     }
-    let failed = checks.iter().filter(|c| c.problem.is_some() && !c.warning).count();
+    let failed = checks
+        .iter()
+        .filter(|c| c.problem.is_some() && !c.warning)
+        .count();
     let warned = checks.iter().filter(|c| c.warning).count();
     match (failed, warned) {
         (0, 0) => println!("\nAll good: party on."),

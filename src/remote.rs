@@ -17,7 +17,8 @@ const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 /// The status entry an attached view adds; Error while disconnected.
 pub const ATTACHED: &str = "attached";
-const WRONG_TOKEN: &str = "wrong admin token: run `party-tui admin-token` on the Pi and attach with --token";
+const WRONG_TOKEN: &str =
+    "wrong admin token: run `party-tui admin-token` on the Pi and attach with --token";
 
 /// Whether this snapshot is an attached view's last one before it lost the party: its panels
 /// are frozen at that moment and keys are not sent.

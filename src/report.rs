@@ -148,7 +148,11 @@ impl Report {
                 }
                 Effect::SkipDecided { .. } => {
                     self.skips_fired += 1;
-                    if let Some(t) = self.tracks.last_mut().filter(|t| t.skipped_after_secs.is_none()) {
+                    if let Some(t) = self
+                        .tracks
+                        .last_mut()
+                        .filter(|t| t.skipped_after_secs.is_none())
+                    {
                         let ms = at.saturating_sub(t.played_at).max(0);
                         t.skipped_after_secs = Some(u64::try_from(ms / 1000).unwrap_or(0));
                     }
@@ -199,13 +203,16 @@ impl Report {
             .max(0);
         let per_bucket = (span / MAX_TIMELINE_BUCKETS as i128) + 1;
         // Whole multiples of ten minutes, so the labels stay round.
-        let tens = (per_bucket + i128::from(TIMELINE_BUCKET_MS) - 1) / i128::from(TIMELINE_BUCKET_MS);
+        let tens =
+            (per_bucket + i128::from(TIMELINE_BUCKET_MS) - 1) / i128::from(TIMELINE_BUCKET_MS);
         let width = tens.max(1) * i128::from(TIMELINE_BUCKET_MS);
         self.timeline_bucket_min = u64::try_from(width / 60_000).unwrap_or(u64::MAX);
         let mut buckets = vec![0u32; 0];
         for &t in &self.like_times {
             let offset = (i128::from(t) - i128::from(start)).max(0);
-            let i = usize::try_from(offset / width).unwrap_or(MAX_TIMELINE_BUCKETS).min(MAX_TIMELINE_BUCKETS);
+            let i = usize::try_from(offset / width)
+                .unwrap_or(MAX_TIMELINE_BUCKETS)
+                .min(MAX_TIMELINE_BUCKETS);
             if buckets.len() <= i {
                 buckets.resize(i + 1, 0);
             }
@@ -258,7 +265,11 @@ impl Report {
     /// The songs the party wanted gone most: skipped ones first, most skip votes, then the
     /// quickest skip (every skipped song has at least the threshold, so votes alone tie).
     pub fn most_skipped(&self, n: usize) -> Vec<SongTotal> {
-        let mut v: Vec<SongTotal> = self.songs().into_iter().filter(|s| s.skip_votes > 0).collect();
+        let mut v: Vec<SongTotal> = self
+            .songs()
+            .into_iter()
+            .filter(|s| s.skip_votes > 0)
+            .collect();
         v.sort_by_key(|s| {
             (
                 std::cmp::Reverse(s.skipped),

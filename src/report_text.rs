@@ -55,7 +55,8 @@ impl Report {
     {
         let mut out = format!("Party {}\n", self.party);
         if let (Some(start), Some(end)) = (self.started_at, self.ended_at) {
-            let day = at(tz, start).map_or_else(|| "?".into(), |t| t.format("%a %-d %b %Y").to_string());
+            let day =
+                at(tz, start).map_or_else(|| "?".into(), |t| t.format("%a %-d %b %Y").to_string());
             out += &format!(
                 "{day}, {} – {} ({})\n",
                 clock(tz, start),
@@ -146,7 +147,8 @@ impl Report {
                 field(t.track_id.as_deref().unwrap_or("")),
                 t.likes,
                 t.skip_votes,
-                t.skipped_after_secs.map_or(String::new(), |s| s.to_string()),
+                t.skipped_after_secs
+                    .map_or(String::new(), |s| s.to_string()),
                 field(&t.outcome)
             );
         }

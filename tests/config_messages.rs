@@ -11,7 +11,10 @@ fn path(name: &str) -> std::path::PathBuf {
 }
 
 fn error_of(name: &str) -> String {
-    format!("{:#}", load(Some(&path(name))).expect_err("must be rejected"))
+    format!(
+        "{:#}",
+        load(Some(&path(name))).expect_err("must be rejected")
+    )
 }
 
 #[test]
@@ -54,7 +57,12 @@ fn each_mistake_reads_as_what_to_change() {
         let e = error_of(file);
         assert!(e.contains(want), "{file}:\n{e}\nwanted: {want}");
         assert!(e.contains(file), "{file}: the file is named: {e}");
-        for raw in ["untagged enum", "expected u64", "expected a sequence", "invalid socket address syntax"] {
+        for raw in [
+            "untagged enum",
+            "expected u64",
+            "expected a sequence",
+            "invalid socket address syntax",
+        ] {
             assert!(!e.contains(raw), "{file}: serde's words leak: {e}");
         }
     }

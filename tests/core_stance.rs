@@ -27,7 +27,12 @@ fn party() -> Party {
 
 fn counts(p: &Party, secs: f64) -> (u32, u32, u64, u64) {
     let s = p.snapshot(at(secs));
-    (s.votes.likes, s.votes.skips, s.totals.likes, s.totals.skip_votes)
+    (
+        s.votes.likes,
+        s.votes.skips,
+        s.totals.likes,
+        s.totals.skip_votes,
+    )
 }
 
 #[test]
@@ -79,7 +84,10 @@ fn reset_clears_the_skip_votes_only() {
     let fx = p.apply(&Input::host(HostCommand::ResetVotes), at(7.0));
     assert!(fx.iter().any(|e| matches!(
         e,
-        Effect::Host { command: HostCommand::ResetVotes, .. }
+        Effect::Host {
+            command: HostCommand::ResetVotes,
+            ..
+        }
     )));
     assert_eq!(counts(&p, 7.0), (3, 0, 3, 2));
     // The tally the report reads keeps the likes too.

@@ -138,7 +138,11 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     assert_eq!(page.eval(UNNAMED_CONTROLS).await, json!([]));
     // The host sees the party code to tell the guests.
     eventually("the party code on /host", async || {
-        (page.eval("document.getElementById('code').textContent").await == "disco").then_some(())
+        (page
+            .eval("document.getElementById('code').textContent")
+            .await
+            == "disco")
+            .then_some(())
     })
     .await;
     // Controls are found by their names, as a screen reader would.
@@ -161,7 +165,10 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     page.eval("document.querySelector('[aria-label=\"Skip this track now\"]').click()")
         .await;
     eventually("the page to confirm the skip", async || {
-        (page.eval("document.getElementById('msg').textContent").await == "Done: skip now")
+        (page
+            .eval("document.getElementById('msg').textContent")
+            .await
+            == "Done: skip now")
             .then_some(())
     })
     .await;
@@ -174,14 +181,28 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
 
     // Undo: the previous track (the one just skipped) plays again.
     eventually("the demo to move on after the skip", async || {
-        let s: Value = http.get(format!("{}api/state", party.url)).send().await.ok()?.json().await.ok()?;
+        let s: Value = http
+            .get(format!("{}api/state", party.url))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
         (s["now_playing"]["title"].as_str()? != title).then_some(())
     })
     .await;
     page.eval("document.querySelector('[aria-label=\"Play the previous track again\"]').click()")
         .await;
     eventually("the skipped track to play again", async || {
-        let s: Value = http.get(format!("{}api/state", party.url)).send().await.ok()?.json().await.ok()?;
+        let s: Value = http
+            .get(format!("{}api/state", party.url))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
         (s["now_playing"]["title"].as_str()? == title).then_some(())
     })
     .await;
@@ -198,7 +219,10 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     // The guests' page at the same widths, for comparison.
     page.navigate(&party.url).await;
     eventually("the vote page", async || {
-        (page.eval("document.getElementById('title') && document.getElementById('title').textContent")
+        (page
+            .eval(
+                "document.getElementById('title') && document.getElementById('title').textContent",
+            )
             .await
             != Value::Null)
             .then_some(())
@@ -206,20 +230,30 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     .await;
     // Phones must not capitalise the code.
     assert_eq!(
-        page.eval("document.getElementById('code').getAttribute('autocapitalize')").await,
+        page.eval("document.getElementById('code').getAttribute('autocapitalize')")
+            .await,
         "none"
     );
     // Guests read the rule in a line, and host actions in plain words with their origin.
     eventually("the rule in a line", async || {
-        (page.eval("document.getElementById('rules').textContent").await
+        (page
+            .eval("document.getElementById('rules').textContent")
+            .await
             == "3 skip votes in the first 45 s skip a song")
             .then_some(())
     })
     .await;
-    eventually("the guests' log to name the host's skip in plain words", async || {
-        let log = page.eval("document.getElementById('log').textContent").await;
-        log.as_str()?.contains("host (phone): skip now").then_some(())
-    })
+    eventually(
+        "the guests' log to name the host's skip in plain words",
+        async || {
+            let log = page
+                .eval("document.getElementById('log').textContent")
+                .await;
+            log.as_str()?
+                .contains("host (phone): skip now")
+                .then_some(())
+        },
+    )
     .await;
     shoot_at_widths(&mut page, "vote").await;
 
@@ -234,13 +268,22 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     shoot_at_widths(&mut page, "vote-disconnected").await;
 
     // The party comes back on the same address: the banner and the grey go by themselves.
-    let addr = party.url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let addr = party
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
     let _back = Party::start_on(dir.path(), &addr);
-    eventually("the vote page to clear the banner on reconnect", async || {
-        (page.eval(offline).await == json!([false, "none"])).then_some(())
-    })
+    eventually(
+        "the vote page to clear the banner on reconnect",
+        async || (page.eval(offline).await == json!([false, "none"])).then_some(()),
+    )
     .await;
-    assert_eq!(page.eval("document.getElementById('live').textContent").await, "live");
+    assert_eq!(
+        page.eval("document.getElementById('live').textContent")
+            .await,
+        "live"
+    );
 
     drop(page);
     drop(chromium);

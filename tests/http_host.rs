@@ -40,7 +40,13 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
     let res = client.post(h.url("/api/host/skip")).send().await.unwrap();
     let (status, body) = json_of(res).await;
     assert_eq!(status, 401);
-    assert!(body["error"].as_str().unwrap().contains("party-tui host-link"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("party-tui host-link"),
+        "{body}"
+    );
 
     let link = new_link(&h).await;
     assert!(link.starts_with("/h/"), "{link}");
@@ -49,11 +55,24 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
     assert_eq!(res.headers()["location"], "/host");
     let cookie = cookie_pair(&res, "pt_host").expect("a host session cookie");
     let set = http_harness::set_cookie(&res, "pt_host").unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
 
-    let res = client.get(h.url("/host")).header("cookie", &cookie).send().await.unwrap();
+    let res = client
+        .get(h.url("/host"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("aria-label=\"Skip this track now\""));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("aria-label=\"Skip this track now\"")
+    );
 
     let res = client
         .post(h.url("/api/host/skip"))
@@ -81,7 +100,13 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(matches!(h.next_input().await, Input::Host(HostOrder { by: CommandSource::HostPage, .. })));
+    assert!(matches!(
+        h.next_input().await,
+        Input::Host(HostOrder {
+            by: CommandSource::HostPage,
+            ..
+        })
+    ));
     let res = client
         .post(h.url("/api/host/window"))
         .header("cookie", &cookie)
@@ -131,7 +156,12 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let res = client.get(h.url("/host")).header("cookie", &cookie).send().await.unwrap();
+    let res = client
+        .get(h.url("/host"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     h.no_input();
     h.stop().await;
@@ -149,7 +179,10 @@ async fn a_new_party_ends_the_session_and_minting_needs_the_token() {
         .unwrap();
     let (status, body) = json_of(res).await;
     assert_eq!(status, 401);
-    assert_eq!(body["error"], "wrong admin token: run `party-tui admin-token` on the Pi");
+    assert_eq!(
+        body["error"],
+        "wrong admin token: run `party-tui admin-token` on the Pi"
+    );
     let link = new_link(&h).await;
     let res = client.get(h.url(&link)).send().await.unwrap();
     let cookie = cookie_pair(&res, "pt_host").unwrap();
@@ -157,7 +190,12 @@ async fn a_new_party_ends_the_session_and_minting_needs_the_token() {
         party: "the-next-party".into(),
         ..Snapshot::default()
     }));
-    let res = client.get(h.url("/host")).header("cookie", &cookie).send().await.unwrap();
+    let res = client
+        .get(h.url("/host"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     h.stop().await;
 }
@@ -170,7 +208,12 @@ async fn the_party_code_ignores_case_and_spaces() {
     })
     .await;
     let guest = h.new_guest().await;
-    for (typed, ok) in [("Disco", true), ("  DISCO ", true), ("disco2", false), ("", false)] {
+    for (typed, ok) in [
+        ("Disco", true),
+        ("  DISCO ", true),
+        ("disco2", false),
+        ("", false),
+    ] {
         let res = h
             .http
             .post(h.url("/api/join"))
@@ -203,7 +246,10 @@ async fn guests_see_the_party_name_and_how_many_are_here() {
     assert_eq!(stream.status(), 200);
     let (_, state) = json_of(h.http.get(h.url("/api/state")).send().await.unwrap()).await;
     assert_eq!(state["party"], "Anna's 30th");
-    assert_eq!(state["guests"], serde_json::json!({"connected": 1, "voting": 4}));
+    assert_eq!(
+        state["guests"],
+        serde_json::json!({"connected": 1, "voting": 4})
+    );
     assert_eq!(state["votes"]["window_secs"], 0);
     drop(stream);
     h.stop().await;

@@ -67,7 +67,10 @@ fn the_text_report_is_worth_sharing() {
     let r = record(dir.path(), &evening());
     let text = r.to_text_in(&chrono::Utc);
     insta::assert_snapshot!(text);
-    assert!(text.contains("Sat 1 Jun 2024, 21:00 – 23:15 (2 h 15 min)"), "{text}");
+    assert!(
+        text.contains("Sat 1 Jun 2024, 21:00 – 23:15 (2 h 15 min)"),
+        "{text}"
+    );
     assert!(text.contains("Song 1 — Band (played 2×)"), "{text}");
     // Phones only: no empty "Presses per button" heading.
     assert!(!text.contains("Presses per button"), "{text}");
@@ -103,16 +106,39 @@ fn odd_clocks_never_panic_nor_print_without_bound() {
     let twenty_years = 20 * 365 * 24 * 60 * MIN;
     for script in [
         // A clock that jumped twenty years ahead mid-party.
-        vec![(0, play(1)), (MIN, vote("a", Action::Like)), (twenty_years, play(2)), (twenty_years, vote("b", Action::Like))],
+        vec![
+            (0, play(1)),
+            (MIN, vote("a", Action::Like)),
+            (twenty_years, play(2)),
+            (twenty_years, vote("b", Action::Like)),
+        ],
         // …and back before the start.
-        vec![(0, play(1)), (-twenty_years, vote("a", Action::Like)), (-twenty_years, play(2))],
+        vec![
+            (0, play(1)),
+            (-twenty_years, vote("a", Action::Like)),
+            (-twenty_years, play(2)),
+        ],
         // The ends of the clock.
-        vec![(i64::MIN, play(1)), (0, vote("a", Action::Like)), (i64::MAX, play(2)), (i64::MAX, vote("b", Action::Like))],
-        vec![(i64::MAX, play(1)), (i64::MAX, vote("a", Action::Like)), (i64::MIN, play(2)), (i64::MIN, vote("b", Action::Like))],
+        vec![
+            (i64::MIN, play(1)),
+            (0, vote("a", Action::Like)),
+            (i64::MAX, play(2)),
+            (i64::MAX, vote("b", Action::Like)),
+        ],
+        vec![
+            (i64::MAX, play(1)),
+            (i64::MAX, vote("a", Action::Like)),
+            (i64::MIN, play(2)),
+            (i64::MIN, vote("b", Action::Like)),
+        ],
     ] {
         let r = record(dir.path(), &script);
         std::fs::remove_file(dir.path().join("p.jsonl")).unwrap();
-        assert!(r.likes_timeline.len() <= MAX_TIMELINE_BUCKETS + 1, "{:?}", r.likes_timeline.len());
+        assert!(
+            r.likes_timeline.len() <= MAX_TIMELINE_BUCKETS + 1,
+            "{:?}",
+            r.likes_timeline.len()
+        );
         let text = r.to_text_in(&chrono::Utc);
         assert!(text.lines().count() < 100, "{text}");
         r.to_text();

@@ -63,7 +63,10 @@ fn the_panels_freeze_while_disconnected() {
     assert!(at_loss.contains("20 s left"), "{at_loss}");
     assert!(at_loss.contains("01:00 /"), "{at_loss}");
     // A minute later nothing has moved.
-    assert_eq!(screen_at(&snap, LOST_AT + std::time::Duration::from_secs(60)), at_loss);
+    assert_eq!(
+        screen_at(&snap, LOST_AT + std::time::Duration::from_secs(60)),
+        at_loss
+    );
     // Connected again, time runs.
     let mut live = snap.clone();
     live.health.clear();
@@ -140,7 +143,9 @@ async fn a_wrong_token_is_named_and_not_retried() {
         }
     };
     assert!(
-        snap.health[0].detail.starts_with("wrong admin token: run `party-tui admin-token` on the Pi"),
+        snap.health[0]
+            .detail
+            .starts_with("wrong admin token: run `party-tui admin-token` on the Pi"),
         "{:?}",
         snap.health
     );

@@ -39,8 +39,9 @@ fn spotify_trouble() -> Snapshot {
     snap.health.push(SourceHealth {
         name: "spotify".into(),
         level: HealthLevel::Error,
-        detail: "not logged in (the refresh token was revoked): run party-tui spotify login on the Pi"
-            .into(),
+        detail:
+            "not logged in (the refresh token was revoked): run party-tui spotify login on the Pi"
+                .into(),
     });
     snap
 }
@@ -59,6 +60,13 @@ fn mid_party_at_every_size_keeps_the_vote_address_whole() {
 }
 
 #[test]
+fn nothing_playing_at_50x16_still_shows_where_to_vote() {
+    let screen = render(&nothing_playing(), &host_ui(), 50, 16);
+    assert_address_whole(&screen);
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
 fn problems_show_their_fix_at_80x24_and_50x16() {
     for (w, h) in [(80, 24), (50, 16)] {
         let screen = render(&spotify_trouble(), &host_ui(), w, h);
@@ -67,10 +75,18 @@ fn problems_show_their_fix_at_80x24_and_50x16() {
         insta::assert_snapshot!(format!("problems_{w}x{h}"), screen);
     }
     let mut snap = spotify_trouble();
-    snap.health.retain(|h| h.name == "spotify" || h.name == "demo");
+    snap.health
+        .retain(|h| h.name == "spotify" || h.name == "demo");
     let screen = render(&snap, &host_ui(), 80, 24);
-    let joined: String = screen.lines().map(|l| l.trim_matches('"').trim_end()).collect::<Vec<_>>().join(" ");
-    assert!(joined.contains("run party-tui spotify login on the Pi"), "{screen}");
+    let joined: String = screen
+        .lines()
+        .map(|l| l.trim_matches('"').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.contains("run party-tui spotify login on the Pi"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -169,7 +169,10 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
         tasks.spawn(forward_host_commands(cmd_rx, inbox.clone()));
         // The dashboard signs the host's phone in with links it mints under the admin token.
-        let host = match (&vote_url, crate::http::load_or_create_admin_token(&opts.data_dir)) {
+        let host = match (
+            &vote_url,
+            crate::http::load_or_create_admin_token(&opts.data_dir),
+        ) {
             (Some(url), Ok(token)) => Some(crate::ui::host::HostAccess {
                 token,
                 link_base: url.clone(),

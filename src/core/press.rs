@@ -108,7 +108,9 @@ impl Party {
                     tally.likes = tally.likes.saturating_sub(1);
                     self.totals.likes = self.totals.likes.saturating_sub(1);
                     // The like was cast during this track: take it from the latest minute that has one.
-                    if let Some((_, n)) = self.likes_by_minute.iter_mut().rev().find(|(_, n)| **n > 0) {
+                    if let Some((_, n)) =
+                        self.likes_by_minute.iter_mut().rev().find(|(_, n)| **n > 0)
+                    {
                         *n -= 1;
                     }
                 }

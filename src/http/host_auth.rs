@@ -127,7 +127,10 @@ impl HostSessions {
         }
         let expires = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
         let nonce = &bytes[4..4 + NONCE_BYTES];
-        if !ct_eq(&bytes[4 + NONCE_BYTES..], &ticket_mac(token, expires, nonce)) {
+        if !ct_eq(
+            &bytes[4 + NONCE_BYTES..],
+            &ticket_mac(token, expires, nonce),
+        ) {
             return Err(TicketError::Invalid);
         }
         if u64::from(expires) < now_secs {
@@ -215,7 +218,10 @@ mod tests {
         assert!(!s.check(TOKEN, &cookie, "saturday"));
         assert!(!s.check("other", &cookie, "friday"));
         assert!(!s.check(TOKEN, &cookie.replace('.', ":"), "friday"));
-        assert_eq!(s.redeem(TOKEN, t, "friday", now + 6), Err(TicketError::Used));
+        assert_eq!(
+            s.redeem(TOKEN, t, "friday", now + 6),
+            Err(TicketError::Used)
+        );
     }
 
     #[test]
@@ -230,7 +236,10 @@ mod tests {
         let last = forged.len() - 1;
         forged[last] = if forged[last] == b'0' { b'1' } else { b'0' };
         let forged = String::from_utf8(forged).unwrap();
-        assert_eq!(s.redeem(TOKEN, &forged, "p", now), Err(TicketError::Invalid));
+        assert_eq!(
+            s.redeem(TOKEN, &forged, "p", now),
+            Err(TicketError::Invalid)
+        );
         for odd in ["", "zz", "abc", &"0".repeat(1000), "é"] {
             assert_eq!(s.redeem(TOKEN, odd, "p", now), Err(TicketError::Invalid));
         }

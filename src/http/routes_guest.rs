@@ -62,7 +62,10 @@ fn code_required(st: &HttpState, headers: &HeaderMap) -> bool {
 
 fn current_view(st: &HttpState, voter: &Voter, code_required: bool) -> StateView {
     let snap = st.snapshots.borrow().clone();
-    for_guests(st, state_view(&snap, st.clock.now(), Some(voter), code_required))
+    for_guests(
+        st,
+        state_view(&snap, st.clock.now(), Some(voter), code_required),
+    )
 }
 
 /// What the server adds to the core's view: the party's name and who is connected.
@@ -121,7 +124,10 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
             // The watch keeps only the latest snapshot: a slow phone skips states, never lags.
             rx.changed().await.ok()?;
             let snap = rx.borrow_and_update().clone();
-            let view = for_guests(&st, state_view(&snap, st.clock.now(), Some(&voter), needs_code));
+            let view = for_guests(
+                &st,
+                state_view(&snap, st.clock.now(), Some(&voter), needs_code),
+            );
             let mut event = Event::default()
                 .event("state")
                 .data(serde_json::to_string(&view).unwrap_or_default());

@@ -86,20 +86,16 @@ fn notice_page(title: &str, body_html: &str) -> String {
 
 async fn sign_in(State(st): State<HttpState>, Path(ticket): Path<String>) -> Response {
     let party = st.snapshots.borrow().party.clone();
-    match st.host_sessions.redeem(
-        &st.admin_token,
-        &ticket,
-        &party,
-        host_auth::wall_secs(),
-    ) {
+    match st
+        .host_sessions
+        .redeem(&st.admin_token, &ticket, &party, host_auth::wall_secs())
+    {
         Ok(session) => {
             tracing::info!("a host phone signed in by one-time link");
             // See-other: the phone lands on /host and the ticket leaves the address bar.
             let mut res = Redirect::to("/host").into_response();
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                host_auth::session_set_cookie(&session),
-            );
+            res.headers_mut()
+                .append(header::SET_COOKIE, host_auth::session_set_cookie(&session));
             no_cache(res)
         }
         Err(e) => {
@@ -137,10 +133,7 @@ async fn command(
     let by = host_source(&st, &headers)?;
     let command = parse_command(&name, &bytes)?;
     tracing::info!(?command, ?by, "host command from the host page");
-    let effects = st
-        .inbox
-        .submit(Input::host_by(command.clone(), by))
-        .await?;
+    let effects = st.inbox.submit(Input::host_by(command.clone(), by)).await?;
     Ok(Json(json!({
         "ok": true,
         "command": command,
@@ -159,7 +152,10 @@ async fn sign_out() -> Response {
 }
 
 /// A one-time host link for `party-tui host-link`: the path; the caller knows the address.
-async fn new_link(State(st): State<HttpState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+async fn new_link(
+    State(st): State<HttpState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     authorize(&st, &headers)?;
     let ticket = host_auth::mint_ticket(&st.admin_token, host_auth::wall_secs());
     Ok(Json(json!({

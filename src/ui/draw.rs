@@ -62,7 +62,12 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     status::render(frame, footer, &snap.health, ui, now);
 
     if ui.qr {
-        qr::render(frame, area, ui.vote_url.as_deref(), ui.party_code.as_deref());
+        qr::render(
+            frame,
+            area,
+            ui.vote_url.as_deref(),
+            ui.party_code.as_deref(),
+        );
     }
     if ui.host_link.is_some() {
         super::host::render(frame, area, ui.host_link.as_deref());

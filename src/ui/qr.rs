@@ -61,7 +61,11 @@ pub fn big_lines(text: &str) -> Option<Vec<Line<'static>>> {
                 Line::from(
                     (0..size)
                         .map(|x| {
-                            let c = if dark(x, y) { Color::Black } else { Color::White };
+                            let c = if dark(x, y) {
+                                Color::Black
+                            } else {
+                                Color::White
+                            };
                             Span::styled("  ", Style::new().bg(c))
                         })
                         .collect::<Vec<_>>(),

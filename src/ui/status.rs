@@ -85,7 +85,10 @@ pub fn address_line(ui: &UiState) -> Line<'static> {
 }
 
 fn problems(health: &[SourceHealth]) -> Vec<&SourceHealth> {
-    health.iter().filter(|h| h.level != HealthLevel::Ok).collect()
+    health
+        .iter()
+        .filter(|h| h.level != HealthLevel::Ok)
+        .collect()
 }
 
 /// Each problem as wrapped lines; all of them when they fit, else one at a time (by `now`).
@@ -242,9 +245,17 @@ mod tests {
     #[test]
     fn too_many_problems_take_turns() {
         let health = [
-            h("http", HealthLevel::Error, "cannot listen on 0.0.0.0:8080: address in use; retrying"),
+            h(
+                "http",
+                HealthLevel::Error,
+                "cannot listen on 0.0.0.0:8080: address in use; retrying",
+            ),
             h("dash", HealthLevel::Warn, "no packets for 5 min"),
-            h("export", HealthLevel::Warn, "events API unreachable: connection refused"),
+            h(
+                "export",
+                HealthLevel::Warn,
+                "events API unreachable: connection refused",
+            ),
         ];
         let first = texts(&problem_lines(&health, 40, Timestamp(0)));
         assert!(first[0].starts_with("(1/3) http ERROR"), "{first:?}");

@@ -108,9 +108,17 @@ mod tests {
             ..Votes::default()
         };
         assert_eq!(window_text(&votes, Timestamp(0)), "paused: no votes count");
-        assert!(lines(&votes, Timestamp(0))[0].to_string().starts_with("♥ 1 like · "));
+        assert!(
+            lines(&votes, Timestamp(0))[0]
+                .to_string()
+                .starts_with("♥ 1 like · ")
+        );
         votes.likes = 2;
-        assert!(lines(&votes, Timestamp(0))[0].to_string().starts_with("♥ 2 likes · "));
+        assert!(
+            lines(&votes, Timestamp(0))[0]
+                .to_string()
+                .starts_with("♥ 2 likes · ")
+        );
     }
 
     #[test]
