@@ -3,20 +3,12 @@
 mod support;
 
 use party_tui::core::*;
+use support::sample::vote;
 
 const T0: i64 = 1_700_000_000_000;
 
 fn at(secs: f64) -> Timestamp {
     Timestamp(T0 + (secs * 1000.0) as i64)
-}
-
-fn vote(who: &str, a: Action) -> Input {
-    Input::Press(Press {
-        voter: Voter::guest(who),
-        origin: Origin::Phone,
-        kind: PressKind::Vote(a),
-        battery: None,
-    })
 }
 
 fn party() -> Party {

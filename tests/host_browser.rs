@@ -54,6 +54,17 @@ fn host_inputs(data_dir: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// The party's state as guests get it, if it answers.
+async fn state(http: &reqwest::Client, url: &str) -> Option<Value> {
+    http.get(format!("{url}api/state"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
+}
+
 fn shots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -95,14 +106,7 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     let mut party = Party::start(dir.path());
     let http = reqwest::Client::new();
     let title = eventually("the demo to play a track", async || {
-        let s: Value = http
-            .get(format!("{}api/state", party.url))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let s = state(&http, &party.url).await?;
         s["now_playing"]["title"].as_str().map(str::to_string)
     })
     .await;
@@ -181,28 +185,14 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
 
     // Undo: the previous track (the one just skipped) plays again.
     eventually("the demo to move on after the skip", async || {
-        let s: Value = http
-            .get(format!("{}api/state", party.url))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let s = state(&http, &party.url).await?;
         (s["now_playing"]["title"].as_str()? != title).then_some(())
     })
     .await;
     page.eval("document.querySelector('[aria-label=\"Play the previous track again\"]').click()")
         .await;
     eventually("the skipped track to play again", async || {
-        let s: Value = http
-            .get(format!("{}api/state", party.url))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let s = state(&http, &party.url).await?;
         (s["now_playing"]["title"].as_str()? == title).then_some(())
     })
     .await;

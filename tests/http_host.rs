@@ -15,6 +15,51 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
+/// A POST from the signed-in phone (its session cookie, a JSON body).
+async fn as_phone(
+    client: &reqwest::Client,
+    h: &http_harness::Harness,
+    path: &str,
+    cookie: &str,
+    body: &str,
+) -> reqwest::Response {
+    client
+        .post(h.url(path))
+        .header("cookie", cookie)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A POST from a script with the admin token.
+async fn as_script(
+    client: &reqwest::Client,
+    h: &http_harness::Harness,
+    path: &str,
+) -> reqwest::Response {
+    client
+        .post(h.url(path))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn open_host(
+    client: &reqwest::Client,
+    h: &http_harness::Harness,
+    cookie: &str,
+) -> reqwest::Response {
+    client
+        .get(h.url("/host"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A fresh link's path from the admin API, as `party-tui host-link` gets it.
 async fn new_link(h: &http_harness::Harness) -> String {
     let res = h
@@ -60,12 +105,7 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
         "{set}"
     );
 
-    let res = client
-        .get(h.url("/host"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = open_host(&client, &h, &cookie).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.text()
@@ -74,12 +114,7 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
             .contains("aria-label=\"Skip this track now\"")
     );
 
-    let res = client
-        .post(h.url("/api/host/skip"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = as_phone(&client, &h, "/api/host/skip", &cookie, "").await;
     let (status, body) = json_of(res).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["done"], "skip now");
@@ -91,14 +126,14 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
         })
     );
     // Bodies are checked like the admin API's.
-    let res = client
-        .post(h.url("/api/host/threshold"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/json")
-        .body(r#"{"threshold":"40%"}"#)
-        .send()
-        .await
-        .unwrap();
+    let res = as_phone(
+        &client,
+        &h,
+        "/api/host/threshold",
+        &cookie,
+        r#"{"threshold":"40%"}"#,
+    )
+    .await;
     assert_eq!(res.status(), 200);
     assert!(matches!(
         h.next_input().await,
@@ -107,21 +142,17 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
             ..
         })
     ));
-    let res = client
-        .post(h.url("/api/host/window"))
-        .header("cookie", &cookie)
-        .body(r#"{"secs":"soon"}"#)
-        .send()
-        .await
-        .unwrap();
+    let res = as_phone(
+        &client,
+        &h,
+        "/api/host/window",
+        &cookie,
+        r#"{"secs":"soon"}"#,
+    )
+    .await;
     assert_eq!(res.status(), 400);
 
-    let res = client
-        .post(h.url("/api/host/previous"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = as_phone(&client, &h, "/api/host/previous", &cookie, "").await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         h.next_input().await,
@@ -139,29 +170,14 @@ async fn a_link_signs_one_phone_in_and_its_commands_are_journaled_as_the_host_pa
     assert_eq!(res.status(), 403);
 
     // The admin token keeps working for scripts, as the host.
-    let res = client
-        .post(h.url("/api/host/pause"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let res = as_script(&client, &h, "/api/host/pause").await;
     assert_eq!(res.status(), 200);
     assert_eq!(h.next_input().await, Input::host(HostCommand::PauseVoting));
 
     // Signing every phone out ends the session.
-    let res = client
-        .post(h.url("/api/admin/host-signout"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap();
+    let res = as_script(&client, &h, "/api/admin/host-signout").await;
     assert_eq!(res.status(), 200);
-    let res = client
-        .get(h.url("/host"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = open_host(&client, &h, &cookie).await;
     assert_eq!(res.status(), 401);
     h.no_input();
     h.stop().await;
@@ -190,12 +206,7 @@ async fn a_new_party_ends_the_session_and_minting_needs_the_token() {
         party: "the-next-party".into(),
         ..Snapshot::default()
     }));
-    let res = client
-        .get(h.url("/host"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = open_host(&client, &h, &cookie).await;
     assert_eq!(res.status(), 401);
     h.stop().await;
 }

@@ -12,6 +12,7 @@ pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
 pub mod routes_host;
+pub mod script;
 pub mod view;
 
 pub use admin::load_or_create_admin_token;
@@ -109,6 +110,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(routes_buttons::routes())
         .merge(admin::routes())
         .merge(routes_host::routes())
+        .merge(script::routes())
         .merge(admin_stream::routes())
         .fallback(|| async {
             reply::ApiError::not_found("no such route: the vote page is at /, the API under /api/")

@@ -21,3 +21,15 @@ pub struct PlayerHandle {
     pub name: String,
     pub commands: mpsc::Sender<PlayerCommand>,
 }
+
+/// The host asked to go back a track and the player could not (radio, a free Spotify
+/// account, no active device): the status line says so, under the player's own name.
+pub async fn previous_refused(inbox: &crate::inbox::Inbox, player: &str, reason: &str) {
+    inbox
+        .health(
+            player,
+            crate::core::HealthLevel::Warn,
+            format!("cannot go back to the previous track: {reason}"),
+        )
+        .await;
+}

@@ -172,11 +172,8 @@ fn ok_line(health: &[SourceHealth]) -> Line<'static> {
             Style::new().fg(Color::DarkGray),
         );
     }
-    let names: Vec<&str> = health.iter().map(|h| h.name.as_str()).collect();
-    Line::styled(
-        format!("all ok: {}", names.join(" · ")),
-        level_style(HealthLevel::Ok),
-    )
+    let names: Vec<String> = health.iter().map(|h| format!("{} ok", h.name)).collect();
+    Line::styled(names.join(" · "), level_style(HealthLevel::Ok))
 }
 
 /// Every adapter's health in one line (for logs and tests; the footer splits it up).

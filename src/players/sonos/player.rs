@@ -362,13 +362,7 @@ impl Follower {
             }
             Err(reason) => {
                 tracing::warn!(%reason, "sonos: previous track refused");
-                self.inbox
-                    .health(
-                        HEALTH_NAME,
-                        crate::core::HealthLevel::Warn,
-                        format!("cannot go back to the previous track: {reason}"),
-                    )
-                    .await;
+                crate::players::previous_refused(&self.inbox, HEALTH_NAME, &reason).await;
             }
         }
     }

@@ -142,13 +142,7 @@ impl Watcher {
             Err(f) => {
                 let reason = skip_failure_words(&f);
                 tracing::warn!(%reason, "spotify: previous track refused");
-                self.inbox
-                    .health(
-                        HEALTH_NAME,
-                        crate::core::HealthLevel::Warn,
-                        format!("cannot go back to the previous track: {reason}"),
-                    )
-                    .await;
+                crate::players::previous_refused(&self.inbox, HEALTH_NAME, &reason).await;
                 Ok(None)
             }
         }
