@@ -156,3 +156,59 @@ async fn a_wrong_token_is_named_and_not_retried() {
         .unwrap();
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn h_shows_a_fresh_host_link_that_the_party_accepts() {
+    let mut snap = lost_snapshot();
+    snap.health.clear();
+    let (_snap_tx, snap_rx) = watch::channel(Arc::new(snap));
+    let (cmd_tx, _cmd_rx) = mpsc::channel(16);
+    let (ev_tx, ev_rx) = unbounded();
+    let shutdown = CancellationToken::new();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    ev_tx
+        .unbounded_send(Ok(Event::Key(KeyEvent::new(
+            KeyCode::Char('h'),
+            KeyModifiers::NONE,
+        ))))
+        .unwrap();
+    let token = "0123456789abcdef".to_string();
+    let ui = UiState {
+        host: Some(party_tui::ui::host::HostAccess {
+            token: token.clone(),
+            link_base: "http://10.0.0.2:8080/".into(),
+            api_base: "http://127.0.0.1:8080".into(),
+        }),
+        ..UiState::default()
+    };
+    let stop = shutdown.clone();
+    let run = tokio::spawn(async move {
+        event_loop(
+            &mut terminal,
+            ev_rx,
+            snap_rx,
+            cmd_tx,
+            Clock::starting_at(LOST_AT, 1.0),
+            ui,
+            stop,
+        )
+        .await
+        .unwrap();
+        terminal
+    });
+    tokio::time::sleep(party_tui::ui::REDRAW_TICK).await;
+    shutdown.cancel();
+    let screen = run.await.unwrap().backend().to_string();
+    assert!(screen.contains("Host phone"), "{screen}");
+    let link = screen
+        .split('"')
+        .flat_map(|l| l.split(|c: char| c == '│' || c.is_whitespace()))
+        .find(|w| w.starts_with("http://10.0.0.2:8080/h/"))
+        .unwrap_or_else(|| panic!("no link on screen:\n{screen}"));
+    // The party (holding the same token) signs a phone in with it, once.
+    let sessions = party_tui::http::host_auth::HostSessions::default();
+    let ticket = link.rsplit('/').next().unwrap();
+    let now = party_tui::http::host_auth::wall_secs();
+    assert!(sessions.redeem(&token, ticket, "p", now).is_ok());
+    assert!(sessions.redeem(&token, ticket, "p", now).is_err());
+}

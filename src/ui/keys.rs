@@ -212,6 +212,26 @@ mod tests {
     }
 
     #[test]
+    fn h_asks_for_a_host_link_and_x_signs_out_only_while_it_shows() {
+        let snap = Snapshot::default();
+        let mut ui = UiState::default();
+        assert_eq!(on_key(press('x'), &snap, &mut ui), KeyOutcome::None);
+        assert_eq!(on_key(press('h'), &snap, &mut ui), KeyOutcome::HostLink);
+        ui.host_link = Some("http://10.0.0.2:8080/h/00".into());
+        assert_eq!(on_key(press('x'), &snap, &mut ui), KeyOutcome::SignOutHosts);
+        // h again closes it; so does Esc.
+        assert_eq!(on_key(press('h'), &snap, &mut ui), KeyOutcome::None);
+        assert_eq!(ui.host_link, None);
+        ui.host_link = Some("http://10.0.0.2:8080/h/00".into());
+        on_key(
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+            &snap,
+            &mut ui,
+        );
+        assert_eq!(ui.host_link, None);
+    }
+
+    #[test]
     fn releases_and_repeats_are_ignored() {
         let snap = Snapshot::default();
         for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
