@@ -46,6 +46,46 @@ fn lost_snapshot() -> Snapshot {
     snap
 }
 
+/// Runs the dashboard's loop over `snap` with one key pressed; returns the screen and what
+/// was sent to the party.
+async fn after_key(snap: Snapshot, ui: UiState, c: char) -> (String, Vec<HostCommand>) {
+    let (_snap_tx, snap_rx) = watch::channel(Arc::new(snap));
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(16);
+    let (ev_tx, ev_rx) = unbounded();
+    let shutdown = CancellationToken::new();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    ev_tx
+        .unbounded_send(Ok(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        ))))
+        .unwrap();
+    let stop = shutdown.clone();
+    let run = tokio::spawn(async move {
+        event_loop(
+            &mut terminal,
+            ev_rx,
+            snap_rx,
+            cmd_tx,
+            Clock::starting_at(LOST_AT, 1.0),
+            ui,
+            stop,
+        )
+        .await
+        .unwrap();
+        terminal
+    });
+    // The loop draws after the key; the paused clock's tick comes only after that.
+    tokio::time::sleep(party_tui::ui::REDRAW_TICK).await;
+    shutdown.cancel();
+    let screen = run.await.unwrap().backend().to_string();
+    let mut sent = Vec::new();
+    while let Ok(c) = cmd_rx.try_recv() {
+        sent.push(c);
+    }
+    (screen, sent)
+}
+
 fn screen_at(snap: &Snapshot, now: Timestamp) -> String {
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let ui = UiState {
@@ -76,38 +116,8 @@ fn the_panels_freeze_while_disconnected() {
 
 #[tokio::test(start_paused = true)]
 async fn keys_are_answered_not_sent_while_disconnected() {
-    let (_snap_tx, snap_rx) = watch::channel(Arc::new(lost_snapshot()));
-    let (cmd_tx, mut cmd_rx) = mpsc::channel(16);
-    let (ev_tx, ev_rx) = unbounded();
-    let shutdown = CancellationToken::new();
-    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    ev_tx
-        .unbounded_send(Ok(Event::Key(KeyEvent::new(
-            KeyCode::Char('s'),
-            KeyModifiers::NONE,
-        ))))
-        .unwrap();
-    let stop = shutdown.clone();
-    let run = tokio::spawn(async move {
-        event_loop(
-            &mut terminal,
-            ev_rx,
-            snap_rx,
-            cmd_tx,
-            Clock::starting_at(LOST_AT, 1.0),
-            UiState::default(),
-            stop,
-        )
-        .await
-        .unwrap();
-        terminal
-    });
-    // The loop draws after the key; the paused clock's tick comes only after that.
-    tokio::time::sleep(party_tui::ui::REDRAW_TICK).await;
-    shutdown.cancel();
-    let terminal = run.await.unwrap();
-    assert!(cmd_rx.try_recv().is_err(), "nothing may be queued");
-    let screen = terminal.backend().to_string();
+    let (screen, sent) = after_key(lost_snapshot(), UiState::default(), 's').await;
+    assert!(sent.is_empty(), "nothing may be queued: {sent:?}");
     assert!(
         screen.contains("not sent: disconnected from the party (skip now)"),
         "{screen}"
@@ -161,17 +171,6 @@ async fn a_wrong_token_is_named_and_not_retried() {
 async fn h_shows_a_fresh_host_link_that_the_party_accepts() {
     let mut snap = lost_snapshot();
     snap.health.clear();
-    let (_snap_tx, snap_rx) = watch::channel(Arc::new(snap));
-    let (cmd_tx, _cmd_rx) = mpsc::channel(16);
-    let (ev_tx, ev_rx) = unbounded();
-    let shutdown = CancellationToken::new();
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    ev_tx
-        .unbounded_send(Ok(Event::Key(KeyEvent::new(
-            KeyCode::Char('h'),
-            KeyModifiers::NONE,
-        ))))
-        .unwrap();
     let token = "0123456789abcdef".to_string();
     let ui = UiState {
         host: Some(party_tui::ui::host::HostAccess {
@@ -181,24 +180,7 @@ async fn h_shows_a_fresh_host_link_that_the_party_accepts() {
         }),
         ..UiState::default()
     };
-    let stop = shutdown.clone();
-    let run = tokio::spawn(async move {
-        event_loop(
-            &mut terminal,
-            ev_rx,
-            snap_rx,
-            cmd_tx,
-            Clock::starting_at(LOST_AT, 1.0),
-            ui,
-            stop,
-        )
-        .await
-        .unwrap();
-        terminal
-    });
-    tokio::time::sleep(party_tui::ui::REDRAW_TICK).await;
-    shutdown.cancel();
-    let screen = run.await.unwrap().backend().to_string();
+    let (screen, _) = after_key(snap, ui, 'h').await;
     assert!(screen.contains("Host phone"), "{screen}");
     let link = screen
         .split('"')
