@@ -61,7 +61,13 @@ pub enum Command {
     /// Check the configuration and print the rules it gives.
     CheckConfig,
     /// List the parties (journals) in the data dir.
-    Parties,
+    Parties {
+        /// List the demo's parties instead of the real ones.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print a one-time link that signs the host's phone in to the host page (/host).
+    HostLink,
     /// Print the admin API token (created on first use) for `Authorization: Bearer …`.
     AdminToken,
     /// Summarise a party from its journal: tracks, most liked and skipped, presses, timeline.

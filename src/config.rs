@@ -141,6 +141,8 @@ impl HttpConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PartyConfig {
+    /// What guests see as the party's name (default: the journal's date-time name).
+    pub name: Option<String>,
     pub skip_threshold: Threshold,
     pub skip_threshold_min: u32,
     pub active_voter_minutes: u64,
@@ -156,6 +158,7 @@ impl Default for PartyConfig {
     fn default() -> Self {
         let r = Rules::default();
         PartyConfig {
+            name: None,
             skip_threshold: r.skip_threshold,
             skip_threshold_min: r.skip_threshold_min,
             active_voter_minutes: r.active_window.as_secs() / 60,
@@ -403,8 +406,17 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let cfg =
-                Config::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let cfg = Config::parse(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {}",
+                    path.display(),
+                    crate::config_check::explain(&text, &e)
+                )
+            })?;
+            let problems = crate::config_check::problems(&cfg);
+            if !problems.is_empty() {
+                anyhow::bail!("{}: {}", path.display(), problems.join("; "));
+            }
             Ok((cfg, ConfigSource::File(path)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {

@@ -7,6 +7,8 @@ use std::path::Path;
 pub struct Check {
     pub what: String,
     pub problem: Option<String>,
+    /// A problem that does not stop a party (the demo runs without a player).
+    pub warning: bool,
 }
 
 impl Check {
@@ -14,12 +16,20 @@ impl Check {
         Check {
             what: what.into(),
             problem: None,
+            warning: false,
+        }
+    }
+    pub fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            warning: true,
+            ..Check::bad(what, fix)
         }
     }
     pub fn bad(what: impl Into<String>, fix: impl Into<String>) -> Check {
         Check {
             what: what.into(),
             problem: Some(fix.into()),
+            warning: false,
         }
     }
 }
@@ -29,6 +39,7 @@ pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) ->
     let mut checks = vec![Check::ok(format!("configuration: {source}"))];
     checks.push(data_dir_writable(data_dir));
     checks.push(http_port_free(cfg.http.bind).await);
+    checks.push(player(cfg));
     if !crate::buttons::dash_buttons(cfg).is_empty() {
         checks.push(capture_allowed(cfg.capture.interface.as_deref()));
     }
@@ -45,19 +56,40 @@ pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) ->
     checks
 }
 
+/// Which player the party follows; without one only the demo plays.
+pub fn player(cfg: &Config) -> Check {
+    match (&cfg.sonos, &cfg.spotify) {
+        (Some(_), None) => Check::ok("player: Sonos"),
+        (None, Some(_)) => Check::ok("player: Spotify"),
+        (Some(_), Some(_)) => Check::bad(
+            "player: both [sonos] and [spotify] are set",
+            "keep the one party-tui should follow in config.toml",
+        ),
+        (None, None) => Check::warn(
+            "player: none configured",
+            "add [sonos] (room = \"Living Room\") or [spotify] to config.toml; `party-tui --demo` plays without one",
+        ),
+    }
+}
+
 /// Prints the checks; true when all passed.
 pub fn print(checks: &[Check]) -> bool {
     for c in checks {
         match &c.problem {
             None => println!("ok    {}", c.what),
+            Some(fix) if c.warning => println!("WARN  {}\n      → {fix}", c.what),
             Some(fix) => println!("FAIL  {}\n      → {fix}", c.what),
         }
     }
-    let failed = checks.iter().filter(|c| c.problem.is_some()).count();
-    if failed == 0 {
-        println!("\nAll good: party on.");
-    } else {
-        println!("\n{failed} problem(s) found.");
+    let failed = checks
+        .iter()
+        .filter(|c| c.problem.is_some() && !c.warning)
+        .count();
+    let warned = checks.iter().filter(|c| c.warning).count();
+    match (failed, warned) {
+        (0, 0) => println!("\nAll good: party on."),
+        (0, w) => println!("\nNo errors, but {w} warning(s): read them before the guests arrive."),
+        (f, _) => println!("\n{f} problem(s) found."),
     }
     failed == 0
 }

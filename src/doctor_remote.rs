@@ -7,7 +7,11 @@ const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub async fn sonos(cfg: &crate::config::SonosConfig) -> Check {
     let wanted = cfg.wanted();
-    let what = format!("Sonos speaker {wanted:?} answers");
+    use crate::players::sonos::resolve::Wanted;
+    let what = match &wanted {
+        Wanted::Url(url) => format!("Sonos speaker at {url} answers"),
+        Wanted::Room(room) => format!("Sonos room \"{room}\" answers"),
+    };
     let http = match reqwest::Client::builder().timeout(PEER_TIMEOUT).build() {
         Ok(c) => c,
         Err(e) => return Check::bad(what, e.to_string()),

@@ -30,21 +30,26 @@ fn real_main() -> Result<()> {
     };
     match cli.command {
         Some(Command::CheckConfig) => {
-            println!("{source}");
-            println!("{:#?}", cfg.rules());
+            print!("{}", party_tui::config_check::summary(&cfg, &source));
             Ok(())
         }
-        Some(Command::Parties) => {
-            let store = party_tui::journal::PartyStore::open(&data_dir)?;
-            for p in store.list()? {
-                println!("{p}");
-            }
-            Ok(())
-        }
+        Some(Command::Parties { demo }) => parties(&data_dir, demo),
         Some(Command::AdminToken) => {
             println!(
                 "{}",
                 party_tui::http::load_or_create_admin_token(&data_dir)?
+            );
+            Ok(())
+        }
+        Some(Command::HostLink) => {
+            let token = party_tui::http::load_or_create_admin_token(&data_dir)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            // The link alone on its line, so `party-tui host-link | qrencode -t utf8` works.
+            println!(
+                "{}",
+                runtime.block_on(party_tui::host_link::fetch(&data_dir, &token))?
             );
             Ok(())
         }
@@ -82,6 +87,35 @@ fn real_main() -> Result<()> {
         Some(Command::Run(args)) => run(cfg, source, data_dir, args),
         None => run(cfg, source, data_dir, cli.run),
     }
+}
+
+/// Lists the parties; with none, says so and points at the demo's if there are some.
+fn parties(data_dir: &std::path::Path, demo: bool) -> Result<()> {
+    let dir = if demo {
+        data_dir.join("demo")
+    } else {
+        data_dir.to_path_buf()
+    };
+    let list = party_tui::journal::PartyStore::open(&dir)?.list()?;
+    for p in &list {
+        println!("{p}");
+    }
+    if list.is_empty() {
+        let demos = if demo {
+            Vec::new()
+        } else {
+            party_tui::journal::PartyStore::open(&data_dir.join("demo"))?.list()?
+        };
+        if demos.is_empty() {
+            eprintln!("no parties in {} yet", dir.display());
+        } else {
+            eprintln!(
+                "no real parties yet; {} demo parties: `party-tui parties --demo`, `party-tui report --demo`",
+                demos.len()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn report(

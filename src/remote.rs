@@ -15,6 +15,23 @@ const INSTANCE_FILE: &str = "instance.json";
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(5);
+/// The status entry an attached view adds; Error while disconnected.
+pub const ATTACHED: &str = "attached";
+const WRONG_TOKEN: &str =
+    "wrong admin token: run `party-tui admin-token` on the Pi and attach with --token";
+
+/// Whether this snapshot is an attached view's last one before it lost the party: its panels
+/// are frozen at that moment and keys are not sent.
+pub fn is_disconnected(snap: &Snapshot) -> bool {
+    snap.health
+        .iter()
+        .any(|h| h.name == ATTACHED && h.level == HealthLevel::Error)
+}
+
+/// Why the stream ended, where the caller acts on it.
+#[derive(Debug, thiserror::Error)]
+#[error("{WRONG_TOKEN}")]
+struct WrongToken;
 
 /// Where a running party can be reached from this machine; written 0600 next to the token.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -52,7 +69,7 @@ impl Drop for InstanceGuard {
     }
 }
 
-fn read_instance(data_dir: &Path) -> Option<Instance> {
+pub fn read_instance(data_dir: &Path) -> Option<Instance> {
     let text = std::fs::read_to_string(instance_path(data_dir)).ok()?;
     serde_json::from_str(&text).ok()
 }
@@ -119,8 +136,13 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
         snap_tx,
         shutdown.clone(),
     ));
-    let send = tokio::spawn(send_commands(client, base_rx, token, cmd_rx));
+    let send = tokio::spawn(send_commands(client, base_rx, token.clone(), cmd_rx));
     let ui = crate::ui::UiState {
+        host: Some(crate::ui::host::HostAccess {
+            token: token.clone(),
+            link_base: vote_url.clone(),
+            api_base: base.clone(),
+        }),
         vote_url: Some(vote_url),
         ..crate::ui::UiState::default()
     };
@@ -129,6 +151,15 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
     follow.abort();
     send.abort();
     outcome
+}
+
+/// Follows the party at `url` (no local instance file) until it refuses the token; the
+/// attached view's follower on its own, for tests and tools.
+pub async fn follow_url(url: String, token: String, tx: watch::Sender<Arc<Snapshot>>) {
+    let (base_tx, _base_rx) = watch::channel(url.clone());
+    let target = Target::Url(url);
+    let client = reqwest::Client::new();
+    follow(client, target, base_tx, token, tx, CancellationToken::new()).await
 }
 
 /// Follows the admin snapshot stream, reconnecting with back-off; while disconnected the last
@@ -143,7 +174,7 @@ async fn follow(
 ) {
     let mut delay = RETRY_MIN;
     let attached = |level, detail: String| SourceHealth {
-        name: "attached".into(),
+        name: ATTACHED.into(),
         level,
         detail,
     };
@@ -157,24 +188,30 @@ async fn follow(
         if result.is_ok() {
             delay = RETRY_MIN;
         }
+        let wrong_token = matches!(&result, Err(e) if e.is::<WrongToken>());
         let why = match result {
             Ok(()) => "the party stopped".to_string(),
             Err(e) => format!("{e:#}"),
         };
         tracing::warn!(%base, %why, "attached view disconnected");
         let mut snap = (**tx.borrow()).clone();
-        snap.health.retain(|h| h.name != "attached");
-        snap.health.insert(
-            0,
-            attached(
-                HealthLevel::Error,
-                format!(
-                    "disconnected from {base} ({why}); retrying in {:.1} s",
-                    delay.as_secs_f64()
-                ),
-            ),
-        );
+        // Frozen at the moment the party was lost: no countdown runs on against a dead party.
+        snap.at = Clock::system().now();
+        snap.health.retain(|h| h.name != ATTACHED);
+        let detail = if wrong_token {
+            // Retrying cannot help: the same token will be refused again.
+            WRONG_TOKEN.to_string()
+        } else {
+            format!(
+                "disconnected from {base} ({why}); retrying in {:.1} s",
+                delay.as_secs_f64()
+            )
+        };
+        snap.health.insert(0, attached(HealthLevel::Error, detail));
         tx.send_replace(Arc::new(snap));
+        if wrong_token {
+            return;
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(delay) => {}
@@ -194,8 +231,11 @@ async fn stream_once(
         .get(format!("{base}/api/admin/snapshots"))
         .bearer_auth(token)
         .send()
-        .await?
-        .error_for_status()?;
+        .await?;
+    if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(WrongToken.into());
+    }
+    let resp = resp.error_for_status()?;
     let mut resp = resp;
     let mut buf = Vec::new();
     while let Some(chunk) = resp.chunk().await? {
@@ -264,6 +304,7 @@ pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
         HostCommand::ResumeVoting => ("resume", json!({})),
         HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
         HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
+        HostCommand::PlayPrevious => ("previous", json!({})),
     }
 }
 

@@ -80,13 +80,14 @@ fn likes_and_skips_count_once_per_voter_per_track() {
         assert_eq!(results(&p.apply(&input, at(t))), vec![want], "at {t}s");
     }
     let s = p.snapshot(at(6.0));
-    assert_eq!((s.votes.likes, s.votes.skips), (2, 1));
+    // a's skip replaced a's like: one stance per guest (tests/core_stance.rs).
+    assert_eq!((s.votes.likes, s.votes.skips), (1, 1));
     // A new track starts with fresh votes, and the old one is finished with its tally.
     let fx = p.apply(&play(2), at(7.0));
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::TrackFinished {
-            likes: 2,
+            likes: 1,
             skips: 1,
             result: TrackResult::Played,
             ..

@@ -69,8 +69,8 @@ fn a_recorded_party_reports_its_tracks_presses_and_timeline() {
         tracks,
         [
             ("Song 1", 3, 0, "played"),
-            ("Song 2", 0, 3, "skipped_by_votes"),
-            ("Song 3", 2, 0, "playing"),
+            ("Song 2", 0, 3, "skipped by votes"),
+            ("Song 3", 2, 0, "still playing"),
         ]
     );
     assert_eq!(
@@ -79,12 +79,17 @@ fn a_recorded_party_reports_its_tracks_presses_and_timeline() {
     );
     assert_eq!(r.presses_by_button.get("Kitchen"), Some(&2));
     assert_eq!(r.presses_by_origin.get("phone"), Some(&7));
-    assert_eq!(r.likes_per_10_min, [3, 2]);
-    assert_eq!(r.most(|t| t.likes, 1)[0].title, "Song 1");
+    assert_eq!(r.likes_timeline, [3, 2]);
+    assert_eq!(r.timeline_bucket_min, 10);
+    assert_eq!(r.most_liked(1)[0].title, "Song 1");
     let csv = r.to_csv();
     assert!(
-        csv.contains("\"Song 2\",\"Band\",0,3,skipped_by_votes"),
+        csv.contains("\"Song 2\",\"Band\",\"Album\",\"t2\",0,3,0,\"skipped by votes\""),
         "{csv}"
     );
-    assert!(r.to_text().contains("Most skipped\n    3  Song 2 — Band"));
+    let text = r.to_text_in(&chrono::Utc);
+    assert!(
+        text.contains("Most skipped\n  Song 2 — Band: 3 skip votes, skipped after 0:00\n"),
+        "{text}"
+    );
 }

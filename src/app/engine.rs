@@ -357,6 +357,20 @@ impl Engine {
     fn carry_out(&self, entry: &Entry) {
         for effect in &entry.effects {
             tracing::info!(target: "party", seq = entry.seq, effect = ?effect);
+            if let Effect::Host {
+                command: crate::core::HostCommand::PlayPrevious,
+                ..
+            } = effect
+            {
+                let sent = self
+                    .sinks
+                    .player
+                    .as_ref()
+                    .is_some_and(|p| p.try_send(PlayerCommand::Previous).is_ok());
+                if !sent {
+                    tracing::warn!("play previous: no player is taking commands");
+                }
+            }
             if let Effect::SkipDecided { track, .. } = effect {
                 match &self.sinks.player {
                     Some(player) => {

@@ -193,8 +193,22 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     } else {
         let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
         tasks.spawn(forward_host_commands(cmd_rx, inbox.clone()));
+        // The dashboard signs the host's phone in with links it mints under the admin token.
+        let host = match (
+            &vote_url,
+            crate::http::load_or_create_admin_token(&opts.data_dir),
+        ) {
+            (Some(url), Ok(token)) => Some(crate::ui::host::HostAccess {
+                token,
+                link_base: url.clone(),
+                api_base: url.clone(),
+            }),
+            _ => None,
+        };
         let ui = crate::ui::UiState {
             vote_url,
+            host,
+            party_code: cfg.http.party_code.clone().filter(|c| !c.trim().is_empty()),
             ..crate::ui::UiState::default()
         };
         crate::ui::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await
@@ -287,7 +301,9 @@ async fn spawn_http(
         clock.clone(),
     )
     .with_limits(&cfg.http.limits())
-    .with_guest_key(guest_key);
+    .with_guest_key(guest_key)
+    .with_host_sessions(&opts.data_dir)
+    .with_party_name(cfg.party.name.clone());
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
         let (listener, _instance, _url) = match up {

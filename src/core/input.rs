@@ -134,6 +134,9 @@ pub enum HostCommand {
     SetThreshold(Threshold),
     /// Vote window length in seconds.
     SetWindow(u64),
+    /// Undo a skip: the player goes back to the previous track where it can (the track that
+    /// comes back is a new play with fresh votes).
+    PlayPrevious,
 }
 
 /// Who gave a host command. The keyboard and the admin API are the host; the others act for
@@ -187,11 +190,12 @@ impl HostCommand {
             HostCommand::SkipNow => "skip now".into(),
             HostCommand::Keep(true) => "keep this track".into(),
             HostCommand::Keep(false) => "release keep".into(),
-            HostCommand::ResetVotes => "reset votes".into(),
+            HostCommand::ResetVotes => "reset skip votes".into(),
             HostCommand::PauseVoting => "pause voting".into(),
             HostCommand::ResumeVoting => "resume voting".into(),
             HostCommand::SetThreshold(t) => format!("threshold → {t}"),
             HostCommand::SetWindow(secs) => format!("vote window → {secs} s"),
+            HostCommand::PlayPrevious => "play the previous track again".into(),
         }
     }
 }

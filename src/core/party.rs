@@ -289,6 +289,12 @@ impl Party {
         }
     }
 
+    /// Voters who pressed within the active window up to `at`.
+    pub(crate) fn active_voters(&self, at: Timestamp) -> u32 {
+        let n = self.voters.active_since(at - self.rules.active_window);
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
     /// Skip votes needed now: the count, or the share of voters active lately (never below the minimum).
     pub(crate) fn needed(&self, at: Timestamp) -> u32 {
         match self.rules.skip_threshold {
@@ -316,13 +322,12 @@ impl Party {
                 // Lifting a keep lets votes already cast take effect.
                 self.decide_if_enough(at, out);
             }
+            // Reset is the host's "start the skip vote over": the likes a track earned stay,
+            // so the report and the likes/min total keep agreeing.
             HostCommand::ResetVotes => {
                 if let Some(cur) = self.current.as_mut() {
-                    cur.likes.clear();
                     cur.skips.clear();
-                    let tally = &mut self.tallies[cur.tally];
-                    tally.likes = 0;
-                    tally.skips = 0;
+                    self.tallies[cur.tally].skips = 0;
                 }
             }
             HostCommand::PauseVoting => self.paused = true,
@@ -331,6 +336,9 @@ impl Party {
                 self.rules.skip_threshold = *t;
                 self.decide_if_enough(at, out);
             }
+            // The player carries it out (the loop sees the Host effect); the core learns of the
+            // track when the player reports it.
+            HostCommand::PlayPrevious => {}
             HostCommand::SetWindow(secs) => {
                 self.rules.vote_window = std::time::Duration::from_secs(*secs);
                 if let Some(cur) = self

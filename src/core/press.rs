@@ -79,6 +79,12 @@ impl Party {
         match action {
             Action::Like if !cur.likes.insert(voter) => PressResult::Duplicate,
             Action::Like => {
+                // One stance per guest per track: a like replaces their skip vote. A button
+                // is shared by many hands, so its like and skip both stand.
+                if voter.button_name().is_none() && cur.skips.remove(voter) {
+                    tally.skips = tally.skips.saturating_sub(1);
+                    self.totals.skip_votes = self.totals.skip_votes.saturating_sub(1);
+                }
                 tally.likes += 1;
                 self.totals.likes += 1;
                 *self
@@ -100,6 +106,17 @@ impl Party {
             Action::Skip if cur.window != WindowState::Open => PressResult::WindowClosed,
             Action::Skip if !cur.skips.insert(voter) => PressResult::Duplicate,
             Action::Skip => {
+                // …and a skip vote replaces their like, so each guest counts once.
+                if voter.button_name().is_none() && cur.likes.remove(voter) {
+                    tally.likes = tally.likes.saturating_sub(1);
+                    self.totals.likes = self.totals.likes.saturating_sub(1);
+                    // The like was cast during this track: take it from the latest minute that has one.
+                    if let Some((_, n)) =
+                        self.likes_by_minute.iter_mut().rev().find(|(_, n)| **n > 0)
+                    {
+                        *n -= 1;
+                    }
+                }
                 tally.skips += 1;
                 self.totals.skip_votes += 1;
                 if cur.keep.is_some() {

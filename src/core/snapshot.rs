@@ -70,6 +70,9 @@ pub struct Votes {
     pub paused: bool,
     pub liked_by: Vec<Voter>,
     pub skipped_by: Vec<Voter>,
+    /// Voters who pressed lately (the share threshold's base): how many are voting.
+    #[serde(default)]
+    pub active_voters: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -22,6 +22,7 @@ impl Party {
             paused: self.paused,
             liked_by: cur.map(|c| c.likes.to_vec()).unwrap_or_default(),
             skipped_by: cur.map(|c| c.skips.to_vec()).unwrap_or_default(),
+            active_voters: self.active_voters(at),
         };
         Snapshot {
             at,

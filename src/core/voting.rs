@@ -80,6 +80,14 @@ impl VoterList {
     pub fn len(&self) -> usize {
         self.order.len()
     }
+    /// Takes the voter's vote back; false if they had not voted this way.
+    pub fn remove(&mut self, voter: &Voter) -> bool {
+        if !self.seen.remove(voter) {
+            return false;
+        }
+        self.order.retain(|v| v != voter);
+        true
+    }
     pub fn clear(&mut self) {
         self.order.clear();
         self.seen.clear();

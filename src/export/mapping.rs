@@ -87,6 +87,7 @@ fn host_command_name(cmd: &HostCommand) -> (&'static str, Value) {
         HostCommand::ResumeVoting => ("resume_voting", Value::Null),
         HostCommand::SetThreshold(t) => ("set_threshold", json!(t.to_string())),
         HostCommand::SetWindow(secs) => ("set_window", json!(secs)),
+        HostCommand::PlayPrevious => ("play_previous", serde_json::Value::Null),
     }
 }
 

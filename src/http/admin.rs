@@ -47,26 +47,38 @@ async fn admin(
 ) -> Result<Json<Value>, ApiError> {
     // Before anything else, so a caller without the token learns nothing, not even the commands.
     authorize(&st, &headers)?;
+    let command = parse_command(&command, &bytes)?;
+    tracing::info!(?command, "admin command over http");
+    let effects = st.inbox.submit(Input::host(command.clone())).await?;
+    Ok(Json(
+        json!({ "ok": true, "command": command, "effects": effects }),
+    ))
+}
+
+/// The host command named in the path (`skip`, `threshold`, …) with its JSON body; shared by
+/// the admin API and the host page.
+pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, ApiError> {
     let empty = bytes.iter().all(u8::is_ascii_whitespace);
-    let command = match command.as_str() {
+    Ok(match command {
         "skip" => HostCommand::SkipNow,
         "keep" => {
             let b: KeepBody = if empty {
                 KeepBody::default()
             } else {
-                body::json(&bytes, r#"{"keep":true} or {"keep":false} (or no body)"#)?
+                body::json(bytes, r#"{"keep":true} or {"keep":false} (or no body)"#)?
             };
             HostCommand::Keep(b.keep.unwrap_or(true))
         }
         "reset" => HostCommand::ResetVotes,
         "pause" => HostCommand::PauseVoting,
         "resume" => HostCommand::ResumeVoting,
+        "previous" => HostCommand::PlayPrevious,
         "threshold" => {
-            let b: ThresholdBody = body::json(&bytes, r#"{"threshold":3} or {"threshold":"40%"}"#)?;
+            let b: ThresholdBody = body::json(bytes, r#"{"threshold":3} or {"threshold":"40%"}"#)?;
             HostCommand::SetThreshold(b.threshold)
         }
         "window" => {
-            let b: WindowBody = body::json(&bytes, r#"{"secs":45} (0 = the whole track)"#)?;
+            let b: WindowBody = body::json(bytes, r#"{"secs":45} (0 = the whole track)"#)?;
             if b.secs > MAX_WINDOW_SECS {
                 return Err(ApiError::bad_request(format!(
                     "window of {} s is longer than a day; at most {MAX_WINDOW_SECS}",
@@ -77,16 +89,11 @@ async fn admin(
         }
         other => {
             return Err(ApiError::not_found(format!(
-                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window",
+                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window, previous",
                 other.chars().take(32).collect::<String>()
             )));
         }
-    };
-    tracing::info!(?command, "admin command over http");
-    let effects = st.inbox.submit(Input::host(command.clone())).await?;
-    Ok(Json(
-        json!({ "ok": true, "command": command, "effects": effects }),
-    ))
+    })
 }
 
 pub(super) fn authorize(st: &HttpState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -99,7 +106,10 @@ pub(super) fn authorize(st: &HttpState, headers: &HeaderMap) -> Result<(), ApiEr
         Some(t) if !st.admin_token.is_empty() && ct_eq(t.as_bytes(), st.admin_token.as_bytes()) => {
             Ok(())
         }
-        Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong admin token")),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong admin token: run `party-tui admin-token` on the Pi",
+        )),
         None => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "admin commands need `Authorization: Bearer <token>` (`party-tui admin-token` prints it)",

@@ -8,6 +8,7 @@ pub mod client;
 pub mod cookies;
 pub mod guard;
 pub mod guests;
+pub mod host_auth;
 pub mod idle;
 pub mod listen;
 pub mod reply;
@@ -15,6 +16,8 @@ pub mod routes_buttons;
 pub mod routes_guest;
 pub mod server;
 pub mod unknown;
+pub mod routes_host;
+pub mod script;
 pub mod view;
 
 pub use admin::load_or_create_admin_token;
@@ -54,6 +57,12 @@ pub struct HttpState {
     guest_key: Arc<GuestKey>,
     unknown: Arc<unknown::UnknownButtons>,
     seen_eids: Arc<routes_buttons::SeenEvents>,
+    /// The host page's sign-ins (one-time links, revocation).
+    host_sessions: Arc<host_auth::HostSessions>,
+    /// `[party] name`, shown to guests instead of the journal's name.
+    party_name: Option<Arc<str>>,
+    /// Open live streams (`/api/events`): how many guests have the page open.
+    connected: Arc<std::sync::atomic::AtomicUsize>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -82,6 +91,9 @@ impl HttpState {
             guest_key: Arc::new(GuestKey::random()),
             unknown: Arc::default(),
             seen_eids: Arc::default(),
+            host_sessions: Arc::default(),
+            party_name: None,
+            connected: Arc::default(),
             shutdown: CancellationToken::new(),
         }
         .with_limits(&HttpLimits::default())
@@ -114,6 +126,21 @@ impl HttpState {
         cookies::guest_cookie(headers).and_then(|v| self.guest_key.verify(v))
     }
 
+    /// Host sign-ins whose revocation is kept in `data_dir` (default: in memory only).
+    pub fn with_host_sessions(mut self, data_dir: &std::path::Path) -> Self {
+        self.host_sessions = Arc::new(host_auth::HostSessions::load(data_dir));
+        self
+    }
+
+    /// The party's name for guests (`[party] name`); blank means the journal's name.
+    pub fn with_party_name(mut self, name: Option<String>) -> Self {
+        self.party_name = name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .map(Into::into);
+        self
+    }
+
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.limiter = limit.map(|l| Arc::new(guard::RateLimiter::new(l)));
@@ -126,6 +153,8 @@ pub fn router(state: HttpState) -> Router {
         .merge(routes_guest::routes())
         .merge(routes_buttons::routes())
         .merge(admin::routes())
+        .merge(routes_host::routes())
+        .merge(script::routes())
         .merge(admin_stream::routes())
         .merge(unknown::routes())
         .fallback(|| async {

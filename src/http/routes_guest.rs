@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use futures::StreamExt;
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const VOTE_PAGE: &str = include_str!("../../assets/vote.html");
@@ -77,7 +78,35 @@ fn code_required(st: &HttpState, headers: &HeaderMap) -> bool {
 
 fn current_view(st: &HttpState, voter: Option<&Voter>, code_required: bool) -> StateView {
     let snap = st.snapshots.borrow().clone();
-    state_view(&snap, st.clock.now(), voter, code_required)
+    for_guests(
+        st,
+        state_view(&snap, st.clock.now(), voter, code_required),
+    )
+}
+
+/// What the server adds to the core's view: the party's name and who is connected.
+fn for_guests(st: &HttpState, mut view: StateView) -> StateView {
+    if let Some(name) = &st.party_name {
+        view.party = name.to_string();
+    }
+    view.guests.connected = st.connected.load(Ordering::Relaxed) as u64;
+    view
+}
+
+/// Counts an open live stream while it lives.
+struct Connected(std::sync::Arc<AtomicUsize>);
+
+impl Connected {
+    fn new(count: &std::sync::Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Connected(count.clone())
+    }
+}
+
+impl Drop for Connected {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 async fn page(
@@ -108,7 +137,8 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
     let mut rx = st.snapshots.clone();
     rx.mark_changed();
     let stop = st.shutdown.clone();
-    let stream = futures::stream::unfold((rx, st, true), move |(mut rx, st, first)| {
+    let here = Connected::new(&st.connected);
+    let stream = futures::stream::unfold((rx, st, true, here), move |(mut rx, st, first, here)| {
         let voter = voter.clone();
         async move {
             if !first {
@@ -117,14 +147,17 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
             // The watch keeps only the latest snapshot: a slow phone skips states, never lags.
             rx.changed().await.ok()?;
             let snap = rx.borrow_and_update().clone();
-            let view = state_view(&snap, st.clock.now(), voter.as_ref(), needs_code);
+            let view = for_guests(
+                &st,
+                state_view(&snap, st.clock.now(), voter.as_ref(), needs_code),
+            );
             let mut event = Event::default()
                 .event("state")
                 .data(serde_json::to_string(&view).unwrap_or_default());
             if first {
                 event = event.retry(EVENTS_RETRY);
             }
-            Some((Ok::<_, Infallible>(event), (rx, st, false)))
+            Some((Ok::<_, Infallible>(event), (rx, st, false, here)))
         }
     })
     .take_until(stop.cancelled_owned());
@@ -205,7 +238,11 @@ async fn join(
             set,
         ));
     };
-    if !super::guard::ct_eq(code.trim().as_bytes(), expected.as_bytes()) {
+    // Phones capitalise the first letter and keyboards add spaces: neither makes a code wrong.
+    if !super::guard::ct_eq(
+        code.trim().to_lowercase().as_bytes(),
+        expected.trim().to_lowercase().as_bytes(),
+    ) {
         return Err(ApiError::forbidden("wrong party code"));
     }
     let mut res = with_cookie(

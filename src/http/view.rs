@@ -22,6 +22,14 @@ pub struct StateView {
     pub totals: Totals,
     pub buttons: Vec<ButtonStatus>,
     pub you: YouView,
+    pub guests: GuestsView,
+}
+
+/// How many guests are here: pages open now, and voters who pressed lately.
+#[derive(Debug, Default, Serialize)]
+pub struct GuestsView {
+    pub connected: u64,
+    pub voting: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +53,8 @@ pub struct VotesView {
     /// "open", "won", "closed", or null when nothing plays.
     pub window: Option<WindowState>,
     pub window_ms_left: Option<u64>,
+    /// The vote window's length (0: the whole track).
+    pub window_secs: u64,
     pub keep: bool,
     pub keep_reason: Option<String>,
     pub paused: bool,
@@ -97,6 +107,7 @@ pub fn state_view(
                 (Some(WindowState::Open), Some(at)) => Some(now.until(at).as_millis() as u64),
                 _ => None,
             },
+            window_secs: v.window_secs,
             keep: v.keep.is_some(),
             keep_reason: v.keep.as_ref().map(keep_text),
             paused: v.paused,
@@ -109,6 +120,11 @@ pub fn state_view(
             liked: you.is_some_and(|y| v.liked_by.contains(y)),
             skipped: you.is_some_and(|y| v.skipped_by.contains(y)),
             code_required,
+        },
+        // The server fills in `connected`; the core knows only who voted.
+        guests: GuestsView {
+            connected: 0,
+            voting: v.active_voters,
         },
     }
 }

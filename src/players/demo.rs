@@ -111,6 +111,12 @@ pub async fn run_player(
                         break;
                     }
                     Some(PlayerCommand::Skip { .. }) => {} // already moved on
+                    Some(PlayerCommand::Previous) => {
+                        // Back one (the loop's `index += 1` brings us to index - 1).
+                        index = (index + playlist.len() - 2) % playlist.len();
+                        skipped = true;
+                        break;
+                    }
                     None => return,
                 },
                 _ = tokio::time::sleep_until(clock.instant_at(next_report)) => {

@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 pub enum PlayerCommand {
     /// Skip the track with this key (ignored if it is no longer playing).
     Skip { track: String },
+    /// Go back to the previous track (the host's undo of a skip), where the player can.
+    Previous,
 }
 
 /// The loop's side of a running player.
@@ -18,4 +20,16 @@ pub enum PlayerCommand {
 pub struct PlayerHandle {
     pub name: String,
     pub commands: mpsc::Sender<PlayerCommand>,
+}
+
+/// The host asked to go back a track and the player could not (radio, a free Spotify
+/// account, no active device): the status line says so, under the player's own name.
+pub async fn previous_refused(inbox: &crate::inbox::Inbox, player: &str, reason: &str) {
+    inbox
+        .health(
+            player,
+            crate::core::HealthLevel::Warn,
+            format!("cannot go back to the previous track: {reason}"),
+        )
+        .await;
 }

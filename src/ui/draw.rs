@@ -17,14 +17,18 @@ const WIDE: u16 = 110;
 const SIDE_PANEL_MIN_WIDTH: u16 = 70;
 /// Now-playing and votes: four lines inside their borders.
 const TOP_HEIGHT: u16 = 6;
-/// Health line and key hints.
-const FOOTER_HEIGHT: u16 = 2;
 
 pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     let area = frame.area();
     if area.is_empty() {
         return;
     }
+    // An attached view that lost the party shows its last moment, not a running countdown.
+    let now = if crate::remote::is_disconnected(snap) {
+        snap.at
+    } else {
+        now
+    };
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let hint =
             Paragraph::new("party-tui: enlarge the terminal (q quits)").wrap(Wrap { trim: true });
@@ -35,7 +39,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     let [top, middle, footer] = Layout::vertical([
         Constraint::Length(TOP_HEIGHT),
         Constraint::Min(0),
-        Constraint::Length(FOOTER_HEIGHT),
+        Constraint::Length(status::height(&snap.health, ui, area.width)),
     ])
     .areas(area);
 
@@ -46,7 +50,8 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     votes::render(frame, votes_area, &snap.votes, now);
 
     if middle.width >= SIDE_PANEL_MIN_WIDTH {
-        let side_width = if wide { 46 } else { 32 };
+        // Very wide screens give the side panels a third, so they stop looking squeezed.
+        let side_width = if wide { (middle.width / 3).max(46) } else { 32 };
         let [log_area, side] =
             Layout::horizontal([Constraint::Min(0), Constraint::Length(side_width)]).areas(middle);
         log::render(frame, log_area, &snap.log, ui.zone);
@@ -54,10 +59,18 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
     } else {
         log::render(frame, middle, &snap.log, ui.zone);
     }
-    status::render(frame, footer, &snap.health);
+    status::render(frame, footer, &snap.health, ui, now);
 
     if ui.qr {
-        qr::render(frame, area, ui.vote_url.as_deref());
+        qr::render(
+            frame,
+            area,
+            ui.vote_url.as_deref(),
+            ui.party_code.as_deref(),
+        );
+    }
+    if ui.host_link.is_some() {
+        super::host::render(frame, area, ui.host_link.as_deref());
     }
     if ui.help {
         help::render(frame, area);

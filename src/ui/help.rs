@@ -8,10 +8,12 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 pub const KEYS: &[(&str, &str)] = &[
     ("s", "skip this track now (overrides keep)"),
     ("k", "keep this track / release the keep"),
-    ("r", "reset this track's votes"),
+    ("r", "reset this track's skip votes (likes stay)"),
     ("p", "pause / resume voting"),
     ("+ / -", "raise / lower the skip threshold"),
     ("v", "show / hide the vote page's QR code"),
+    ("h", "sign in your phone as host (QR, one use)"),
+    ("x", "(with h open) sign out every host phone"),
     ("?", "show / hide this help"),
     ("Esc", "close this help or the QR code"),
     ("q, Ctrl-C", "quit"),

@@ -13,6 +13,10 @@ pub enum KeyOutcome {
     None,
     Quit,
     Command(HostCommand),
+    /// Show a one-time host link for the host's phone (`h`); the loop mints it.
+    HostLink,
+    /// Sign out every host phone (`x` while the host link shows).
+    SignOutHosts,
 }
 
 pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
@@ -37,11 +41,19 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
         }
         KeyCode::Char('v') => {
             ui.qr = !ui.qr;
+            ui.host_link = None;
             return KeyOutcome::None;
         }
+        KeyCode::Char('h') if ui.host_link.is_some() => {
+            ui.host_link = None;
+            return KeyOutcome::None;
+        }
+        KeyCode::Char('h') => return KeyOutcome::HostLink,
+        KeyCode::Char('x') if ui.host_link.is_some() => return KeyOutcome::SignOutHosts,
         KeyCode::Esc => {
             ui.help = false;
             ui.qr = false;
+            ui.host_link = None;
             return KeyOutcome::None;
         }
         KeyCode::Char('s') => HostCommand::SkipNow,
@@ -51,8 +63,14 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
         KeyCode::Char('p') if votes.paused => HostCommand::ResumeVoting,
         KeyCode::Char('p') => HostCommand::PauseVoting,
         // `=` is `+` without shift on most layouts.
-        KeyCode::Char('+' | '=') => HostCommand::SetThreshold(step(votes.threshold, true)),
-        KeyCode::Char('-') => HostCommand::SetThreshold(step(votes.threshold, false)),
+        KeyCode::Char(c @ ('+' | '=' | '-')) => {
+            let t = step(votes.threshold, c != '-');
+            // At the end of its range a step changes nothing: nothing to send or log.
+            if t == votes.threshold {
+                return KeyOutcome::None;
+            }
+            HostCommand::SetThreshold(t)
+        }
         _ => return KeyOutcome::None,
     };
     KeyOutcome::Command(cmd)
@@ -131,12 +149,14 @@ mod tests {
         assert_eq!(run(press('='), &snap), set(Threshold::Count(4)));
         assert_eq!(run(press('-'), &snap), set(Threshold::Count(2)));
         snap.votes.threshold = Threshold::Count(1);
-        assert_eq!(run(press('-'), &snap), set(Threshold::Count(1)));
+        assert_eq!(run(press('-'), &snap), KeyOutcome::None);
         snap.votes.threshold = Threshold::Percent(40);
         assert_eq!(run(press('+'), &snap), set(Threshold::Percent(45)));
         assert_eq!(run(press('-'), &snap), set(Threshold::Percent(35)));
         snap.votes.threshold = Threshold::Percent(98);
         assert_eq!(run(press('+'), &snap), set(Threshold::Percent(100)));
+        snap.votes.threshold = Threshold::Percent(100);
+        assert_eq!(run(press('+'), &snap), KeyOutcome::None);
         snap.votes.threshold = Threshold::Percent(3);
         assert_eq!(run(press('-'), &snap), set(Threshold::Percent(1)));
     }
@@ -189,6 +209,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn h_asks_for_a_host_link_and_x_signs_out_only_while_it_shows() {
+        let snap = Snapshot::default();
+        let mut ui = UiState::default();
+        assert_eq!(on_key(press('x'), &snap, &mut ui), KeyOutcome::None);
+        assert_eq!(on_key(press('h'), &snap, &mut ui), KeyOutcome::HostLink);
+        ui.host_link = Some("http://10.0.0.2:8080/h/00".into());
+        assert_eq!(on_key(press('x'), &snap, &mut ui), KeyOutcome::SignOutHosts);
+        // h again closes it; so does Esc.
+        assert_eq!(on_key(press('h'), &snap, &mut ui), KeyOutcome::None);
+        assert_eq!(ui.host_link, None);
+        ui.host_link = Some("http://10.0.0.2:8080/h/00".into());
+        on_key(
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+            &snap,
+            &mut ui,
+        );
+        assert_eq!(ui.host_link, None);
     }
 
     #[test]

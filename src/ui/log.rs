@@ -13,6 +13,8 @@ use ratatui::widgets::{Block, Paragraph};
 const WHO_WIDTH: usize = 12;
 /// Columns for what was pressed ("skip (double)").
 const WHAT_WIDTH: usize = 13;
+/// Below this inner width the time drops its seconds, so outcomes ("voting paused") fit whole.
+const SECONDS_MIN_WIDTH: u16 = 50;
 
 pub fn render(frame: &mut Frame, area: Rect, log: &[LogEntry], zone: Zone) {
     let block = Block::bordered().title(" Log (newest first) ");
@@ -25,18 +27,27 @@ pub fn render(frame: &mut Frame, area: Rect, log: &[LogEntry], zone: Zone) {
         )]
     } else {
         // Only what fits; the snapshot already holds the newest first.
+        let seconds = inner.width >= SECONDS_MIN_WIDTH;
         log.iter()
             .take(inner.height as usize)
-            .map(|e| line(e, zone))
+            .map(|e| line_with(e, zone, seconds))
             .collect()
     };
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
 pub fn line(entry: &LogEntry, zone: Zone) -> Line<'static> {
+    line_with(entry, zone, true)
+}
+
+fn line_with(entry: &LogEntry, zone: Zone, seconds: bool) -> Line<'static> {
     let (who, spans) = describe(&entry.effect);
+    let mut time = clock_time(entry.at, zone);
+    if !seconds {
+        time.truncate(5);
+    }
     let mut out = vec![
-        Span::styled(clock_time(entry.at, zone), Style::new().fg(Color::DarkGray)),
+        Span::styled(time, Style::new().fg(Color::DarkGray)),
         Span::raw(" "),
         Span::raw(fit(&who, WHO_WIDTH)),
         Span::raw(" "),

@@ -2,6 +2,7 @@
 //! `draw` and `keys::on_key` are pure; this file only owns the terminal and the event loop.
 pub mod draw;
 pub mod help;
+pub mod host;
 pub mod keys;
 pub mod log;
 pub mod now_playing;
@@ -54,6 +55,14 @@ pub struct UiState {
     pub qr: bool,
     /// Where guests vote, when the HTTP server runs.
     pub vote_url: Option<String>,
+    /// The party code guests type, shown beside the vote address (None: no code).
+    pub party_code: Option<String>,
+    /// Signing the host's phone in (`h`); None without the vote page.
+    pub host: Option<host::HostAccess>,
+    /// The one-time host link on screen (`h`), as a QR code.
+    pub host_link: Option<String>,
+    /// A short answer to the last key (e.g. "not sent: disconnected"), until the next key.
+    pub notice: Option<String>,
     pub zone: Zone,
 }
 
@@ -138,12 +147,33 @@ where
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => {
                     let before = ui.clone();
+                    ui.notice = None;
                     match keys::on_key(key, &snap, &mut ui) {
                         KeyOutcome::Quit => {
                             shutdown.cancel();
                             return Ok(());
                         }
+                        // An attached view that lost the party says so instead of queueing
+                        // a command the host would think was done.
+                        KeyOutcome::Command(cmd) if crate::remote::is_disconnected(&snap) => {
+                            ui.notice = Some(format!(
+                                "not sent: disconnected from the party ({})",
+                                cmd.plain()
+                            ));
+                        }
                         KeyOutcome::Command(cmd) => send(&commands, cmd),
+                        KeyOutcome::HostLink => {
+                            // Each press mints a new link: the last one may have been used.
+                            ui.host_link = ui.host.as_ref().map(host::HostAccess::new_link);
+                            ui.qr = false;
+                            ui.help = false;
+                        }
+                        KeyOutcome::SignOutHosts => {
+                            if let Some(h) = &ui.host {
+                                h.spawn_sign_out();
+                            }
+                            ui.host_link = None;
+                        }
                         KeyOutcome::None => {}
                     }
                     dirty = ui != before;

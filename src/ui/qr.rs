@@ -11,7 +11,12 @@ const QUIET: usize = 2;
 /// The code as lines of half blocks: each character holds two module rows (upper = fg,
 /// lower = bg), in explicit black and white so it scans on dark and light terminals alike.
 pub fn lines(text: &str) -> Option<Vec<Line<'static>>> {
-    let code = QrCode::new(text.as_bytes()).ok()?;
+    lines_at(text, qrcode::EcLevel::M)
+}
+
+/// The code at a chosen error correction level (L keeps a long link small).
+pub fn lines_at(text: &str, ec: qrcode::EcLevel) -> Option<Vec<Line<'static>>> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), ec).ok()?;
     let width = code.width();
     let colors = code.to_colors();
     let size = width + 2 * QUIET;
@@ -39,17 +44,84 @@ pub fn lines(text: &str) -> Option<Vec<Line<'static>>> {
     )
 }
 
-pub fn render(frame: &mut Frame, area: Rect, url: Option<&str>) {
-    let mut body = match url.and_then(|u| lines(u).map(|l| (u, l))) {
-        Some((u, mut code)) => {
-            code.push(Line::from(u.to_string()).centered());
-            code
-        }
-        None => vec![Line::from(
-            "The vote page is not running (see the status line).",
-        )],
+/// The code at double size (two columns and one line per module) for big screens.
+pub fn big_lines(text: &str) -> Option<Vec<Line<'static>>> {
+    let code = QrCode::new(text.as_bytes()).ok()?;
+    let width = code.width();
+    let colors = code.to_colors();
+    let size = width + 2 * QUIET;
+    let dark = |x: usize, y: usize| {
+        (QUIET..width + QUIET).contains(&x)
+            && (QUIET..width + QUIET).contains(&y)
+            && colors[(y - QUIET) * width + (x - QUIET)] == Module::Dark
     };
-    body.push(Line::from("Esc or v closes").centered());
+    Some(
+        (0..size)
+            .map(|y| {
+                Line::from(
+                    (0..size)
+                        .map(|x| {
+                            let c = if dark(x, y) {
+                                Color::Black
+                            } else {
+                                Color::White
+                            };
+                            Span::styled("  ", Style::new().bg(c))
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// The biggest rendering of the code that fits `room` (columns, lines), if any does.
+pub fn fitting(text: &str, cols: usize, rows: usize) -> Option<Vec<Line<'static>>> {
+    let fits = |l: &Vec<Line>| l.len() <= rows && l.first().is_some_and(|f| f.width() <= cols);
+    big_lines(text)
+        .filter(fits)
+        .or_else(|| lines(text).filter(fits))
+}
+
+pub fn render(frame: &mut Frame, area: Rect, url: Option<&str>, code: Option<&str>) {
+    let code_word = code;
+    let Some(url) = url else {
+        let body = vec![
+            Line::from("The vote page is not running: the reason is under \"Vote page\""),
+            Line::from("at the bottom of the screen. Esc or v closes.").centered(),
+        ];
+        super::help::overlay(frame, area, " Vote page ", body, 0, true);
+        return;
+    };
+    // The words always show; the code takes what room is left (border: 2 lines, 2 columns).
+    let mut words = vec![Line::from(url.to_string()).centered()];
+    if let Some(code) = code {
+        words.push(Line::from(format!("party code: {code}")).centered());
+    }
+    words.push(Line::from("Esc or v closes").centered());
+    let rows = usize::from(area.height.saturating_sub(2)).saturating_sub(words.len());
+    let cols = usize::from(area.width.saturating_sub(2));
+    if fitting(url, cols, rows).is_none() {
+        // A small screen: the code and its address alone, without a border, if that fits.
+        let tight = lines_at(url, qrcode::EcLevel::L).filter(|l| {
+            l.len() < usize::from(area.height) && l[0].width() <= usize::from(area.width)
+        });
+        if let Some(mut code) = tight {
+            code.push(Line::from(match code_word {
+                Some(c) => format!("{url}  code: {c}"),
+                None => url.to_string(),
+            }));
+            frame.render_widget(ratatui::widgets::Clear, area);
+            frame.render_widget(ratatui::widgets::Paragraph::new(code).centered(), area);
+            return;
+        }
+    }
+    let mut body = match fitting(url, cols, rows) {
+        Some(code) => code,
+        None if rows > 0 => vec![Line::from("(enlarge the terminal to scan the code)").centered()],
+        None => Vec::new(),
+    };
+    body.extend(words);
     super::help::overlay(frame, area, " Vote page ", body, 0, true);
 }
 

@@ -27,7 +27,11 @@ pub fn lines(votes: &Votes, now: Timestamp) -> Vec<Line<'static>> {
         format!("skips {}", votes.skips)
     };
     let tally = Line::from(vec![
-        Span::raw(format!("♥ {} likes · ", votes.likes)),
+        Span::raw(format!(
+            "♥ {} {} · ",
+            votes.likes,
+            if votes.likes == 1 { "like" } else { "likes" }
+        )),
         Span::styled(skips, skips_style),
     ]);
     let mut threshold = match votes.threshold {
@@ -77,6 +81,8 @@ fn keep_text(keep: &KeepReason) -> String {
 fn window_text(votes: &Votes, now: Timestamp) -> String {
     match (votes.window, votes.window_closes_at) {
         (None, _) => "no track, no window".into(),
+        // No countdown beside PAUSED: while paused no vote counts, whatever the clock says.
+        (Some(WindowState::Open), _) if votes.paused => "paused: no votes count".into(),
         (Some(WindowState::Open), Some(closes)) => {
             // Rounded up, so "0 s left" never shows while the window is still open.
             let secs = now.until(closes).as_millis().div_ceil(1000);
@@ -91,6 +97,29 @@ fn window_text(votes: &Votes, now: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_countdown_while_paused_and_one_like_is_singular() {
+        let mut votes = Votes {
+            window: Some(WindowState::Open),
+            window_closes_at: Some(Timestamp::from_millis(10_001)),
+            paused: true,
+            likes: 1,
+            ..Votes::default()
+        };
+        assert_eq!(window_text(&votes, Timestamp(0)), "paused: no votes count");
+        assert!(
+            lines(&votes, Timestamp(0))[0]
+                .to_string()
+                .starts_with("♥ 1 like · ")
+        );
+        votes.likes = 2;
+        assert!(
+            lines(&votes, Timestamp(0))[0]
+                .to_string()
+                .starts_with("♥ 2 likes · ")
+        );
+    }
 
     #[test]
     fn countdown_rounds_up() {

@@ -1,6 +1,8 @@
 //! Headless Chromium driven over the Chrome DevTools Protocol: just enough to open a page,
 //! evaluate JavaScript in it and read its cookies. Chromium is killed when the guard drops.
 #![allow(dead_code)]
+pub mod party;
+
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -211,5 +213,30 @@ impl Cdp {
             .find(|c| c["name"] == name)
             .and_then(|c| c["value"].as_str())
             .map(str::to_string)
+    }
+
+    /// Lays the page out `width` CSS pixels wide (a phone when `mobile`).
+    pub async fn set_width(&mut self, width: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": if mobile { 800 } else { 900 },
+                    "deviceScaleFactor": 1, "mobile": mobile }),
+        )
+        .await;
+    }
+
+    /// A PNG of the whole page as laid out now, written to `path` for a person to look at.
+    pub async fn screenshot(&mut self, path: &Path) {
+        use base64::Engine;
+        let shot = self
+            .call(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("screenshot data"))
+            .expect("screenshot is base64");
+        std::fs::write(path, png).expect("write screenshot");
     }
 }

@@ -38,6 +38,8 @@ pub struct Options {
     pub new_guests_per_hour: u32,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub buttons: ButtonDirectory,
+    /// `[party] name`.
+    pub party_name: Option<String>,
 }
 
 impl Default for Options {
@@ -52,6 +54,7 @@ impl Default for Options {
             new_guests_per_hour: 0,
             trusted_proxies: Vec::new(),
             buttons,
+            party_name: None,
         }
     }
 }
@@ -89,7 +92,8 @@ pub async fn start(opts: Options) -> Harness {
         rate_limit: opts.rate_limit,
         new_guests_per_hour: opts.new_guests_per_hour,
         trusted_proxies: opts.trusted_proxies,
-    });
+    })
+    .with_party_name(opts.party_name);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();

@@ -161,6 +161,12 @@ impl Control {
             .map(|_| ())
     }
 
+    pub async fn previous(&self) -> Result<(), ControlError> {
+        self.action("Previous", &[("InstanceID", "0")])
+            .await
+            .map(|_| ())
+    }
+
     pub async fn zone_group_state(&self) -> Result<String, ControlError> {
         let out = self.action("GetZoneGroupState", &[]).await?;
         out.get("ZoneGroupState").cloned().ok_or_else(|| {

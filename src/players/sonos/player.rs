@@ -111,6 +111,7 @@ impl Follower {
                 _ = shutdown.cancelled() => break,
                 cmd = commands.recv() => match cmd {
                     Some(PlayerCommand::Skip { track }) => self.skip(track).await,
+                    Some(PlayerCommand::Previous) => self.previous().await,
                     None => break,
                 },
                 Some(event) = events.recv() => self.on_event(event).await,
@@ -343,6 +344,26 @@ impl Follower {
             }
             Ok(_) => {}
             Err(e) => tracing::debug!(error = %e, "sonos: regroup check failed"),
+        }
+    }
+
+    /// The host's undo of a skip. Radio and some queues have no previous track: say so.
+    async fn previous(&mut self) {
+        let result = match &self.device {
+            None => Err("the speaker is not reachable".to_string()),
+            Some(d) => d.avt.previous().await.map_err(|e| e.to_string()),
+        };
+        match result {
+            Ok(()) => {
+                tracing::info!("sonos: back to the previous track");
+                if let Some(at) = &mut self.poll_at {
+                    *at = (*at).min(Instant::now() + self.timing.poll_after_skip);
+                }
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "sonos: previous track refused");
+                crate::players::previous_refused(&self.inbox, HEALTH_NAME, &reason).await;
+            }
         }
     }
 

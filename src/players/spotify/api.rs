@@ -104,6 +104,16 @@ impl Api {
     }
 }
 
+impl Api {
+    /// POST /me/player/previous on the active device.
+    pub async fn previous(&self) -> Result<(), ApiFailure> {
+        match self.spotify.previous_track(None).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(classify(e).await),
+        }
+    }
+}
+
 async fn classify(e: ClientError) -> ApiFailure {
     use rspotify::http::HttpError;
     match e {

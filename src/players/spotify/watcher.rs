@@ -62,6 +62,7 @@ pub async fn run_player(
             _ = shutdown.cancelled() => return,
             cmd = commands.recv() => match cmd {
                 Some(PlayerCommand::Skip { track }) => w.skip(track).await,
+                Some(PlayerCommand::Previous) => w.previous().await,
                 None => return,
             },
             _ = tokio::time::sleep_until(wake) => w.poll().await.map(Some),
@@ -120,6 +121,31 @@ impl Watcher {
         let next = self.scheduler.next(&answer, now);
         self.report(&said, &next, now).await;
         Ok(next.at)
+    }
+
+    /// The host's undo of a skip: POST previous, then look again soon. A refusal (a free
+    /// account, no active device) shows on the status line.
+    async fn previous(&mut self) -> Result<Option<Timestamp>, LoopStopped> {
+        let result = self.call(|api| Box::pin(api.previous())).await;
+        let now = self.clock.now();
+        match result {
+            Ok(()) => {
+                tracing::info!("spotify: back to the previous track");
+                let next = self.scheduler.next(
+                    &Answer::Skipped {
+                        track: self.current.clone().unwrap_or_default(),
+                    },
+                    now,
+                );
+                Ok(Some(next.at))
+            }
+            Err(f) => {
+                let reason = skip_failure_words(&f);
+                tracing::warn!(%reason, "spotify: previous track refused");
+                crate::players::previous_refused(&self.inbox, HEALTH_NAME, &reason).await;
+                Ok(None)
+            }
+        }
     }
 
     /// Our skip: POST next, then look again soon. Failures go back to the engine in host words.
