@@ -11,6 +11,7 @@ pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
 pub mod view;
+pub mod view_cache;
 
 pub use admin::load_or_create_admin_token;
 pub use guard::RateLimit;
@@ -42,6 +43,8 @@ pub struct HttpState {
     pub clock: Clock,
     limiter: Option<Arc<guard::RateLimiter>>,
     seen_eids: Arc<routes_buttons::SeenEvents>,
+    /// The state event's shared JSON: one serialisation per change for all open pages.
+    guest_views: Arc<view_cache::ViewCache>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -66,6 +69,7 @@ impl HttpState {
             clock,
             limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
             seen_eids: Arc::default(),
+            guest_views: Arc::default(),
             shutdown: CancellationToken::new(),
         }
     }

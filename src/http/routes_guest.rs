@@ -94,10 +94,10 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
             // The watch keeps only the latest snapshot: a slow phone skips states, never lags.
             rx.changed().await.ok()?;
             let snap = rx.borrow_and_update().clone();
-            let view = state_view(&snap, st.clock.now(), Some(&voter), needs_code);
-            let mut event = Event::default()
-                .event("state")
-                .data(serde_json::to_string(&view).unwrap_or_default());
+            let json = st
+                .guest_views
+                .guest_json(&snap, || st.clock.now(), &voter, needs_code);
+            let mut event = Event::default().event("state").data(json);
             if first {
                 event = event.retry(EVENTS_RETRY);
             }
