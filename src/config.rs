@@ -295,7 +295,11 @@ impl DemoConfig {
         const SHORTEST: f64 = 0.1;
         const LONGEST: f64 = 86_400.0;
         let secs = self.press_interval_secs;
-        Duration::from_secs_f64(if secs.is_nan() { LONGEST } else { secs.clamp(SHORTEST, LONGEST) })
+        Duration::from_secs_f64(if secs.is_nan() {
+            LONGEST
+        } else {
+            secs.clamp(SHORTEST, LONGEST)
+        })
     }
 }
 

@@ -386,7 +386,7 @@ async fn silent_change(joined: u64, change: u64) {
     let t0 = tokio::time::Instant::now();
     let mut seen = Vec::new();
     rig.settle().await;
-        rig.drain(&mut seen, t0);
+    rig.drain(&mut seen, t0);
     let mut found = None;
     for t in 1..=(2 * BOUND.as_secs() + sonos_fake::TRACK_SECS) {
         // The speaker's state during the second that ends at t.
@@ -416,14 +416,19 @@ async fn silent_change(joined: u64, change: u64) {
     let late = at - Duration::from_secs(change - 1);
     let left = Duration::from_secs(sonos_fake::TRACK_SECS - joined - (change - 1));
     let bound = (left + BOUND_OVER_END).min(BOUND);
-    assert!(late <= bound, "joined {joined} s, change at {change} s: seen {late:?} later, bound {bound:?}");
+    assert!(
+        late <= bound,
+        "joined {joined} s, change at {change} s: seen {late:?} later, bound {bound:?}"
+    );
     assert_eq!(
         warned(&seen),
         ["polling (events stopped arriving)"],
         "said on the status line"
     );
     assert_eq!(rig.subscribes().len(), 2, "subscribed again at once");
-    let renewed = rig.fake.count(|r| matches!(r, Req::Renew { known: true, .. }));
+    let renewed = rig
+        .fake
+        .count(|r| matches!(r, Req::Renew { known: true, .. }));
     let expected = t0.elapsed().as_secs() / 40;
     assert_eq!(renewed as u64, expected, "the subscription kept renewing");
     stop.cancel();
@@ -464,7 +469,7 @@ async fn healthy_events_cost_at_most_one_call_per_track_and_per_minute() {
     let t0 = tokio::time::Instant::now();
     let mut seen = Vec::new();
     rig.settle().await;
-        rig.drain(&mut seen, t0);
+    rig.drain(&mut seen, t0);
     let mut tracks = 1;
     for t in 1..=MINUTES * 60 {
         let next = t % sonos_fake::TRACK_SECS == 0;

@@ -60,7 +60,9 @@ impl ViewCache {
         }
         let view = state_view(snap, now(), None, false);
         let json = serde_json::to_string(&view).unwrap_or_default();
-        let cut = json.rfind(YOU_FIELD).unwrap_or(json.len().saturating_sub(1));
+        let cut = json
+            .rfind(YOU_FIELD)
+            .unwrap_or(json.len().saturating_sub(1));
         let head: Arc<str> = json[..cut].into();
         *last = Some(Shared {
             snap: snap.clone(),
@@ -111,6 +113,10 @@ mod tests {
             let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
             assert_eq!(parse(&shared), parse(&own));
         }
-        assert!(cache.guest_json(&snap, || at, &liker, false).contains("\"liked\":true"));
+        assert!(
+            cache
+                .guest_json(&snap, || at, &liker, false)
+                .contains("\"liked\":true")
+        );
     }
 }

@@ -20,15 +20,17 @@ fn iot_seeds() -> Vec<Vec<u8>> {
 
 #[test]
 fn iot_bodies_mutated() {
-    fuzz("iot bodies (mutated)", mutated(iot_seeds(), JSON), |body| {
-        match parse_iot(&body) {
+    fuzz(
+        "iot bodies (mutated)",
+        mutated(iot_seeds(), JSON),
+        |body| match parse_iot(&body) {
             Ok(e) if e.battery.is_some_and(|b| !(0.0..=1.0).contains(&b)) => {
                 Err(format!("battery out of range: {e:?}"))
             }
             Err(e) if e.to_string().is_empty() => Err("an error without words".into()),
             _ => Ok(()),
-        }
-    });
+        },
+    );
 }
 
 /// Classic events with any serial, click and battery value.
@@ -41,7 +43,11 @@ fn iot_bodies_structured() {
         any::<String>().prop_map(|s| serde_json::json!(s)),
         "[0-9. ]{0,8}(mV|V|mv|v)?".prop_map(|s| serde_json::json!(s)),
     ];
-    let click = prop_oneof![Just("SINGLE".to_string()), Just(" double ".to_string()), any::<String>()];
+    let click = prop_oneof![
+        Just("SINGLE".to_string()),
+        Just(" double ".to_string()),
+        any::<String>()
+    ];
     fuzz(
         "iot bodies (structured)",
         (any::<String>(), click, battery, any::<f64>(), any::<bool>()),
@@ -97,7 +103,8 @@ fn web_button_forms() {
         .unwrap();
     let form = prop_oneof![
         vec(any::<u8>(), 0..200),
-        "((ETYPE|etype|EID|eid|ID|[a-z%+=&]{0,5})=[a-z0-9%+&=-]{0,12}&?){0,6}".prop_map(String::into_bytes),
+        "((ETYPE|etype|EID|eid|ID|[a-z%+=&]{0,5})=[a-z0-9%+&=-]{0,12}&?){0,6}"
+            .prop_map(String::into_bytes),
     ];
     fuzz("bt.tn forms", form, |body| {
         if let Ok(pairs) = rt.block_on(form_pairs(body.into())) {

@@ -1,9 +1,9 @@
 //! config.toml: the documented example with keys switched on and values swapped for hostile
 //! ones of every TOML type, then everything the program derives from a config that parsed
 //! (rules, a party applying inputs under them, export and demo intervals).
+use crate::fuzz;
 use crate::journal::exercise;
 use crate::mutate::{TOML, mutated_text};
-use crate::fuzz;
 use party_tui::config::Config;
 use party_tui::core::{Party, Timestamp};
 use proptest::collection::vec;
@@ -84,8 +84,14 @@ fn hostile_value() -> impl Strategy<Value = String> {
         any::<i64>().prop_map(|i| i.to_string()),
         Just(u64::MAX.to_string()),
         any::<f64>().prop_map(|f| format!("{f:?}")),
-        prop_oneof![Just("inf"), Just("-inf"), Just("nan"), Just("-0.0"), Just("1e308")]
-            .prop_map(str::to_string),
+        prop_oneof![
+            Just("inf"),
+            Just("-inf"),
+            Just("nan"),
+            Just("-0.0"),
+            Just("1e308")
+        ]
+        .prop_map(str::to_string),
         any::<bool>().prop_map(|b| b.to_string()),
         any::<String>().prop_map(|s| format!("{s:?}").replace("\\u{", "\\u00").replace('}', "")),
         "\"[a-z0-9:./ -]{0,20}\"",
@@ -122,7 +128,9 @@ fn config_structured() {
         }
         match Config::parse(&text.join("\n")) {
             Ok(cfg) => derive(&cfg),
-            Err(e) if e.to_string().trim().is_empty() => return Err("an error without words".into()),
+            Err(e) if e.to_string().trim().is_empty() => {
+                return Err("an error without words".into());
+            }
             Err(_) => {}
         }
         Ok(())

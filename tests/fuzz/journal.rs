@@ -112,14 +112,15 @@ enum Damage {
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
-    let op = (any::<u16>(), any::<u8>(), any::<u8>(), 0u16..80).prop_map(|(p, b, k, n)| match k % 6 {
-        0 => Op::Flip(p, b),
-        1 => Op::Insert(p, b),
-        2 => Op::Token(p, b),
-        3 => Op::Delete(p, n),
-        4 => Op::Repeat(p, n, 1 + b % 3),
-        _ => Op::Flip(p, 0x20),
-    });
+    let op =
+        (any::<u16>(), any::<u8>(), any::<u8>(), 0u16..80).prop_map(|(p, b, k, n)| match k % 6 {
+            0 => Op::Flip(p, b),
+            1 => Op::Insert(p, b),
+            2 => Op::Token(p, b),
+            3 => Op::Delete(p, n),
+            4 => Op::Repeat(p, n, 1 + b % 3),
+            _ => Op::Flip(p, 0x20),
+        });
     prop_oneof![
         any::<u16>().prop_map(Damage::Truncate),
         (vec(op, 1..4), proptest::option::of(any::<u16>())).prop_map(|(o, t)| Damage::Mutate(o, t)),
@@ -170,7 +171,9 @@ fn journal_corrupted_and_truncated() {
                 if party != expected {
                     return Err("the replayed party differs from its lines".into());
                 }
-                if matches!(damage, Damage::Truncate(_)) || complete == good.len() && bytes[..complete] == good[..] {
+                if matches!(damage, Damage::Truncate(_))
+                    || complete == good.len() && bytes[..complete] == good[..]
+                {
                     // The uncorrupted prefix: the same entries applied to a fresh party.
                     let kept = lines.len();
                     let (_, prefix) = self::entries(&script[..kept]);

@@ -74,7 +74,10 @@ pub fn fixtures(dir: &str, exts: &[&str]) -> Vec<Vec<u8>> {
     };
     let dir = root.join(dir);
     let Ok(entries) = std::fs::read_dir(&dir) else {
-        println!("fuzz: no recorded payloads at {} (skipped as seeds)", dir.display());
+        println!(
+            "fuzz: no recorded payloads at {} (skipped as seeds)",
+            dir.display()
+        );
         return Vec::new();
     };
     let mut found: Vec<_> = entries

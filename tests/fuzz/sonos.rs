@@ -56,8 +56,14 @@ fn notify_seeds() -> Vec<Vec<u8>> {
     .into_iter()
     .map(String::into_bytes)
     .collect::<Vec<_>>();
-    seeds.extend(fixtures("sonos", &["notify_avtransport_lastchange_linein.xml"]));
-    seeds.extend(fixtures("sonos", &["_nodesonosts.xml", "_spotify_track.xml"]));
+    seeds.extend(fixtures(
+        "sonos",
+        &["notify_avtransport_lastchange_linein.xml"],
+    ));
+    seeds.extend(fixtures(
+        "sonos",
+        &["_nodesonosts.xml", "_spotify_track.xml"],
+    ));
     seeds
 }
 
@@ -78,14 +84,18 @@ fn follow(state: &mut AvtState) {
 
 #[test]
 fn lastchange_mutated() {
-    fuzz("lastchange (mutated)", mutated_text(notify_seeds(), XML), |body| {
-        let mut state = AvtState::default();
-        if let Ok(Some(change)) = parse_notify(&body) {
-            state.apply(change);
-            follow(&mut state);
-        }
-        Ok(())
-    });
+    fuzz(
+        "lastchange (mutated)",
+        mutated_text(notify_seeds(), XML),
+        |body| {
+            let mut state = AvtState::default();
+            if let Ok(Some(change)) = parse_notify(&body) {
+                state.apply(change);
+                follow(&mut state);
+            }
+            Ok(())
+        },
+    );
 }
 
 /// Events built from the grammar with hostile values: any variable, any text, metadata
@@ -111,15 +121,20 @@ fn lastchange_structured() {
         )),
         (xml_text(), xml_text()).prop_map(|(a, b)| escape_xml(&didl(&a, &b, ""))),
     ];
-    fuzz("lastchange (structured)", vec((name, value), 0..8), |vars| {
-        let vars: Vec<(&str, String)> = vars.into_iter().collect();
-        let body = notify(&vars);
-        let change = parse_notify(&body).map_err(|e| format!("our own escaping rejected: {e}"))?;
-        let mut state = AvtState::default();
-        state.apply(change.ok_or("LastChange lost")?);
-        follow(&mut state);
-        Ok(())
-    });
+    fuzz(
+        "lastchange (structured)",
+        vec((name, value), 0..8),
+        |vars| {
+            let vars: Vec<(&str, String)> = vars.into_iter().collect();
+            let body = notify(&vars);
+            let change =
+                parse_notify(&body).map_err(|e| format!("our own escaping rejected: {e}"))?;
+            let mut state = AvtState::default();
+            state.apply(change.ok_or("LastChange lost")?);
+            follow(&mut state);
+            Ok(())
+        },
+    );
 }
 
 #[test]
@@ -127,7 +142,10 @@ fn didl_mutated() {
     let mut seeds: Vec<Vec<u8>> = [didl("Song", "Band", ""), didl("", "", "A - B - C")]
         .map(String::into_bytes)
         .into();
-    seeds.extend(fixtures("sonos", &["didl_track.xml", "didl_audio_broadcast.xml"]));
+    seeds.extend(fixtures(
+        "sonos",
+        &["didl_track.xml", "didl_audio_broadcast.xml"],
+    ));
     fuzz("didl-lite (mutated)", mutated_text(seeds, XML), |xml| {
         if let Ok(Some(item)) = parse_didl(&xml) {
             let _ = item.song();
@@ -144,12 +162,16 @@ fn didl_mutated() {
 
 #[test]
 fn hms_and_uris_any_text() {
-    fuzz("h:mm:ss and URIs", (any::<String>(), any::<String>()), |(a, b)| {
-        let _ = parse_hms(&a);
-        let _ = absolute_uri(&a, &b);
-        let _ = description::origin_of(&a);
-        Ok(())
-    });
+    fuzz(
+        "h:mm:ss and URIs",
+        (any::<String>(), any::<String>()),
+        |(a, b)| {
+            let _ = parse_hms(&a);
+            let _ = absolute_uri(&a, &b);
+            let _ = description::origin_of(&a);
+            Ok(())
+        },
+    );
 }
 
 fn soap(inner: &str) -> String {
@@ -171,28 +193,32 @@ fn soap_replies_and_faults_mutated() {
     .map(String::into_bytes)
     .into();
     seeds.extend(fixtures("sonos", &["getpositioninfo_spotify_track.xml"]));
-    fuzz("soap replies and faults (mutated)", mutated_text(seeds, XML), |body| {
-        match parse_reply(&body) {
-            Ok(SoapReply::Ok(out)) => {
-                let mut state = AvtState::default();
-                state.apply(transport_change(&out));
-                state.apply(position_change(&out));
-                follow(&mut state);
-            }
-            Ok(SoapReply::Fault { code, description }) => {
-                let words = control::upnp_words(code, &description);
-                if words.is_empty() {
-                    return Err("a fault without words".into());
+    fuzz(
+        "soap replies and faults (mutated)",
+        mutated_text(seeds, XML),
+        |body| {
+            match parse_reply(&body) {
+                Ok(SoapReply::Ok(out)) => {
+                    let mut state = AvtState::default();
+                    state.apply(transport_change(&out));
+                    state.apply(position_change(&out));
+                    follow(&mut state);
+                }
+                Ok(SoapReply::Fault { code, description }) => {
+                    let words = control::upnp_words(code, &description);
+                    if words.is_empty() {
+                        return Err("a fault without words".into());
+                    }
+                }
+                Err(e) => {
+                    if e.to_string().is_empty() {
+                        return Err("an error without words".into());
+                    }
                 }
             }
-            Err(e) => {
-                if e.to_string().is_empty() {
-                    return Err("an error without words".into());
-                }
-            }
-        }
-        Ok(())
-    });
+            Ok(())
+        },
+    );
 }
 
 fn zone_groups(members: &[(String, String, String)]) -> String {
@@ -240,17 +266,25 @@ fn zone_group_state_mutated() {
         // Old firmware: the groups are the root.
         r#"<ZoneGroups><ZoneGroup Coordinator="RINCON_A" ID="RINCON_A:2"><ZoneGroupMember UUID="RINCON_A" Location="http://h:1400/x.xml" ZoneName="Den"><Satellite UUID="RINCON_S" Location="http://s:1400/x.xml" ZoneName="Den"/></ZoneGroupMember></ZoneGroup></ZoneGroups>"#.as_bytes().to_vec(),
     ];
-    fuzz("zonegroupstate (mutated)", mutated_text(seeds, XML), |xml| {
-        check_groups(&xml);
-        Ok(())
-    });
+    fuzz(
+        "zonegroupstate (mutated)",
+        mutated_text(seeds, XML),
+        |xml| {
+            check_groups(&xml);
+            Ok(())
+        },
+    );
     let member = (xml_text(), xml_text(), xml_text());
-    fuzz("zonegroupstate (structured)", vec(member, 0..6), |members| {
-        let xml = zone_groups(&members);
-        parse_zone_groups(&xml).map_err(|e| format!("our own document rejected: {e}"))?;
-        check_groups(&xml);
-        Ok(())
-    });
+    fuzz(
+        "zonegroupstate (structured)",
+        vec(member, 0..6),
+        |members| {
+            let xml = zone_groups(&members);
+            parse_zone_groups(&xml).map_err(|e| format!("our own document rejected: {e}"))?;
+            check_groups(&xml);
+            Ok(())
+        },
+    );
 }
 
 #[test]

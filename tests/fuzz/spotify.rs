@@ -12,7 +12,10 @@ fn player_bodies_mutated() {
     let own = PLAYER.as_bytes().to_vec();
     serde_json::from_slice::<CurrentPlaybackContext>(&own).expect("our seed reads");
     let mut seeds = vec![own];
-    seeds.extend(fixtures("spotify", &["player_200.json", "currently_playing_200.json"]));
+    seeds.extend(fixtures(
+        "spotify",
+        &["player_200.json", "currently_playing_200.json"],
+    ));
     fuzz("spotify player (mutated)", mutated(seeds, JSON), |body| {
         if let Ok(ctx) = serde_json::from_slice::<CurrentPlaybackContext>(&body) {
             let update = map::update(&ctx);

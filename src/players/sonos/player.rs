@@ -107,7 +107,9 @@ impl Follower {
                 self.poll_at,
                 self.resubscribe_at,
                 self.regroup_at,
-                self.watchdog.next_check().filter(|_| self.mode == Mode::Events),
+                self.watchdog
+                    .next_check()
+                    .filter(|_| self.mode == Mode::Events),
             ]
             .into_iter()
             .flatten()
@@ -341,8 +343,7 @@ impl Follower {
             self.resubscribe_at = None;
             self.backoff.reset();
         }
-        self.watchdog
-            .on_event(Instant::now(), &before, &self.state);
+        self.watchdog.on_event(Instant::now(), &before, &self.state);
         self.health(HealthLevel::Ok, "events".to_string()).await;
         self.report().await;
         tracing::debug!(seq = ?event.seq, "sonos: event");

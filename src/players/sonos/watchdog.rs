@@ -224,7 +224,10 @@ mod tests {
                 w.on_agreed(now, &seen);
             }
         }
-        assert_eq!(checks, 41, "the first look, then two minute checks per 3-minute track");
+        assert_eq!(
+            checks, 41,
+            "the first look, then two minute checks per 3-minute track"
+        );
     }
 
     #[test]
