@@ -6,18 +6,13 @@
 //! sent after the journal sync; the bench checks the journal holds every acknowledged vote.
 //! Needs `wrk` (Debian: apt-get install wrk). BENCH_SECS (default 10) and BENCH_CONNECTIONS
 //! (default 200) tune it.
-use party_tui::app::engine::{EffectSinks, Engine};
-use party_tui::buttons::ButtonDirectory;
-use party_tui::clock::Clock;
-use party_tui::core::*;
-use party_tui::http::{self, HttpState};
-use party_tui::inbox::Inbox;
-use party_tui::journal::Journal;
+#[path = "support/party.rs"]
+mod party;
+
+use party::start_party;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// The goals from issue 4: at least half the bare server's rate, p99 within 10 ms.
@@ -124,52 +119,6 @@ fn script(dir: &Path, guests: u32) -> std::path::PathBuf {
     let text = VOTE_SCRIPT.replace("GUESTS", &guests.to_string());
     std::fs::write(&path, text).expect("write wrk script");
     path
-}
-
-/// The real router and engine, as the app wires them (rate limit off: wrk is one address).
-async fn start_party(journal_path: &Path, shutdown: CancellationToken) -> SocketAddr {
-    let clock = Clock::system();
-    let mut party = Party::new("bench", Rules::default());
-    let (journal, _) = Journal::open(journal_path).expect("open journal");
-    let (inbox, rx) = Inbox::new();
-    let (snap_tx, snapshots) = watch::channel(Arc::new(party.snapshot(clock.now())));
-    let sinks = EffectSinks {
-        player: None,
-        committed: None,
-    };
-    // Something to like: one long track, so the whole run votes on it.
-    party.apply(&playing(), clock.now());
-    let engine = Engine::new(party, journal, clock.clone(), sinks, snap_tx);
-    tokio::spawn(engine.run(rx, shutdown.clone()));
-    let state = HttpState::new(
-        inbox,
-        snapshots,
-        ButtonDirectory::default(),
-        "0123456789abcdef0123456789abcdef".into(),
-        None,
-        clock,
-    )
-    .with_rate_limit(None);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(http::serve(listener, state, shutdown));
-    addr
-}
-
-fn playing() -> Input {
-    Input::Player(PlayerUpdate {
-        source: Source::Demo,
-        player: "Demo".into(),
-        state: TransportState::Playing,
-        track: Some(Track {
-            id: Some("bench:1".into()),
-            title: "Bench".into(),
-            artist: "Band".into(),
-            duration_ms: Some(4 * 3600 * 1000),
-            ..Track::default()
-        }),
-        position_ms: Some(0),
-    })
 }
 
 /// The floor: axum answering every request with a small JSON body, no work behind it.

@@ -4,20 +4,17 @@
 //! for a change to reach every open page (probes: a new guest's like, timed until all pages
 //! show it), and the process's peak RSS (goal ≤ 50 MB; the pages' client side included).
 //! PAGES (default 1000), VOTERS (200), BENCH_SECS (10) and PROBES (20) tune it.
-use party_tui::app::engine::{EffectSinks, Engine};
-use party_tui::buttons::ButtonDirectory;
-use party_tui::clock::Clock;
-use party_tui::core::*;
-use party_tui::http::{self, HttpState};
-use party_tui::inbox::Inbox;
-use party_tui::journal::Journal;
+#[path = "support/party.rs"]
+mod party;
+
+use party::start_party;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 const GOAL_VOTE_P99: Duration = Duration::from_millis(20);
@@ -147,7 +144,10 @@ async fn page(addr: SocketAddr, i: usize, seen: Arc<Vec<AtomicU32>>, changed: Ar
 
 fn likes_in(event: &str) -> Option<u32> {
     let at = event.find("\"likes\":")? + "\"likes\":".len();
-    let digits: String = event[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = event[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -184,51 +184,6 @@ async fn current_likes(http: &reqwest::Client, addr: SocketAddr) -> u32 {
         .await
         .unwrap();
     v["votes"]["likes"].as_u64().unwrap_or(0) as u32
-}
-
-/// The real router and engine, as the app wires them (rate limit off: every guest is 127.0.0.1).
-async fn start_party(journal_path: &std::path::Path, shutdown: CancellationToken) -> SocketAddr {
-    let clock = Clock::system();
-    let mut party = Party::new("guests", Rules::default());
-    let (journal, _) = Journal::open(journal_path).expect("open journal");
-    let (inbox, rx) = Inbox::new();
-    party.apply(&playing(), clock.now());
-    let (snap_tx, snapshots) = watch::channel(Arc::new(party.snapshot(clock.now())));
-    let sinks = EffectSinks {
-        player: None,
-        committed: None,
-    };
-    let engine = Engine::new(party, journal, clock.clone(), sinks, snap_tx);
-    tokio::spawn(engine.run(rx, shutdown.clone()));
-    let state = HttpState::new(
-        inbox,
-        snapshots,
-        ButtonDirectory::default(),
-        "0123456789abcdef0123456789abcdef".into(),
-        None,
-        clock,
-    )
-    .with_rate_limit(None);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(http::serve(listener, state, shutdown));
-    addr
-}
-
-fn playing() -> Input {
-    Input::Player(PlayerUpdate {
-        source: Source::Demo,
-        player: "Demo".into(),
-        state: TransportState::Playing,
-        track: Some(Track {
-            id: Some("bench:1".into()),
-            title: "Bench".into(),
-            artist: "Band".into(),
-            duration_ms: Some(4 * 3600 * 1000),
-            ..Track::default()
-        }),
-        position_ms: Some(0),
-    })
 }
 
 fn status_kb(key: &str) -> f64 {

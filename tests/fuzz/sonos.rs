@@ -4,7 +4,7 @@
 use crate::mutate::{XML, mutated_text};
 use crate::{fixtures, fuzz};
 use party_tui::players::sonos::didl::{absolute_uri, parse_didl, parse_hms, parse_stream_content};
-use party_tui::players::sonos::lastchange::{escape_xml, parse_notify};
+use party_tui::players::sonos::lastchange::{escape_xml, notify_body, parse_notify};
 use party_tui::players::sonos::soap::{SoapReply, parse_reply, position_change, transport_change};
 use party_tui::players::sonos::state::AvtState;
 use party_tui::players::sonos::topology::{coordinator_of_room, parse_zone_groups, rooms};
@@ -21,17 +21,8 @@ fn didl(title: &str, creator: &str, extra: &str) -> String {
 }
 
 fn notify(vars: &[(&str, String)]) -> String {
-    let inner: String = vars
-        .iter()
-        .map(|(k, v)| format!(r#"<{k} val="{}"/>"#, escape_xml(v)))
-        .collect();
-    let event = format!(
-        r#"<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/" xmlns:r="urn:schemas-rinconnetworks-com:metadata-1-0/"><InstanceID val="0">{inner}</InstanceID></Event>"#
-    );
-    format!(
-        r#"<?xml version="1.0"?><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><LastChange>{}</LastChange></e:property></e:propertyset>"#,
-        escape_xml(&event)
-    )
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    notify_body(&vars)
 }
 
 /// Our own seeds, written from the formats (UPnP AVTransport, Sonos's DIDL-Lite).
