@@ -24,10 +24,15 @@ const CI_CASES: u32 = 1_000;
 const HANG: Duration = Duration::from_secs(2);
 
 pub fn cases() -> u32 {
+    cases_or(CI_CASES)
+}
+
+/// PARTY_TUI_FUZZ_CASES, else `ci` (a target slower per case than the parsers takes fewer).
+pub fn cases_or(ci: u32) -> u32 {
     std::env::var("PARTY_TUI_FUZZ_CASES")
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(CI_CASES)
+        .unwrap_or(ci)
 }
 
 /// Run `check` on `cases()` inputs from `strategy`; the first failure is shrunk and reported.
@@ -35,7 +40,17 @@ pub fn fuzz<S: Strategy>(name: &str, strategy: S, check: impl Fn(S::Value) -> Re
 where
     S::Value: std::fmt::Debug,
 {
-    let cases = cases();
+    fuzz_n(name, cases(), strategy, check)
+}
+
+pub fn fuzz_n<S: Strategy>(
+    name: &str,
+    cases: u32,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<(), String>,
+) where
+    S::Value: std::fmt::Debug,
+{
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
