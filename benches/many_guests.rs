@@ -35,14 +35,15 @@ fn main() {
         let stop = CancellationToken::new();
         let addr = start_party(&dir.path().join("guests.jsonl"), stop.clone()).await;
         let rss_idle = rss_mb();
-        // Each page keeps the highest like count it was shown.
+        // Each page keeps the highest like count it was shown, plus one (0: no event yet).
         let seen: Arc<Vec<AtomicU32>> = Arc::new((0..pages).map(|_| AtomicU32::new(0)).collect());
         let changed = Arc::new(Notify::new());
         for i in 0..pages {
             let (seen, changed) = (seen.clone(), changed.clone());
             tokio::spawn(page(addr, i, seen, changed));
         }
-        wait_all(&seen, 0, &changed, PROBE_LIMIT).await;
+        let connected = wait_all(&seen, 1, &changed, PROBE_LIMIT).await;
+        assert!(connected, "not every page got its first event");
         println!(
             "many_guests: {pages} pages open on /api/events (RSS {rss_idle:.1} MB before, {:.1} MB after)",
             rss_mb()
@@ -96,7 +97,7 @@ fn main() {
             let t = Instant::now();
             assert!(post_vote(&http, addr, &format!("{:032x}", 2_000_000 + k), "like").await);
             likes += 1;
-            let all = wait_all(&seen, likes, &changed, PROBE_LIMIT).await;
+            let all = wait_all(&seen, likes + 1, &changed, PROBE_LIMIT).await;
             reach.push(if all { t.elapsed() } else { PROBE_LIMIT });
         }
         reach.sort();
@@ -135,7 +136,7 @@ async fn page(addr: SocketAddr, i: usize, seen: Arc<Vec<AtomicU32>>, changed: Ar
         while let Some(end) = text.find("\n\n") {
             let event: String = text.drain(..end + 2).collect();
             if let Some(likes) = likes_in(&event) {
-                seen[i].fetch_max(likes, Ordering::Relaxed);
+                seen[i].fetch_max(likes + 1, Ordering::Relaxed);
                 changed.notify_waiters();
             }
         }
