@@ -331,6 +331,21 @@ pub struct DemoConfig {
     pub press_interval_secs: f64,
 }
 
+impl DemoConfig {
+    /// The interval as a duration: at least 0.1 s, and a day when the value is not finite
+    /// (`inf` and `nan` are valid TOML floats; `Duration::from_secs_f64` panics on them).
+    pub fn press_interval(&self) -> Duration {
+        const SHORTEST: f64 = 0.1;
+        const LONGEST: f64 = 86_400.0;
+        let secs = self.press_interval_secs;
+        Duration::from_secs_f64(if secs.is_nan() {
+            LONGEST
+        } else {
+            secs.clamp(SHORTEST, LONGEST)
+        })
+    }
+}
+
 impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig {
@@ -351,7 +366,8 @@ impl Config {
         Rules {
             skip_threshold: p.skip_threshold,
             skip_threshold_min: p.skip_threshold_min,
-            active_window: Duration::from_secs(p.active_voter_minutes * 60),
+            // saturating: a huge value (found by fuzzing) overflowed and panicked.
+            active_window: Duration::from_secs(p.active_voter_minutes.saturating_mul(60)),
             skip_margin: p.skip_margin,
             vote_window: Duration::from_secs(p.vote_window_secs),
             debounce: Duration::from_secs(p.debounce_secs),

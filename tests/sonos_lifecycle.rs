@@ -8,6 +8,7 @@ use party_tui::inbox::{Inbox, Msg};
 use party_tui::players::PlayerCommand;
 use party_tui::players::sonos::resolve::Wanted;
 use party_tui::players::sonos::timing::Timing;
+use party_tui::players::sonos::watchdog;
 use sonos_fake::{Fake, Req};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -57,12 +58,16 @@ struct Rig {
     inbox: mpsc::Receiver<Msg>,
     logs: mpsc::UnboundedReceiver<String>,
     skips: mpsc::Sender<PlayerCommand>,
+    /// Timer rounds the player started and has not finished (from its trace lines): time must
+    /// not move while one is on the wire, or its request times out on paused time.
+    open: i32,
 }
 
 impl Rig {
     async fn log(&mut self, needle: &str) {
         within(&format!("log \"{needle}\""), async {
             while let Some(line) = self.logs.recv().await {
+                self.note(&line);
                 if line.contains(needle) {
                     return;
                 }
@@ -141,12 +146,19 @@ async fn advance(secs: u64) {
     tokio::time::advance(Duration::from_secs(secs)).await;
 }
 
-#[tokio::test(start_paused = true)]
-async fn renews_resubscribes_polls_and_comes_back_to_events() {
+/// A fake speaker and a player following it; the guard keeps the log capture installed.
+async fn start(
+    fake: Fake,
+    timing: Timing,
+) -> (
+    Rig,
+    CancellationToken,
+    tokio::task::JoinHandle<()>,
+    tracing::subscriber::DefaultGuard,
+) {
     let (log_tx, logs) = mpsc::unbounded_channel();
-    let _trace =
+    let trace =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(Capture(log_tx)));
-    let fake = Fake::start(GRANTED_SECS).await;
     let (inbox, inbox_rx) = Inbox::new();
     let (skips, skip_rx) = mpsc::channel(4);
     let stop = CancellationToken::new();
@@ -154,21 +166,29 @@ async fn renews_resubscribes_polls_and_comes_back_to_events() {
         .await
         .map_err(|e| e.to_string());
     let wanted = Wanted::Url(fake.description_url());
-    let timing = Timing::default();
     let player = tokio::spawn(party_tui::players::sonos::run_with(
         wanted,
         listener,
-        timing.clone(),
+        timing,
         inbox,
         skip_rx,
         stop.clone(),
     ));
-    let mut rig = Rig {
+    let rig = Rig {
         fake,
         inbox: inbox_rx,
         logs,
         skips,
+        open: 0,
     };
+    (rig, stop, player, trace)
+}
+
+#[tokio::test(start_paused = true)]
+async fn renews_resubscribes_polls_and_comes_back_to_events() {
+    let timing = Timing::default();
+    let fake = Fake::start(GRANTED_SECS).await;
+    let (mut rig, stop, player, _trace) = start(fake, timing.clone()).await;
 
     // Subscribed, first event: the full state.
     rig.log("sonos: subscribed").await;
@@ -190,9 +210,9 @@ async fn renews_resubscribes_polls_and_comes_back_to_events() {
     assert_eq!(timeout, "Second-1800");
 
     // Renewal: not at 39 s, done at 40 s (of 100 granted), with the same SID.
-    advance(39).await;
+    rig.step(39).await;
     assert_eq!(rig.fake.count(|r| matches!(r, Req::Renew { .. })), 0);
-    advance(1).await;
+    rig.step(1).await;
     rig.log("sonos: renewed").await;
     assert!(rig.fake.requests().contains(&Req::Renew {
         sid: sid.clone(),
@@ -201,7 +221,7 @@ async fn renews_resubscribes_polls_and_comes_back_to_events() {
 
     // The speaker reboots: the next renewal gets 412, and we subscribe again at once.
     rig.fake.reboot();
-    advance(40).await;
+    rig.step(40).await;
     rig.log("sonos: subscribed").await;
     rig.log("sonos: event").await;
     assert!(rig.fake.requests().contains(&Req::Renew {
@@ -213,14 +233,14 @@ async fn renews_resubscribes_polls_and_comes_back_to_events() {
     // Events stop reaching us: after the grace, polling every 3 s.
     rig.fake.with(|s| s.deliver = false);
     rig.fake.reboot();
-    advance(40).await;
+    rig.step(40).await;
     rig.log("sonos: subscribed").await;
-    advance(timing.first_event_within.as_secs()).await;
+    rig.step(timing.first_event_within.as_secs()).await;
     let why = rig.health(HealthLevel::Warn, "polling (").await;
     assert!(why.contains("no events"), "{why}");
     rig.log("sonos: polled").await;
     rig.fake.with(|s| s.track = 2);
-    advance(timing.poll_every.as_secs()).await;
+    rig.step(timing.poll_every.as_secs()).await;
     let song2 = rig.playing("Song 2").await;
     rig.log("sonos: polled").await;
     assert_ne!(song1, song2);
@@ -231,13 +251,15 @@ async fn renews_resubscribes_polls_and_comes_back_to_events() {
     // Polls so far at 0 s and 3 s of polling; the resubscription is due at 30 s.
     let steps = timing.resubscribe_every.as_secs() / timing.poll_every.as_secs() - 1;
     for _ in 0..steps {
-        advance(timing.poll_every.as_secs()).await;
+        rig.step(timing.poll_every.as_secs()).await;
         rig.log("sonos: polled").await;
     }
     rig.health(HealthLevel::Ok, "events").await;
     assert_eq!(rig.subscribes().len(), subscribed_before + 1);
+    // The watchdog's first look at where in the track the speaker is; then quiet.
+    rig.log("sonos: watchdog").await;
     let polls = rig.polls();
-    advance(10 * timing.poll_every.as_secs()).await;
+    rig.step(10 * timing.poll_every.as_secs()).await;
     within("quiet", tokio::task::yield_now()).await;
     assert_eq!(rig.polls(), polls, "no polling while events arrive");
 
@@ -284,5 +306,197 @@ async fn renews_resubscribes_polls_and_comes_back_to_events() {
             .requests()
             .contains(&Req::Unsubscribe { sid: live })
     );
+    rig.fake.stop().await;
+}
+
+impl Rig {
+    fn note(&mut self, line: &str) {
+        self.open += line.contains("sonos: timers due") as i32;
+        self.open -= line.contains("sonos: timers handled") as i32;
+    }
+
+    /// Let the player finish what fell due at this instant: the timer rounds it woke for
+    /// (bracketed by its "timers due"/"timers handled" trace) and any event in flight.
+    async fn settle(&mut self) {
+        loop {
+            for _ in 0..4 {
+                tokio::task::yield_now().await;
+            }
+            let mut quiet = true;
+            while let Ok(line) = self.logs.try_recv() {
+                quiet = false;
+                self.note(&line);
+            }
+            if self.open == 0 && quiet {
+                return;
+            }
+            if self.open > 0 {
+                let line = within("timers handled", self.logs.recv()).await.unwrap();
+                self.note(&line);
+            }
+        }
+    }
+
+    /// Settle, then move paused time.
+    async fn step(&mut self, secs: u64) {
+        self.settle().await;
+        advance(secs).await;
+    }
+
+    /// Inbox messages so far, with the paused time they were taken at.
+    fn drain(&mut self, seen: &mut Vec<(Duration, Msg)>, t0: tokio::time::Instant) {
+        while let Ok(msg) = self.inbox.try_recv() {
+            seen.push((t0.elapsed(), msg));
+        }
+    }
+}
+
+fn title(msg: &Msg) -> Option<&str> {
+    match msg {
+        Msg::Input {
+            input: Input::Player(u),
+            ..
+        } => u.track.as_ref().map(|t| t.title.as_str()),
+        _ => None,
+    }
+}
+
+fn warned(seen: &[(Duration, Msg)]) -> Vec<String> {
+    seen.iter()
+        .filter_map(|(_, m)| match m {
+            Msg::Health(h) if h.level != HealthLevel::Ok => Some(h.detail.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Events stop without a word (the speaker keeps renewing, sends nothing) and the track
+/// changes `change` s later, `joined` s into a track of TRACK_SECS: the change is seen within
+/// the time the track had left plus 3 s, and never later than 60 s; then polling with the
+/// reason on the status line, and a fresh subscription.
+async fn silent_change(joined: u64, change: u64) {
+    const BOUND_OVER_END: Duration = Duration::from_secs(3);
+    const BOUND: Duration = Duration::from_secs(60);
+    let fake = Fake::start(GRANTED_SECS).await;
+    fake.with(|s| s.rel_secs = joined);
+    let (mut rig, stop, player, _trace) = start(fake, Timing::default()).await;
+    rig.playing("Song 1").await;
+    rig.log("sonos: watchdog").await;
+    rig.fake.with(|s| s.deliver = false);
+    let t0 = tokio::time::Instant::now();
+    let mut seen = Vec::new();
+    rig.settle().await;
+    rig.drain(&mut seen, t0);
+    let mut found = None;
+    for t in 1..=(2 * BOUND.as_secs() + sonos_fake::TRACK_SECS) {
+        // The speaker's state during the second that ends at t.
+        rig.fake.with(|s| {
+            if t >= change {
+                (s.track, s.rel_secs) = (2, t - change);
+            } else {
+                s.rel_secs = joined + t;
+            }
+        });
+        advance(1).await;
+        rig.settle().await;
+        rig.drain(&mut seen, t0);
+        if let Some((at, _)) = seen.iter().find(|(_, m)| title(m) == Some("Song 2")) {
+            found = Some(*at);
+            break;
+        }
+    }
+    let at = found.expect("the change is seen");
+    // The status line says so once no event followed the disagreement.
+    for _ in 0..watchdog::EVENT_IN_FLIGHT.as_secs() {
+        advance(1).await;
+        rig.settle().await;
+        rig.drain(&mut seen, t0);
+    }
+    // The change happened during the second before `change`: count from its start.
+    let late = at - Duration::from_secs(change - 1);
+    let left = Duration::from_secs(sonos_fake::TRACK_SECS - joined - (change - 1));
+    let bound = (left + BOUND_OVER_END).min(BOUND);
+    assert!(
+        late <= bound,
+        "joined {joined} s, change at {change} s: seen {late:?} later, bound {bound:?}"
+    );
+    assert_eq!(
+        warned(&seen),
+        ["polling (events stopped arriving)"],
+        "said on the status line"
+    );
+    assert_eq!(rig.subscribes().len(), 2, "subscribed again at once");
+    let renewed = rig
+        .fake
+        .count(|r| matches!(r, Req::Renew { known: true, .. }));
+    let expected = t0.elapsed().as_secs() / 40;
+    assert_eq!(renewed as u64, expected, "the subscription kept renewing");
+    stop.cancel();
+    within("player stop", player).await.unwrap();
+    rig.fake.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_events_skip_early_in_the_track() {
+    silent_change(0, 7).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_events_skip_late_in_the_track() {
+    silent_change(30, 140).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_events_track_ends_by_itself() {
+    silent_change(30, sonos_fake::TRACK_SECS - 30).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_events_last_seconds_of_the_track_when_events_start() {
+    silent_change(175, 5).await;
+}
+
+/// Healthy events for ten minutes of back-to-back tracks: the watchdog asks at most once per
+/// track and per minute, and never says events stopped.
+#[tokio::test(start_paused = true)]
+async fn healthy_events_cost_at_most_one_call_per_track_and_per_minute() {
+    const MINUTES: u64 = 10;
+    let fake = Fake::start(GRANTED_SECS).await;
+    fake.with(|s| s.rel_secs = 0);
+    let (mut rig, stop, player, _trace) = start(fake, Timing::default()).await;
+    rig.playing("Song 1").await;
+    let polls_before = rig.polls();
+    let t0 = tokio::time::Instant::now();
+    let mut seen = Vec::new();
+    rig.settle().await;
+    rig.drain(&mut seen, t0);
+    let mut tracks = 1;
+    for t in 1..=MINUTES * 60 {
+        let next = t % sonos_fake::TRACK_SECS == 0;
+        rig.fake.with(|s| {
+            s.rel_secs = t % sonos_fake::TRACK_SECS;
+            s.track += next as u32;
+        });
+        advance(1).await;
+        if next {
+            tracks += 1;
+            rig.fake.push_event();
+            rig.log("sonos: event").await;
+        }
+        rig.settle().await;
+        rig.drain(&mut seen, t0);
+    }
+    let checks = rig.polls() - polls_before;
+    assert!(checks > 0, "the watchdog looked");
+    assert!(
+        checks as u64 <= MINUTES + tracks,
+        "{checks} checks in {MINUTES} min and {tracks} tracks"
+    );
+    assert!(warned(&seen).is_empty(), "{:?}", warned(&seen));
+    let last = seen.iter().rev().find_map(|(_, m)| title(m));
+    assert_eq!(last, Some(format!("Song {tracks}").as_str()));
+    assert_eq!(rig.subscribes().len(), 1);
+    stop.cancel();
+    within("player stop", player).await.unwrap();
     rig.fake.stop().await;
 }

@@ -79,7 +79,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         ));
         tasks.spawn(players::demo::run_guests(
             cfg.demo.guests,
-            Duration::from_secs_f64(cfg.demo.press_interval_secs.max(0.1)),
+            cfg.demo.press_interval(),
             inbox.clone(),
             snap_rx.clone(),
             clock.clone(),

@@ -112,8 +112,14 @@ impl ExportConfig {
     }
 
     pub fn flush_interval(&self) -> Duration {
-        // A zero or negative interval would spin; 10 ms is plenty fast for a flush.
-        Duration::from_secs_f64(self.flush_interval_secs.clamp(0.01, 3600.0))
+        // A zero or negative interval would spin; 10 ms is plenty fast for a flush. `nan` is a
+        // valid TOML float that clamp keeps, and Duration::from_secs_f64 panics on it.
+        let secs = self.flush_interval_secs;
+        Duration::from_secs_f64(if secs.is_nan() {
+            1.0
+        } else {
+            secs.clamp(0.01, 3600.0)
+        })
     }
 
     /// The key from the environment, else from the file.

@@ -14,11 +14,12 @@ pub mod listen;
 pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
-pub mod server;
-pub mod unknown;
 pub mod routes_host;
 pub mod script;
+pub mod server;
+pub mod unknown;
 pub mod view;
+pub mod view_cache;
 
 pub use admin::load_or_create_admin_token;
 pub use client::HttpLimits;
@@ -63,6 +64,8 @@ pub struct HttpState {
     party_name: Option<Arc<str>>,
     /// Open live streams (`/api/events`): how many guests have the page open.
     connected: Arc<std::sync::atomic::AtomicUsize>,
+    /// The state event's shared JSON: one serialisation per change for all open pages.
+    guest_views: Arc<view_cache::ViewCache>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -94,6 +97,7 @@ impl HttpState {
             host_sessions: Arc::default(),
             party_name: None,
             connected: Arc::default(),
+            guest_views: Arc::default(),
             shutdown: CancellationToken::new(),
         }
         .with_limits(&HttpLimits::default())

@@ -78,10 +78,7 @@ fn code_required(st: &HttpState, headers: &HeaderMap) -> bool {
 
 fn current_view(st: &HttpState, voter: Option<&Voter>, code_required: bool) -> StateView {
     let snap = st.snapshots.borrow().clone();
-    for_guests(
-        st,
-        state_view(&snap, st.clock.now(), voter, code_required),
-    )
+    for_guests(st, state_view(&snap, st.clock.now(), voter, code_required))
 }
 
 /// What the server adds to the core's view: the party's name and who is connected.
@@ -147,13 +144,14 @@ async fn events(State(st): State<HttpState>, headers: HeaderMap) -> Response {
             // The watch keeps only the latest snapshot: a slow phone skips states, never lags.
             rx.changed().await.ok()?;
             let snap = rx.borrow_and_update().clone();
-            let view = for_guests(
-                &st,
-                state_view(&snap, st.clock.now(), voter.as_ref(), needs_code),
+            let json = st.guest_views.guest_json(
+                &snap,
+                || st.clock.now(),
+                |view| for_guests(&st, view),
+                voter.as_ref(),
+                needs_code,
             );
-            let mut event = Event::default()
-                .event("state")
-                .data(serde_json::to_string(&view).unwrap_or_default());
+            let mut event = Event::default().event("state").data(json);
             if first {
                 event = event.retry(EVENTS_RETRY);
             }

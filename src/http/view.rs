@@ -21,8 +21,9 @@ pub struct StateView {
     pub top_tracks: Vec<TrackTally>,
     pub totals: Totals,
     pub buttons: Vec<ButtonStatus>,
-    pub you: YouView,
     pub guests: GuestsView,
+    /// Last: the live stream shares the JSON before it among all guests (`view_cache`).
+    pub you: YouView,
 }
 
 /// How many guests are here: pages open now, and voters who pressed lately.

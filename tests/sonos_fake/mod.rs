@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 pub const DESCRIPTION_PATH: &str = "/xml/device_description.xml";
+/// Every track lasts this long ("0:03:00").
+pub const TRACK_SECS: u64 = 180;
 
 /// What the fake was asked, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +45,8 @@ pub struct Speaker {
     pub next_fault: Option<u16>,
     pub state: &'static str,
     pub track: u32,
+    /// Where in the track the speaker is (GetPositionInfo's RelTime).
+    pub rel_secs: u64,
     next_sid: u32,
     subs: HashMap<String, String>,
 }
@@ -108,6 +112,7 @@ impl Fake {
             next_fault: None,
             state: "PLAYING",
             track: 1,
+            rel_secs: 10,
             next_sid: 1,
             subs: HashMap::new(),
         }));
@@ -318,9 +323,12 @@ async fn control(State(shared): State<Shared>, headers: HeaderMap, _body: Bytes)
         "GetPositionInfo" => soap_ok(
             &action,
             &format!(
-                "<Track>1</Track><TrackDuration>0:03:00</TrackDuration><TrackMetaData>{}</TrackMetaData><TrackURI>{}</TrackURI><RelTime>0:00:10</RelTime>",
+                "<Track>1</Track><TrackDuration>0:03:00</TrackDuration><TrackMetaData>{}</TrackMetaData><TrackURI>{}</TrackURI><RelTime>{}:{:02}:{:02}</RelTime>",
                 escape_xml(&s.didl()),
-                escape_xml(&s.uri())
+                escape_xml(&s.uri()),
+                s.rel_secs / 3600,
+                s.rel_secs / 60 % 60,
+                s.rel_secs % 60
             ),
         ),
         "Next" => match s.next_fault {

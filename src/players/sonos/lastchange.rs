@@ -114,31 +114,31 @@ pub fn escape_xml(text: &str) -> String {
     out
 }
 
+/// Build a NOTIFY body the way a renderer does: DIDL escaped into the event, the event
+/// escaped into the propertyset.
+pub fn notify_body(vars: &[(&str, &str)]) -> String {
+    let inner: String = vars
+        .iter()
+        .map(|(k, v)| format!(r#"<{k} val="{}"/>"#, escape_xml(v)))
+        .collect();
+    let event = format!(
+        r#"<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/" xmlns:r="urn:schemas-rinconnetworks-com:metadata-1-0/"><InstanceID val="0">{inner}</InstanceID></Event>"#
+    );
+    format!(
+        r#"<?xml version="1.0"?><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><LastChange>{}</LastChange></e:property></e:propertyset>"#,
+        escape_xml(&event)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Build a NOTIFY body the way a renderer does: DIDL escaped into the event, the event
-    /// escaped into the propertyset.
-    pub fn notify(vars: &[(&str, &str)]) -> String {
-        let inner: String = vars
-            .iter()
-            .map(|(k, v)| format!(r#"<{k} val="{}"/>"#, escape_xml(v)))
-            .collect();
-        let event = format!(
-            r#"<Event xmlns="urn:schemas-upnp-org:metadata-1-0/AVT/" xmlns:r="urn:schemas-rinconnetworks-com:metadata-1-0/"><InstanceID val="0">{inner}</InstanceID></Event>"#
-        );
-        format!(
-            r#"<?xml version="1.0"?><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><LastChange>{}</LastChange></e:property></e:propertyset>"#,
-            escape_xml(&event)
-        )
-    }
 
     #[test]
     fn triple_escaping_unwraps_to_plain_text() {
         // The res URI holds a literal '&': escaped once in DIDL, twice in the event, thrice on the wire.
         let didl = r#"<DIDL-Lite xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/"><item><res>x-sonos-spotify:a?sid=9&amp;sn=7</res><dc:title>Ex&apos;s &amp; Oh&apos;s</dc:title></item></DIDL-Lite>"#;
-        let body = notify(&[
+        let body = notify_body(&[
             ("TransportState", "PLAYING"),
             ("CurrentTrackMetaData", didl),
         ]);
@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn partial_event_mentions_only_what_changed() {
-        let change = parse_notify(&notify(&[("TransportState", "PAUSED_PLAYBACK")]))
+        let change = parse_notify(&notify_body(&[("TransportState", "PAUSED_PLAYBACK")]))
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn empty_values_and_missing_val() {
-        let body = notify(&[("CurrentTrackDuration", ""), ("CurrentTrackMetaData", "")]);
+        let body = notify_body(&[("CurrentTrackDuration", ""), ("CurrentTrackMetaData", "")]);
         let change = parse_notify(&body).unwrap().unwrap();
         assert_eq!(change.track_duration.as_deref(), Some(""));
         assert_eq!(change.track_metadata.as_deref(), Some(""));

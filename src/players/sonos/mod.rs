@@ -2,7 +2,8 @@
 //! GENA events, poll when events do not come, and send Next when the party skips.
 //!
 //! Map: `player` (the task) uses `resolve` (SSDP, coordinator) → `description` → `control`
-//! (SOAP via `soap`) and `gena` + `listener` (events), merging `lastchange`/`didl` into `state`.
+//! (SOAP via `soap`) and `gena` + `listener` (events), merging `lastchange`/`didl` into `state`;
+//! `watchdog` decides when one GetPositionInfo checks that events still tell the truth.
 pub mod control;
 pub mod description;
 pub mod didl;
@@ -16,6 +17,7 @@ pub mod soap;
 pub mod state;
 pub mod timing;
 pub mod topology;
+pub mod watchdog;
 
 use crate::clock::Clock;
 use crate::config::SonosConfig;

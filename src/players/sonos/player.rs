@@ -9,6 +9,7 @@ use super::resolve::{self, Wanted};
 use super::soap::{position_change, transport_change};
 use super::state::AvtState;
 use super::timing::{Backoff, Timing};
+use super::watchdog::{self, Due, EVENTS_STOPPED, Watchdog};
 use crate::core::{AdapterResult, HealthLevel, Input, PlayerUpdate};
 use crate::inbox::Inbox;
 use crate::players::PlayerCommand;
@@ -55,6 +56,8 @@ pub struct Follower {
     poll_at: Option<Instant>,
     resubscribe_at: Option<Instant>,
     regroup_at: Option<Instant>,
+    /// Checks that events still tell the truth (events mode only).
+    watchdog: Watchdog,
 }
 
 impl Follower {
@@ -85,6 +88,7 @@ impl Follower {
             poll_at: None,
             resubscribe_at: None,
             regroup_at: None,
+            watchdog: Watchdog::default(),
         }
     }
 
@@ -103,6 +107,9 @@ impl Follower {
                 self.poll_at,
                 self.resubscribe_at,
                 self.regroup_at,
+                self.watchdog
+                    .next_check()
+                    .filter(|_| self.mode == Mode::Events),
             ]
             .into_iter()
             .flatten()
@@ -124,6 +131,13 @@ impl Follower {
     }
 
     async fn on_deadlines(&mut self) {
+        // Tests on paused time step the clock and wait for "handled" before the next step.
+        tracing::trace!("sonos: timers due");
+        self.on_timers().await;
+        tracing::trace!("sonos: timers handled");
+    }
+
+    async fn on_timers(&mut self) {
         let now = Instant::now();
         let due = |at: &mut Option<Instant>| at.is_some_and(|t| t <= now) && at.take().is_some();
         if due(&mut self.resolve_at) {
@@ -132,9 +146,17 @@ impl Follower {
         if due(&mut self.renew_at) {
             self.renew().await;
         }
-        if due(&mut self.first_event_by) && self.mode == Mode::Subscribing {
-            let why = "no events from the speaker: can it reach this machine?".to_string();
-            self.start_polling(why).await;
+        if due(&mut self.first_event_by) {
+            match self.mode.clone() {
+                Mode::Subscribing => {
+                    let why = "no events from the speaker: can it reach this machine?";
+                    self.start_polling(why.to_string()).await;
+                }
+                // A resubscription while polling got no event either: keep polling, and keep
+                // trying (a fresh callback address may reach us next time).
+                Mode::Polling(why) => self.start_polling(why).await,
+                Mode::Events => {}
+            }
         }
         if due(&mut self.resubscribe_at) {
             self.subscribe().await;
@@ -144,6 +166,12 @@ impl Follower {
         }
         if due(&mut self.regroup_at) {
             self.regroup().await;
+        }
+        match self.watchdog.due(Instant::now()) {
+            _ if self.mode != Mode::Events => {}
+            Some(Due::Check) => self.check_events().await,
+            Some(Due::Stopped) => self.events_stopped().await,
+            None => {}
         }
     }
 
@@ -172,6 +200,7 @@ impl Follower {
         self.poll_at = None;
         self.resubscribe_at = None;
         self.regroup_at = None;
+        self.watchdog.disarm();
     }
 
     async fn follow(&mut self, desc: Description) {
@@ -195,6 +224,7 @@ impl Follower {
         });
         self.state = AvtState::default();
         self.mode = Mode::Subscribing;
+        self.watchdog.disarm();
         self.subscribe().await;
     }
 
@@ -249,6 +279,7 @@ impl Follower {
                     self.sub = None;
                 }
                 self.mode = Mode::Subscribing;
+                self.watchdog.disarm();
                 self.subscribe().await;
             }
         }
@@ -260,6 +291,7 @@ impl Follower {
         }
         self.mode = Mode::Polling(why.clone());
         self.first_event_by = None;
+        self.watchdog.disarm();
         self.poll_at.get_or_insert_with(Instant::now);
         if self.listener.is_ok() {
             self.resubscribe_at
@@ -303,6 +335,7 @@ impl Follower {
             Ok(None) => return,
             Err(e) => return tracing::warn!(error = %e, "sonos: unreadable event ignored"),
         };
+        let before = self.state.clone();
         self.state.apply(change);
         if self.mode != Mode::Events {
             self.mode = Mode::Events;
@@ -311,9 +344,44 @@ impl Follower {
             self.resubscribe_at = None;
             self.backoff.reset();
         }
+        self.watchdog.on_event(Instant::now(), &before, &self.state);
         self.health(HealthLevel::Ok, "events".to_string()).await;
         self.report().await;
         tracing::debug!(seq = ?event.seq, "sonos: event");
+    }
+
+    /// The watchdog's one GetPositionInfo. When the speaker plays something else than events
+    /// said, believe the speaker at once; unless its event follows within EVENT_IN_FLIGHT,
+    /// events stopped reaching us.
+    async fn check_events(&mut self) {
+        let Some(d) = &self.device else { return };
+        let position = match d.avt.position_info().await {
+            Ok(p) => p,
+            Err(e) => return self.lost(e.to_string()).await,
+        };
+        let mut seen = self.state.clone();
+        seen.apply(position_change(&position));
+        if watchdog::agrees(&self.state, &seen, &d.desc.base) {
+            self.state.position_ms = seen.position_ms;
+            self.watchdog.on_agreed(Instant::now(), &seen);
+            return tracing::debug!("sonos: watchdog: the speaker agrees with its events");
+        }
+        tracing::info!(
+            known = %self.state.track_uri,
+            playing = %seen.track_uri,
+            "sonos: watchdog: the speaker disagrees with its events"
+        );
+        self.state = seen;
+        self.watchdog.on_disagreed(Instant::now());
+        self.report().await;
+    }
+
+    /// Poll, and subscribe again at once: the callback address is worked out afresh (the Pi's
+    /// address may be what changed) and the old subscription is dropped.
+    async fn events_stopped(&mut self) {
+        tracing::warn!("sonos: watchdog: {EVENTS_STOPPED}");
+        self.start_polling(EVENTS_STOPPED.to_string()).await;
+        self.subscribe().await;
     }
 
     /// Send what plays when it differs from what we last said; notice regrouping.
