@@ -13,6 +13,7 @@ pub mod buttons;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod config_notify;
 pub mod core;
 pub mod doctor;
 pub mod doctor_remote;

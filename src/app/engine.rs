@@ -91,6 +91,8 @@ impl Engine {
         let mut entries = Vec::with_capacity(batch.len());
         let mut replies: Vec<(oneshot::Sender<Vec<Effect>>, Vec<Effect>)> = Vec::new();
         let mut health_changed = false;
+        // A tick may change what readers see without a journal line (a hook's notice ending).
+        let mut ticked = false;
         for msg in batch.drain(..) {
             match msg {
                 Msg::Health(h) => {
@@ -109,6 +111,7 @@ impl Engine {
                     let effects = self.party.apply(&input, at);
                     // A tick that changed nothing is not worth a journal line.
                     if matches!(input, Input::Tick) && effects.is_empty() {
+                        ticked = true;
                         continue;
                     }
                     if let Some(reply) = reply {
@@ -125,7 +128,7 @@ impl Engine {
             }
         }
         if entries.is_empty() {
-            if health_changed {
+            if health_changed || ticked {
                 self.publish();
             }
             return;

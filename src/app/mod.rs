@@ -110,6 +110,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         party: &name,
         journal: &path,
         store_dir: &store_dir,
+        vote_url: vote_url.as_deref(),
     };
     crate::export::spawn(
         &cfg,
