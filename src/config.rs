@@ -1,7 +1,7 @@
 //! config.toml: strict serde structs with defaults. Unknown keys and bad values are errors that
 //! name the key and line (toml's span-aware errors); a missing file means defaults, said aloud.
-pub use crate::config_notify::{HookConfig, HookDo, Pairs};
 use crate::config_notify::Hidden;
+pub use crate::config_notify::{HookConfig, HookDo, Pairs};
 use crate::core::{
     Action, ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule,
 };

@@ -1,7 +1,7 @@
 //! The notification parts of config.toml: ordered key/value tables (`headers`, `form`),
 //! `${NAME}` taken from the environment, and `[[hook]]` (rule triggers coming in).
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use std::fmt;
 
 /// Notices shorter than this are gone before anyone reads them.
@@ -67,10 +67,8 @@ pub fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<St
                 .find('}')
                 .ok_or_else(|| format!("`${{` without a closing `}}` in \"{}\"", short(text)))?;
             let name = &body[..end];
-            let valid = !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
                 return Err(format!("`${{{name}}}` is not an environment variable name"));
             }
@@ -113,7 +111,10 @@ pub enum HookDo {
     Skip,
     Keep,
     /// A banner; the text comes from the request body, else this template, else the hook's name.
-    Notice { text: Option<String>, secs: u64 },
+    Notice {
+        text: Option<String>,
+        secs: u64,
+    },
     /// Chain to an outbound `[[trigger]]`.
     Trigger(String),
 }
@@ -158,7 +159,8 @@ impl TryFrom<RawHook> for HookConfig {
                 "hook `{name}`: `token` must be at least 8 characters (or \"${{NAME}}\" from the environment)"
             ));
         }
-        let notice_only = |what: &str| format!("hook `{name}`: `{what}` only goes with do = \"notice\"");
+        let notice_only =
+            |what: &str| format!("hook `{name}`: `{what}` only goes with do = \"notice\"");
         let act = match (r.act.as_deref(), r.trigger) {
             (Some("notice"), None) => HookDo::Notice {
                 text: r.text,
@@ -256,27 +258,45 @@ mod tests {
         assert_eq!(ok.hook[1].act, HookDo::Trigger("sms".into()));
         assert!(!format!("{ok:?}").contains("0123456789"));
         for (bad, want) in [
-            (r#"name = "a b"
+            (
+                r#"name = "a b"
                 token = "0123456789"
-                do = "skip""#, "part of the URL"),
-            (r#"name = "x"
+                do = "skip""#,
+                "part of the URL",
+            ),
+            (
+                r#"name = "x"
                 token = "short"
-                do = "skip""#, "at least 8"),
-            (r#"name = "x"
+                do = "skip""#,
+                "at least 8",
+            ),
+            (
+                r#"name = "x"
                 token = "0123456789"
-                do = "dance""#, "\"dance\""),
-            (r#"name = "x"
-                token = "0123456789"
-                do = "skip"
-                trigger = "t""#, "exactly one"),
-            (r#"name = "x"
-                token = "0123456789"
-                do = "skip"
-                notice_secs = 3"#, "notice_secs"),
-            (r#"name = "x"
+                do = "dance""#,
+                "\"dance\"",
+            ),
+            (
+                r#"name = "x"
                 token = "0123456789"
                 do = "skip"
-                tokn = 3"#, "tokn"),
+                trigger = "t""#,
+                "exactly one",
+            ),
+            (
+                r#"name = "x"
+                token = "0123456789"
+                do = "skip"
+                notice_secs = 3"#,
+                "notice_secs",
+            ),
+            (
+                r#"name = "x"
+                token = "0123456789"
+                do = "skip"
+                tokn = 3"#,
+                "tokn",
+            ),
         ] {
             let e = toml::from_str::<F>(&format!("[[hook]]\n{bad}"))
                 .unwrap_err()

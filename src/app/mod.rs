@@ -272,7 +272,11 @@ async fn spawn_http(
         token,
         cfg.http.party_code.clone(),
         clock.clone(),
-    );
+    )
+    .with_hooks(crate::http::routes_hooks::HookDirectory::from_config(
+        &cfg.hooks,
+        &|k| std::env::var(k).ok(),
+    ));
     inbox
         .health(
             "http",

@@ -150,10 +150,7 @@ pub enum Effect {
         by: CommandSource,
     },
     /// An adapter could not carry out a skip.
-    SkipFailed {
-        track: String,
-        reason: String,
-    },
+    SkipFailed { track: String, reason: String },
     TriggerFired {
         trigger: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,10 +172,7 @@ pub enum Effect {
         hook: Option<String>,
     },
     /// The trigger's call failed for good; `reason` has the service's own words, never a secret.
-    TriggerFailed {
-        trigger: String,
-        reason: String,
-    },
+    TriggerFailed { trigger: String, reason: String },
     /// An inbound hook put a banner on the dashboard and the vote page until `until`.
     Notice {
         hook: String,

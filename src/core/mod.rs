@@ -14,13 +14,11 @@ mod voting;
 
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
-    Action, AdapterResult, ClickKind, CommandSource, HookCall, HostCommand, HostOrder, Input, Origin, Press,
-    PressKind, Voter,
+    Action, AdapterResult, ClickKind, CommandSource, HookCall, HostCommand, HostOrder, Input,
+    Origin, Press, PressKind, Voter,
 };
 pub use party::Party;
-pub use rules::{
-    ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule,
-};
+pub use rules::{ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule};
 pub use snapshot::{HealthLevel, Notice, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;
 pub use track::{PlayerUpdate, Source, Track, TransportState};

@@ -56,20 +56,28 @@ mod tests {
             service_message(twilio).unwrap(),
             "The 'To' number +15005550001 is not a valid phone number."
         );
-        let telegram = r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
+        let telegram =
+            r#"{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}"#;
         assert_eq!(
             service_message(telegram).unwrap(),
             "Bad Request: chat not found"
         );
-        assert_eq!(service_message("channel_not_found\n").unwrap(), "channel_not_found");
-        let ntfy = r#"{"code":42901,"http":429,"error":"limit reached: too many requests","link":"x"}"#;
+        assert_eq!(
+            service_message("channel_not_found\n").unwrap(),
+            "channel_not_found"
+        );
+        let ntfy =
+            r#"{"code":42901,"http":429,"error":"limit reached: too many requests","link":"x"}"#;
         assert_eq!(
             service_message(ntfy).unwrap(),
             "limit reached: too many requests"
         );
         assert_eq!(service_message("  "), None);
         assert_eq!(service_message("a\nb").unwrap(), "a b");
-        assert_eq!(service_message(&"x".repeat(500)).unwrap().len(), MESSAGE_CHARS);
+        assert_eq!(
+            service_message(&"x".repeat(500)).unwrap().len(),
+            MESSAGE_CHARS
+        );
     }
 
     #[test]

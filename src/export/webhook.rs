@@ -139,9 +139,9 @@ impl Webhook {
                 }
                 Template::Form(fields)
             }
-            (Some(body), None) => Template::Json(
-                expand_env(body, env).map_err(|e| format!("body: {e}"))?,
-            ),
+            (Some(body), None) => {
+                Template::Json(expand_env(body, env).map_err(|e| format!("body: {e}"))?)
+            }
             (None, None) if method == reqwest::Method::GET => Template::Empty,
             (None, None) => Template::Json(DEFAULT_BODY.to_string()),
         };

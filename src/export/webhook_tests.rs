@@ -73,8 +73,7 @@ fn placeholders_are_filled_json_safely() {
 
 #[test]
 fn form_fields_are_plain_text_in_the_written_order() {
-    let hook = one(
-        r#"
+    let hook = one(r#"
         [[trigger]]
         name = "sms"
         url = "https://api.twilio.com/2010-04-01/Accounts/${SID}/Messages.json"
@@ -82,8 +81,7 @@ fn form_fields_are_plain_text_in_the_written_order() {
         username = "${SID}"
         password = "${TOKEN}"
         form = { To = "+15558675310", From = "+15017122661", Body = "{button} pressed {press_count}x: {track}" }
-        "#,
-    );
+        "#);
     let fired = Fired {
         track: "A & B".into(),
         button: "Kitchen".into(),
@@ -107,15 +105,13 @@ fn form_fields_are_plain_text_in_the_written_order() {
 
 #[test]
 fn headers_take_env_and_unset_names_are_named() {
-    let hook = one(
-        r#"
+    let hook = one(r#"
         [[trigger]]
         name = "chat"
         url = "https://webexapis.com/v1/messages"
         headers = { Authorization = "Bearer ${TOKEN}" }
         body = '{"roomId": "r", "markdown": "**{track}**"}'
-        "#,
-    );
+        "#);
     assert_eq!(hook.headers["authorization"], "Bearer tok-123456");
     assert!(hook.headers["authorization"].is_sensitive());
     let cfg = Config::parse(

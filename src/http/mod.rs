@@ -10,6 +10,7 @@ pub mod idle;
 pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
+pub mod routes_hooks;
 pub mod view;
 
 pub use admin::load_or_create_admin_token;
@@ -42,6 +43,8 @@ pub struct HttpState {
     pub clock: Clock,
     limiter: Option<Arc<guard::RateLimiter>>,
     seen_eids: Arc<routes_buttons::SeenEvents>,
+    /// `[[hook]]`s served at /hooks/{name}.
+    hooks: Arc<routes_hooks::HookDirectory>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -66,8 +69,15 @@ impl HttpState {
             clock,
             limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
             seen_eids: Arc::default(),
+            hooks: Arc::default(),
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// Inbound rule hooks (`POST /hooks/{name}`).
+    pub fn with_hooks(mut self, hooks: routes_hooks::HookDirectory) -> Self {
+        self.hooks = Arc::new(hooks);
+        self
     }
 
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
@@ -81,6 +91,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(routes_guest::routes())
         .merge(routes_buttons::routes())
+        .merge(routes_hooks::routes())
         .merge(admin::routes())
         .merge(admin_stream::routes())
         .fallback(|| async {

@@ -22,6 +22,14 @@ pub struct StateView {
     pub totals: Totals,
     pub buttons: Vec<ButtonStatus>,
     pub you: YouView,
+    /// A banner from an inbound hook (`do = "notice"`), while it lasts.
+    pub notice: Option<NoticeView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoticeView {
+    pub text: String,
+    pub ms_left: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +118,14 @@ pub fn state_view(
             skipped: you.is_some_and(|y| v.skipped_by.contains(y)),
             code_required,
         },
+        notice: snap
+            .notice
+            .as_ref()
+            .filter(|n| n.until > now)
+            .map(|n| NoticeView {
+                text: n.text.clone(),
+                ms_left: now.until(n.until).as_millis() as u64,
+            }),
     }
 }
 

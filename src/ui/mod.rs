@@ -4,6 +4,7 @@ pub mod draw;
 pub mod help;
 pub mod keys;
 pub mod log;
+pub mod notice;
 pub mod now_playing;
 pub mod party;
 pub mod qr;
