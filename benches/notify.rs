@@ -46,6 +46,8 @@ fn main() {
             name = "Help"
             id = "help"
             action = "like"
+            # Presses follow each other in milliseconds here; none is a bounce.
+            debounce_secs = 0
             [[trigger]]
             name = "each-press"
             on = "press"
