@@ -66,8 +66,10 @@ fn escalation() -> Rules {
     }
 }
 
-/// (trigger, step, press_count, hook) of every firing.
-fn fired(effects: &[Effect]) -> Vec<(String, Option<u32>, Option<u32>, Option<String>)> {
+/// (trigger, step, press_count, hook) of one firing.
+type Firing = (String, Option<u32>, Option<u32>, Option<String>);
+
+fn fired(effects: &[Effect]) -> Vec<Firing> {
     effects
         .iter()
         .filter_map(|e| match e {

@@ -226,9 +226,8 @@ async fn refusals_are_not_retried_and_show_the_services_own_words() {
             "HTTP 410: channel_is_archived",
         ),
         (
-            format!(
-                "[[trigger]]\nname = \"s\"\nurl = \"${{SLACK_WEBHOOK_URL}}\"\nbody = '{{\"blocks\": []}}'"
-            ),
+            "[[trigger]]\nname = \"s\"\nurl = \"${SLACK_WEBHOOK_URL}\"\nbody = '{\"blocks\": []}'"
+                .to_string(),
             "HTTP 400: no_text",
         ),
         (

@@ -341,6 +341,8 @@ fn webex_error(message: &str) -> Response {
     }))
 }
 
+/// The request's JSON, or the status and body Webex refuses it with.
+#[allow(clippy::result_large_err)]
 fn webex_checks(req: &Req) -> Result<Value, (StatusCode, Response)> {
     if req.auth() != format!("Bearer {WEBEX_TOKEN}") {
         let m =
