@@ -7,7 +7,7 @@
 //! {press_count}, {step}, {hook}, {party}, {vote_url}. In a JSON `body` strings are filled in
 //! JSON-escaped without quotes (write `"{track}"`) and numbers as numbers (an unknown one is
 //! `null`); in `form` fields everything is plain text (an unknown value is empty).
-use super::client::{Backoff, Outcome, classify};
+use super::client::{Backoff, Outcome, classify, error_chain};
 use super::reply_text::{body_retry_after, service_message};
 use crate::config::TriggerConfig;
 use crate::core::Effect;
@@ -286,17 +286,6 @@ impl Webhook {
 enum Failure {
     Retry(String, Option<Duration>),
     Final(String),
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 /// Fills the placeholders; `json` escapes strings for a JSON template and writes unknown
