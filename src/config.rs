@@ -345,28 +345,7 @@ impl TryFrom<RawTrigger> for TriggerConfig {
                 r.name
             ));
         }
-        let basic_auth = match (r.auth.as_deref(), r.username, r.password) {
-            (None, None, None) => None,
-            (Some("basic"), Some(u), Some(p)) => Some((u, p)),
-            (Some("basic"), _, _) => {
-                return Err(format!(
-                    "trigger `{}`: auth = \"basic\" needs `username` and `password`",
-                    r.name
-                ));
-            }
-            (Some(other), _, _) => {
-                return Err(format!(
-                    "trigger `{}`: `auth = \"{other}\"` must be \"basic\" (put a bearer token in `headers`)",
-                    r.name
-                ));
-            }
-            (None, _, _) => {
-                return Err(format!(
-                    "trigger `{}`: `username`/`password` need auth = \"basic\"",
-                    r.name
-                ));
-            }
-        };
+        let basic_auth = crate::config_notify::basic_auth(&r.name, r.auth, r.username, r.password)?;
         if r.timeout_secs == Some(0) {
             return Err(format!(
                 "trigger `{}`: `timeout_secs` must be at least 1",
@@ -411,49 +390,6 @@ impl Config {
         cfg.check_names()
             .map_err(<toml::de::Error as serde::de::Error>::custom)?;
         Ok(cfg)
-    }
-
-    /// Names that point elsewhere must exist: a step's `notify`, a hook's `trigger`.
-    fn check_names(&self) -> Result<(), String> {
-        let known = |n: &str| self.triggers.iter().any(|t| t.name == n);
-        for b in &self.buttons {
-            if let ButtonActions::Sequence(steps) = &b.actions {
-                for n in steps.iter().flat_map(|s| &s.notify) {
-                    if !known(n) {
-                        return Err(format!(
-                            "button `{}`: notify = [\"{n}\"] names no [[trigger]]",
-                            b.name
-                        ));
-                    }
-                }
-            }
-        }
-        for h in &self.hooks {
-            if let HookDo::Trigger(n) = &h.act
-                && !known(n)
-            {
-                return Err(format!(
-                    "hook `{}`: trigger = \"{n}\" names no [[trigger]]",
-                    h.name
-                ));
-            }
-            if self.hooks.iter().filter(|o| o.name == h.name).count() > 1 {
-                return Err(format!("hook `{}` is configured twice", h.name));
-            }
-        }
-        Ok(())
-    }
-
-    /// Every `${NAME}` in triggers and hooks must be set: checked once at start, so a missing
-    /// token is an error naming it, not a failed call in the middle of the party.
-    pub fn check_env(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-        for t in &self.triggers {
-            crate::export::webhook::Webhook::from_config(t, env).transpose()?;
-        }
-        for h in &self.hooks {
-            h.token(env)?;
-        }
-        Ok(())
     }
 
     /// The engine's rules from `[party]`, `[[button]]` and `[[trigger]]`.

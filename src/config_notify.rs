@@ -1,5 +1,6 @@
 //! The notification parts of config.toml: ordered key/value tables (`headers`, `form`),
 //! `${NAME}` taken from the environment, and `[[hook]]` (rule triggers coming in).
+use crate::core::ButtonActions;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -197,6 +198,73 @@ impl TryFrom<RawHook> for HookConfig {
 impl HookConfig {
     pub fn token(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
         expand_env(&self.token.0, env).map_err(|e| format!("hook `{}`: token: {e}", self.name))
+    }
+}
+
+/// `auth = "basic"` with `username` and `password`, or nothing at all.
+pub(crate) fn basic_auth(
+    trigger: &str,
+    auth: Option<String>,
+    username: Option<String>,
+    password: Option<Hidden>,
+) -> Result<Option<(String, Hidden)>, String> {
+    match (auth.as_deref(), username, password) {
+        (None, None, None) => Ok(None),
+        (Some("basic"), Some(u), Some(p)) => Ok(Some((u, p))),
+        (Some("basic"), _, _) => Err(format!(
+            "trigger `{trigger}`: auth = \"basic\" needs `username` and `password`"
+        )),
+        (Some(other), _, _) => Err(format!(
+            "trigger `{trigger}`: `auth = \"{other}\"` must be \"basic\" (put a bearer token in `headers`)"
+        )),
+        (None, _, _) => Err(format!(
+            "trigger `{trigger}`: `username`/`password` need auth = \"basic\""
+        )),
+    }
+}
+
+impl crate::config::Config {
+    /// Names that point elsewhere must exist: a step's `notify`, a hook's `trigger`.
+    pub(crate) fn check_names(&self) -> Result<(), String> {
+        let known = |n: &str| self.triggers.iter().any(|t| t.name == n);
+        for b in &self.buttons {
+            if let ButtonActions::Sequence(steps) = &b.actions {
+                for n in steps.iter().flat_map(|s| &s.notify) {
+                    if !known(n) {
+                        return Err(format!(
+                            "button `{}`: notify = [\"{n}\"] names no [[trigger]]",
+                            b.name
+                        ));
+                    }
+                }
+            }
+        }
+        for h in &self.hooks {
+            if let HookDo::Trigger(n) = &h.act
+                && !known(n)
+            {
+                return Err(format!(
+                    "hook `{}`: trigger = \"{n}\" names no [[trigger]]",
+                    h.name
+                ));
+            }
+            if self.hooks.iter().filter(|o| o.name == h.name).count() > 1 {
+                return Err(format!("hook `{}` is configured twice", h.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every `${NAME}` in triggers and hooks must be set: checked once at start, so a missing
+    /// token is an error naming it, not a failed call in the middle of the party.
+    pub fn check_env(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        for t in &self.triggers {
+            crate::export::webhook::Webhook::from_config(t, env).transpose()?;
+        }
+        for h in &self.hooks {
+            h.token(env)?;
+        }
+        Ok(())
     }
 }
 
