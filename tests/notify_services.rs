@@ -243,6 +243,12 @@ async fn refusals_are_not_retried_and_show_the_services_own_words() {
             "HTTP 400: Exactly one of roomId, toPersonId or toPersonEmail is required",
         ),
     ];
+    // Webex counts the markdown in bytes: 7,439 at most.
+    let long = "é".repeat(3720);
+    let cases = cases.into_iter().chain([(
+        format!("[[trigger]]\nname = \"w\"\nurl = \"{base}/v1/messages\"\nheaders = {{ Authorization = \"Bearer ${{WEBEX_TOKEN}}\" }}\nbody = '{{\"roomId\": \"r\", \"markdown\": \"{long}\"}}'"),
+        "HTTP 400: Message length exceeds the maximum of 7439 bytes",
+    )]).collect::<Vec<_>>();
     for (i, (toml_text, want)) in cases.iter().enumerate() {
         let hook = one_trigger(toml_text, &env);
         assert_eq!(call(&hook).await.unwrap_err(), *want);
