@@ -1,7 +1,9 @@
 //! config.toml: strict serde structs with defaults. Unknown keys and bad values are errors that
 //! name the key and line (toml's span-aware errors); a missing file means defaults, said aloud.
+use crate::config_notify::Hidden;
+pub use crate::config_notify::{HookConfig, HookDo, Pairs};
 use crate::core::{
-    Action, ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule,
+    Action, ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule,
 };
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -16,6 +18,9 @@ pub struct Config {
     pub buttons: Vec<ButtonConfig>,
     #[serde(rename = "trigger")]
     pub triggers: Vec<TriggerConfig>,
+    /// `[[hook]]`: rule triggers coming in (`POST /hooks/{name}`).
+    #[serde(rename = "hook")]
+    pub hooks: Vec<HookConfig>,
     pub demo: DemoConfig,
     pub http: HttpConfig,
     /// `[spotify]` present: Spotify is the player.
@@ -192,7 +197,7 @@ struct RawButton {
     serial: Option<String>,
     id: Option<String>,
     action: Option<Action>,
-    sequence: Option<Vec<Action>>,
+    sequence: Option<Vec<RawStep>>,
     single: Option<Action>,
     double: Option<Action>,
     long: Option<Action>,
@@ -208,7 +213,9 @@ impl TryFrom<RawButton> for ButtonConfig {
         let by_click = r.single.is_some() || r.double.is_some() || r.long.is_some();
         let actions = match (r.action, r.sequence, by_click) {
             (Some(a), None, false) => ButtonActions::Always(a),
-            (None, Some(seq), false) if !seq.is_empty() => ButtonActions::Sequence(seq),
+            (None, Some(seq), false) if !seq.is_empty() => {
+                ButtonActions::Sequence(seq.into_iter().map(Step::from).collect())
+            }
             (None, Some(_), false) => {
                 return Err(format!(
                     "button `{}`: `sequence` must list at least one action",
@@ -247,6 +254,27 @@ impl TryFrom<RawButton> for ButtonConfig {
     }
 }
 
+/// A sequence step: `"like"`, or `{ action = "like", notify = ["chat"] }` (either part optional).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawStep {
+    Action(Action),
+    Step {
+        action: Option<Action>,
+        #[serde(default)]
+        notify: Vec<String>,
+    },
+}
+
+impl From<RawStep> for Step {
+    fn from(r: RawStep) -> Step {
+        match r {
+            RawStep::Action(a) => Step::from(a),
+            RawStep::Step { action, notify } => Step { action, notify },
+        }
+    }
+}
+
 fn validate_mac(mac: &str) -> Result<(), String> {
     let parts: Vec<&str> = mac.split(':').collect();
     let ok = parts.len() == 6
@@ -262,7 +290,8 @@ fn validate_mac(mac: &str) -> Result<(), String> {
     }
 }
 
-/// One `[[trigger]]`: a condition, and (for the export issue) a webhook to call.
+/// One `[[trigger]]`: a condition, and a webhook or messaging service to call
+/// (`export::webhook` turns it into a request; `${NAME}` values come from the environment).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(try_from = "RawTrigger")]
 pub struct TriggerConfig {
@@ -271,6 +300,27 @@ pub struct TriggerConfig {
     pub url: Option<String>,
     pub method: Option<String>,
     pub body: Option<String>,
+    pub form: Option<Pairs>,
+    pub headers: Pairs,
+    /// `auth = "basic"`: username and password (both may use `${…}`).
+    pub basic_auth: Option<(String, Hidden)>,
+    pub timeout_secs: Option<u64>,
+}
+
+impl Default for TriggerConfig {
+    fn default() -> Self {
+        TriggerConfig {
+            name: String::new(),
+            when: TriggerCondition::Named,
+            url: None,
+            method: None,
+            body: None,
+            form: None,
+            headers: Pairs::default(),
+            basic_auth: None,
+            timeout_secs: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -280,9 +330,17 @@ struct RawTrigger {
     likes_at_least: Option<u32>,
     on: Option<String>,
     battery_below: Option<f32>,
+    button: Option<String>,
     url: Option<String>,
     method: Option<String>,
     body: Option<String>,
+    form: Option<Pairs>,
+    #[serde(default)]
+    headers: Pairs,
+    auth: Option<String>,
+    username: Option<String>,
+    password: Option<Hidden>,
+    timeout_secs: Option<u64>,
 }
 
 impl TryFrom<RawTrigger> for TriggerConfig {
@@ -292,12 +350,18 @@ impl TryFrom<RawTrigger> for TriggerConfig {
             (Some(n), None, None) => TriggerCondition::LikesAtLeast(n),
             (None, Some("skip"), None) => TriggerCondition::SkipFired,
             (None, Some("clean_finish"), None) => TriggerCondition::FinishedWithoutSkipVotes,
+            (None, Some("press"), None) => TriggerCondition::Press {
+                button: r.button.clone(),
+            },
+            (None, Some("track_start"), None) => TriggerCondition::TrackStart,
             (None, Some(other), None) => {
                 return Err(format!(
-                    "trigger `{}`: `on = \"{other}\"` must be \"skip\" or \"clean_finish\"",
+                    "trigger `{}`: `on = \"{other}\"` must be \"skip\", \"clean_finish\", \"press\" or \"track_start\"",
                     r.name
                 ));
             }
+            // No condition: it fires when a press-sequence step or a hook names it.
+            (None, None, None) => TriggerCondition::Named,
             (None, None, Some(b)) if (0.0..=1.0).contains(&b) => TriggerCondition::BatteryBelow(b),
             (None, None, Some(b)) => {
                 return Err(format!(
@@ -312,12 +376,35 @@ impl TryFrom<RawTrigger> for TriggerConfig {
                 ));
             }
         };
+        if r.button.is_some() && !matches!(when, TriggerCondition::Press { .. }) {
+            return Err(format!(
+                "trigger `{}`: `button` only goes with on = \"press\"",
+                r.name
+            ));
+        }
+        if r.body.is_some() && r.form.is_some() {
+            return Err(format!(
+                "trigger `{}`: give `body` (JSON) or `form` (form fields), not both",
+                r.name
+            ));
+        }
+        let basic_auth = crate::config_notify::basic_auth(&r.name, r.auth, r.username, r.password)?;
+        if r.timeout_secs == Some(0) {
+            return Err(format!(
+                "trigger `{}`: `timeout_secs` must be at least 1",
+                r.name
+            ));
+        }
         Ok(TriggerConfig {
             name: r.name,
             when,
             url: r.url,
             method: r.method,
             body: r.body,
+            form: r.form,
+            headers: r.headers,
+            basic_auth,
+            timeout_secs: r.timeout_secs,
         })
     }
 }
@@ -357,7 +444,10 @@ impl Default for DemoConfig {
 
 impl Config {
     pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
-        toml::from_str(text)
+        let cfg: Config = toml::from_str(text)?;
+        cfg.check_names()
+            .map_err(<toml::de::Error as serde::de::Error>::custom)?;
+        Ok(cfg)
     }
 
     /// The engine's rules from `[party]`, `[[button]]` and `[[trigger]]`.
@@ -429,6 +519,8 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
                     crate::config_check::explain(&text, &e)
                 )
             })?;
+            cfg.check_env(&|k| std::env::var(k).ok())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let problems = crate::config_check::problems(&cfg);
             if !problems.is_empty() {
                 anyhow::bail!("{}: {}", path.display(), problems.join("; "));

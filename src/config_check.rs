@@ -201,6 +201,10 @@ fn trigger_text(w: &crate::core::TriggerCondition) -> String {
         T::SkipFired => "a song is skipped".into(),
         T::FinishedWithoutSkipVotes => "a song ends without a skip vote".into(),
         T::BatteryBelow(b) => format!("a button's battery is below {:.0}%", b * 100.0),
+        T::Press { button: None } => "any button is pressed".into(),
+        T::Press { button: Some(b) } => format!("{b} is pressed"),
+        T::TrackStart => "a new song starts".into(),
+        T::Named => "a press sequence or a hook names it".into(),
     }
 }
 
@@ -210,7 +214,17 @@ fn actions_text(a: &ButtonActions) -> String {
         ButtonActions::Always(a) => format!("every press is a {}", word(a)),
         ButtonActions::Sequence(seq) => format!(
             "presses in a row mean {}",
-            seq.iter().map(word).collect::<Vec<_>>().join(", ")
+            seq.iter()
+                .map(|step| {
+                    let act = step.action.as_ref().map(word);
+                    match (act, step.notify.is_empty()) {
+                        (Some(a), true) => a,
+                        (Some(a), false) => format!("{a} + tell {}", step.notify.join(", ")),
+                        (None, _) => format!("tell {}", step.notify.join(", ")),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         ButtonActions::ByClick {
             single,

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod config_check;
+pub mod config_notify;
 pub mod core;
 pub mod doctor;
 pub mod doctor_remote;

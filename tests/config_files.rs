@@ -41,7 +41,11 @@ fn full_file_gives_the_rules_it_says() {
     );
     assert_eq!(
         rules.buttons[1].actions,
-        ButtonActions::Sequence(vec![Action::Like, Action::Like, Action::Skip])
+        ButtonActions::Sequence(vec![
+            Action::Like.into(),
+            Action::Like.into(),
+            Action::Skip.into()
+        ])
     );
     assert_eq!(rules.buttons[1].debounce.unwrap().as_secs(), 2);
     assert_eq!(

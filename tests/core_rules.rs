@@ -293,7 +293,11 @@ fn network_buttons_are_debounced_per_button() {
 
 #[test]
 fn press_sequences_map_the_nth_press_within_the_window() {
-    let seq = ButtonActions::Sequence(vec![Action::Like, Action::Like, Action::Skip]);
+    let seq = ButtonActions::Sequence(vec![
+        Action::Like.into(),
+        Action::Like.into(),
+        Action::Skip.into(),
+    ]);
     let mut p = party(buttons(seq, None));
     let press = |t| (t, click("Kitchen", Origin::WebButton, ClickKind::Single));
     let fx = run(&mut p, &[press(1.0), press(2.0), press(3.0), press(20.0)]);

@@ -75,6 +75,9 @@ fn effects(n: u64) -> Vec<Effect> {
                 skips: 3,
                 button: None,
                 battery: None,
+                step: None,
+                press_count: None,
+                hook: None,
             },
         ],
         _ => vec![

@@ -52,8 +52,9 @@ fn trigger(name: &str, url: String, body: Option<&str>) -> Webhook {
         url: Some(url),
         method: None,
         body: body.map(String::from),
+        ..TriggerConfig::default()
     };
-    Webhook::from_config(&cfg).unwrap().unwrap()
+    Webhook::from_config(&cfg, &|_| None).unwrap().unwrap()
 }
 
 fn fired(name: &str) -> Effect {
@@ -68,6 +69,9 @@ fn fired(name: &str) -> Effect {
         skips: 0,
         button: None,
         battery: None,
+        step: None,
+        press_count: None,
+        hook: None,
     }
 }
 

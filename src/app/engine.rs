@@ -157,6 +157,8 @@ impl Engine {
         let mut replies = Vec::new();
         let mut waited = Vec::with_capacity(batch.len());
         let mut health_changed = self.check_clock();
+        // A tick may change what readers see without a journal line (a hook's notice ending).
+        let mut ticked = false;
         if self.broken && !self.try_rebuild() {
             for msg in batch.drain(..) {
                 match msg {
@@ -183,6 +185,7 @@ impl Engine {
                     let effects = self.party.apply(&input, at);
                     // A tick that changed nothing is not worth a journal line.
                     if matches!(input, Input::Tick) && effects.is_empty() {
+                        ticked = true;
                         continue;
                     }
                     let answered = reply.is_some();
@@ -201,7 +204,7 @@ impl Engine {
             }
         }
         if entries.is_empty() {
-            if health_changed {
+            if health_changed || ticked {
                 self.publish();
             }
             return;

@@ -120,6 +120,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         party: &name,
         journal: &path,
         store_dir: &store_dir,
+        vote_url: vote_url.as_deref(),
     };
     crate::export::spawn(
         &cfg,
@@ -303,7 +304,11 @@ async fn spawn_http(
     .with_limits(&cfg.http.limits())
     .with_guest_key(guest_key)
     .with_host_sessions(&opts.data_dir)
-    .with_party_name(cfg.party.name.clone());
+    .with_party_name(cfg.party.name.clone())
+    .with_hooks(crate::http::routes_hooks::HookDirectory::from_config(
+        &cfg.hooks,
+        &|k| std::env::var(k).ok(),
+    ));
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
         let (listener, _instance, _url) = match up {

@@ -22,6 +22,8 @@ pub enum PressResult {
     NothingPlaying,
     /// The button has no action for this click, or is not configured.
     Unmapped,
+    /// A press-sequence step with no vote in it: it only fired its triggers.
+    Notified,
 }
 
 impl PressResult {
@@ -35,6 +37,7 @@ impl PressResult {
             PressResult::VotingPaused => "voting paused",
             PressResult::NothingPlaying => "nothing playing",
             PressResult::Unmapped => "unmapped",
+            PressResult::Notified => "notified",
         }
     }
     /// Whether the vote now stands in the tally.
@@ -147,10 +150,7 @@ pub enum Effect {
         by: CommandSource,
     },
     /// An adapter could not carry out a skip.
-    SkipFailed {
-        track: String,
-        reason: String,
-    },
+    SkipFailed { track: String, reason: String },
     TriggerFired {
         trigger: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,10 +161,23 @@ pub enum Effect {
         button: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         battery: Option<f32>,
+        /// The 1-based press-sequence step that named this trigger.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<u32>,
+        /// The button's accepted presses this party, when a press fired it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        press_count: Option<u32>,
+        /// The inbound hook that chained to this trigger.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hook: Option<String>,
     },
-    TriggerFailed {
-        trigger: String,
-        reason: String,
+    /// The trigger's call failed for good; `reason` has the service's own words, never a secret.
+    TriggerFailed { trigger: String, reason: String },
+    /// An inbound hook put a banner on the dashboard and the vote page until `until`.
+    Notice {
+        hook: String,
+        text: String,
+        until: Timestamp,
     },
 }
 

@@ -208,6 +208,21 @@ pub enum AdapterResult {
     TriggerFailed { trigger: String, reason: String },
 }
 
+/// What an inbound hook (`POST /hooks/{name}`) asks for, beyond the host commands (skip and
+/// keep arrive as `Input::Host` with `CommandSource::Hook`). Journaled with the hook's name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "do")]
+pub enum HookCall {
+    /// A banner on the dashboard and the vote page for `secs` seconds.
+    Notice {
+        hook: String,
+        text: String,
+        secs: u64,
+    },
+    /// Fire an outbound `[[trigger]]` by name.
+    Trigger { hook: String, trigger: String },
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Input {
@@ -215,6 +230,7 @@ pub enum Input {
     Press(Press),
     Host(HostOrder),
     Result(AdapterResult),
+    Hook(HookCall),
     /// A deadline the core asked for has passed (vote window closing, …).
     Tick,
 }

@@ -2,6 +2,7 @@
 //! engine tells the loop its next deadline. `Party::apply` returns effects; adapters carry them out.
 pub mod effect;
 pub mod input;
+mod notify;
 pub mod party;
 mod press;
 pub mod rules;
@@ -13,12 +14,12 @@ mod voting;
 
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
-    Action, AdapterResult, ClickKind, CommandSource, HostCommand, HostOrder, Input, Origin, Press,
-    PressKind, Voter,
+    Action, AdapterResult, ClickKind, CommandSource, HookCall, HostCommand, HostOrder, Input,
+    Origin, Press, PressKind, Voter,
 };
 pub use party::Party;
 pub use press::MAX_UNCONFIGURED_BUTTONS;
-pub use rules::{ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule};
-pub use snapshot::{HealthLevel, NowPlaying, Snapshot, SourceHealth, Votes};
+pub use rules::{ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule};
+pub use snapshot::{HealthLevel, Notice, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;
 pub use track::{PlayerUpdate, Source, Track, TransportState};

@@ -5,7 +5,7 @@
 use super::effect::{Effect, KeepReason, LogEntry, TrackResult, WindowState};
 use super::input::{AdapterResult, HostCommand, HostOrder, Input};
 use super::rules::{Rules, Threshold, TriggerCondition};
-use super::snapshot::{ButtonStatus, SNAPSHOT_LOG_LINES, Totals, TrackTally};
+use super::snapshot::{ButtonStatus, Notice, SNAPSHOT_LOG_LINES, Totals, TrackTally};
 use super::time::Timestamp;
 use super::track::{PlayerUpdate, Source, Track, TransportState};
 use super::voting::{VoterBook, VoterList};
@@ -54,6 +54,8 @@ pub struct Party {
     pub(crate) totals: Totals,
     /// Battery triggers already fired, per (trigger, button): once per party, not per track.
     pub(crate) battery_fired: HashSet<(String, String)>,
+    /// A hook's banner; cleared by the first input at or after its end (see `next_deadline`).
+    pub(crate) notice: Option<Notice>,
 }
 
 impl Party {
@@ -80,6 +82,7 @@ impl Party {
             likes_by_minute: BTreeMap::new(),
             totals: Totals::default(),
             battery_fired: HashSet::new(),
+            notice: None,
         }
     }
 
@@ -94,6 +97,9 @@ impl Party {
     /// Applies one input at time `at` and returns what was decided, in order.
     pub fn apply(&mut self, input: &Input, at: Timestamp) -> Vec<Effect> {
         let mut out = Vec::new();
+        if self.notice.as_ref().is_some_and(|n| n.until <= at) {
+            self.notice = None;
+        }
         match input {
             Input::Player(update) => self.on_player(update, at, &mut out),
             Input::Press(press) => self.on_press(press, at, &mut out),
@@ -114,6 +120,7 @@ impl Party {
                     reason: reason.clone(),
                 })
             }
+            Input::Hook(call) => self.on_hook(call, at, &mut out),
             Input::Tick => self.close_window_if_due(at, &mut out),
         }
         // A deadline may also pass while other inputs arrive; close it in order.
@@ -134,10 +141,15 @@ impl Party {
 
     /// When the loop must call `apply(Input::Tick, …)` next, if ever.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let cur = self.current.as_ref()?;
-        match cur.window {
-            WindowState::Open => cur.window_closes_at,
-            _ => None,
+        let window = self
+            .current
+            .as_ref()
+            .filter(|c| c.window == WindowState::Open)
+            .and_then(|c| c.window_closes_at);
+        let notice = self.notice.as_ref().map(|n| n.until);
+        match (window, notice) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -217,6 +229,7 @@ impl Party {
             track: Some(track.clone()),
             new_track: true,
         });
+        self.track_start_triggers(out);
     }
 
     /// A protected artist (by name or Spotify id) or track (by title or id) is never vote-skipped.
@@ -262,6 +275,9 @@ impl Party {
                         skips,
                         button: None,
                         battery: None,
+                        step: None,
+                        press_count: None,
+                        hook: None,
                     });
                 }
             }
@@ -420,6 +436,9 @@ impl Party {
                     skips,
                     button: None,
                     battery: None,
+                    step: None,
+                    press_count: None,
+                    hook: None,
                 });
             }
         }

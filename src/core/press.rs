@@ -44,31 +44,43 @@ impl Party {
         }
         self.voters.pressed(voter, at);
         let rule = rule_idx.map(|i| &self.rules.buttons[i]);
+        // A sequence step: its 1-based number and the triggers it names.
+        let mut step: Option<(u32, Vec<String>)> = None;
         let action = match (press.kind, rule) {
             (PressKind::Vote(a), _) => Some(a),
             (PressKind::Click(c), Some(r)) => match &r.actions {
-                ButtonActions::Sequence(seq) => {
-                    let step = self
+                ButtonActions::Sequence(seq) if !seq.is_empty() => {
+                    let n = self
                         .voters
-                        .sequence_step(voter, at, self.rules.sequence_window);
-                    seq.get(step).or(seq.last()).copied()
+                        .sequence_step(voter, at, self.rules.sequence_window)
+                        .min(seq.len() - 1);
+                    step = Some((n as u32 + 1, seq[n].notify.clone()));
+                    seq[n].action
                 }
                 actions => actions.for_click(c),
             },
             (PressKind::Click(_), None) => None,
         };
+        let notifies = step.as_ref().is_some_and(|(_, names)| !names.is_empty());
         let result = match action {
+            None if notifies => PressResult::Notified,
             None | Some(Action::Ignore) => PressResult::Unmapped,
             Some(_) if self.paused => PressResult::VotingPaused,
             Some(_) if self.current.is_none() => PressResult::NothingPlaying,
             Some(a) => self.count(voter, a, at),
         };
         self.push_press(press, click, action, result, out);
+        // The step's triggers fire whatever the vote's fate (nothing playing, voting paused):
+        // the press itself is the message.
+        if let Some((n, names)) = step {
+            self.step_triggers(voter, n, &names, out);
+        }
         match (action, result) {
             (Some(Action::Like), PressResult::Counted) => self.like_triggers(out),
             (Some(Action::Skip), PressResult::Counted) => self.decide_if_enough(at, out),
             _ => {}
         }
+        self.press_triggers(voter, out);
         self.battery_triggers(press, out);
     }
 
@@ -201,6 +213,9 @@ impl Party {
                     skips: cur.skips.len() as u32,
                     button: None,
                     battery: None,
+                    step: None,
+                    press_count: None,
+                    hook: None,
                 });
             }
         }
@@ -226,6 +241,9 @@ impl Party {
                     skips: cur.map_or(0, |c| c.skips.len() as u32),
                     button: Some(button.to_string()),
                     battery: Some(level),
+                    step: None,
+                    press_count: None,
+                    hook: None,
                 });
             }
         }

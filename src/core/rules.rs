@@ -80,13 +80,30 @@ impl<'de> Deserialize<'de> for Threshold {
     }
 }
 
+/// One step of a press sequence: a vote, triggers to fire (by `[[trigger]]` name), or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    pub action: Option<Action>,
+    pub notify: Vec<String>,
+}
+
+impl From<Action> for Step {
+    fn from(action: Action) -> Self {
+        Step {
+            action: Some(action),
+            notify: Vec::new(),
+        }
+    }
+}
+
 /// What a configured button does when pressed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ButtonActions {
     /// Every press does the same thing.
     Always(Action),
-    /// The 1st, 2nd, 3rd… press within the sequence window do these; past the end, the last repeats.
-    Sequence(Vec<Action>),
+    /// The 1st, 2nd, 3rd… press within the sequence window do these steps; past the end, the
+    /// last step repeats (an escalation stays escalated until the button rests a window long).
+    Sequence(Vec<Step>),
     /// SINGLE / DOUBLE / LONG clicks (IoT, bt.tn) each do their own thing; unset kinds are ignored.
     ByClick {
         single: Option<Action>,
@@ -108,7 +125,7 @@ impl ButtonActions {
                 ClickKind::Long => *long,
             },
             ButtonActions::Always(a) => Some(*a),
-            ButtonActions::Sequence(seq) => seq.first().copied(),
+            ButtonActions::Sequence(seq) => seq.first().and_then(|s| s.action),
         }
     }
 }
@@ -132,6 +149,12 @@ pub enum TriggerCondition {
     FinishedWithoutSkipVotes,
     /// A button reported a battery level below this share (0.0–1.0).
     BatteryBelow(f32),
+    /// Every accepted press (not debounced), or only this button's.
+    Press { button: Option<String> },
+    /// A new track started playing.
+    TrackStart,
+    /// No condition: fires only when a press-sequence step or an inbound hook names it.
+    Named,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -27,6 +27,18 @@ pub struct Snapshot {
     pub buttons: Vec<ButtonStatus>,
     /// Filled in by the app loop from the adapters' reports, not by the core.
     pub health: Vec<SourceHealth>,
+    /// A banner an inbound hook asked for, while it lasts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
+}
+
+/// A banner from an inbound hook (`do = "notice"`), shown until `until` (party time).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    pub text: String,
+    /// The hook's name.
+    pub by: String,
+    pub until: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -42,6 +42,7 @@ impl Party {
             totals: self.totals.clone(),
             buttons: self.buttons.clone(),
             health: Vec::new(),
+            notice: self.notice.clone().filter(|n| n.until > at),
         }
     }
 

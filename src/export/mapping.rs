@@ -207,8 +207,17 @@ pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {
             skips,
             button,
             battery,
+            step,
+            press_count: _,
+            hook,
         } => {
             meta.push(("trigger", json!(trigger)));
+            if let Some(s) = step {
+                meta.push(("step", json!(s)));
+            }
+            if let Some(h) = hook {
+                meta.push(("hook", json!(h)));
+            }
             if let Some(t) = track {
                 meta.push(("title", json!(t.title)));
                 meta.push(("artist", json!(t.artist)));
@@ -242,6 +251,10 @@ pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {
             meta.push(("reason", json!(reason)));
             let action = "trigger_failed".into();
             (PARTY_MEMBER.into(), action, trigger.clone(), 1)
+        }
+        Effect::Notice { hook, text, .. } => {
+            meta.push(("text", json!(text)));
+            (PARTY_MEMBER.into(), "notice".into(), hook.clone(), 1)
         }
     };
     Event {

@@ -166,6 +166,9 @@ fn party_decisions_carry_their_votes() {
             skips: 0,
             button: None,
             battery: None,
+            step: None,
+            press_count: None,
+            hook: None,
         },
     );
     assert_eq!(

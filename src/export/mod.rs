@@ -4,6 +4,7 @@
 pub mod client;
 pub mod mapping;
 pub mod outbox;
+pub mod reply_text;
 pub mod settings;
 pub mod status;
 pub mod store;
@@ -29,6 +30,8 @@ pub struct PartyFiles<'a> {
     pub journal: &'a Path,
     /// The data dir the party store lives in (`export/` goes beside `parties/`).
     pub store_dir: &'a Path,
+    /// The vote page's address, for `{vote_url}` in trigger templates.
+    pub vote_url: Option<&'a str>,
 }
 
 /// Start the exporter (when `[export]` is set) and the trigger runner (when a `[[trigger]]`
@@ -57,7 +60,7 @@ pub async fn spawn(
     }
     let mut hooks = Vec::new();
     for t in &cfg.triggers {
-        match webhook::Webhook::from_config(t) {
+        match webhook::Webhook::from_config(t, &|k| std::env::var(k).ok()) {
             Some(Ok(h)) => hooks.push(h),
             Some(Err(why)) => inbox.health("triggers", HealthLevel::Error, why).await,
             None => {}
@@ -77,6 +80,7 @@ pub async fn spawn(
         tuning,
     ) {
         Ok(runner) => {
+            let runner = runner.with_vote_url(files.vote_url);
             tasks.spawn(runner.run(Some(committed.clone()), shutdown.clone()));
         }
         Err(e) => {

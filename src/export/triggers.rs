@@ -56,6 +56,8 @@ pub struct TriggerRunner {
     http: reqwest::Client,
     inbox: Inbox,
     tuning: TriggerTuning,
+    /// For `{vote_url}` in templates.
+    vote_url: String,
 }
 
 impl TriggerRunner {
@@ -104,7 +106,14 @@ impl TriggerRunner {
             http,
             inbox,
             tuning,
+            vote_url: String::new(),
         })
+    }
+
+    /// The vote page's address, for `{vote_url}`.
+    pub fn with_vote_url(mut self, url: Option<&str>) -> Self {
+        self.vote_url = url.unwrap_or_default().to_string();
+        self
     }
 
     pub async fn run(
@@ -126,9 +135,11 @@ impl TriggerRunner {
                 let start = read_to;
                 read_to = next.end;
                 for (i, effect) in next.entry.effects.iter().enumerate() {
-                    let Some(fired) = Fired::from_effect(effect) else {
+                    let Some(mut fired) = Fired::from_effect(effect) else {
                         continue;
                     };
+                    fired.party.clone_from(&self.party);
+                    fired.vote_url.clone_from(&self.vote_url);
                     let Some(hook) = self.hooks.get(&fired.trigger).cloned() else {
                         continue;
                     };
@@ -183,7 +194,9 @@ impl TriggerRunner {
             let body = hook.render(&fired);
             let backoff = Backoff::new(tuning.backoff_base, tuning.backoff_max);
             match hook.call(&http, body, &id, tuning.attempts, backoff).await {
-                Ok(()) => tracing::info!(trigger = %hook.trigger, %id, "webhook called"),
+                Ok(()) => {
+                    tracing::info!(trigger = %hook.trigger, %id, step = ?fired.step, "trigger called")
+                }
                 Err(reason) => {
                     tracing::warn!(trigger = %hook.trigger, %id, %reason, "webhook gave up");
                     let failed = AdapterResult::TriggerFailed {

@@ -14,6 +14,7 @@ pub mod listen;
 pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
+pub mod routes_hooks;
 pub mod routes_host;
 pub mod script;
 pub mod server;
@@ -66,6 +67,8 @@ pub struct HttpState {
     connected: Arc<std::sync::atomic::AtomicUsize>,
     /// The state event's shared JSON: one serialisation per change for all open pages.
     guest_views: Arc<view_cache::ViewCache>,
+    /// `[[hook]]`s served at /hooks/{name}.
+    hooks: Arc<routes_hooks::HookDirectory>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
 }
@@ -98,6 +101,7 @@ impl HttpState {
             party_name: None,
             connected: Arc::default(),
             guest_views: Arc::default(),
+            hooks: Arc::default(),
             shutdown: CancellationToken::new(),
         }
         .with_limits(&HttpLimits::default())
@@ -145,6 +149,12 @@ impl HttpState {
         self
     }
 
+    /// Inbound rule hooks (`POST /hooks/{name}`).
+    pub fn with_hooks(mut self, hooks: routes_hooks::HookDirectory) -> Self {
+        self.hooks = Arc::new(hooks);
+        self
+    }
+
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.limiter = limit.map(|l| Arc::new(guard::RateLimiter::new(l)));
@@ -156,6 +166,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(routes_guest::routes())
         .merge(routes_buttons::routes())
+        .merge(routes_hooks::routes())
         .merge(admin::routes())
         .merge(routes_host::routes())
         .merge(script::routes())

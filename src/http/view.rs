@@ -24,6 +24,14 @@ pub struct StateView {
     pub guests: GuestsView,
     /// Last: the live stream shares the JSON before it among all guests (`view_cache`).
     pub you: YouView,
+    /// A banner from an inbound hook (`do = "notice"`), while it lasts.
+    pub notice: Option<NoticeView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NoticeView {
+    pub text: String,
+    pub ms_left: u64,
 }
 
 /// How many guests are here: pages open now, and voters who pressed lately.
@@ -127,6 +135,14 @@ pub fn state_view(
             connected: 0,
             voting: v.active_voters,
         },
+        notice: snap
+            .notice
+            .as_ref()
+            .filter(|n| n.until > now)
+            .map(|n| NoticeView {
+                text: n.text.clone(),
+                ms_left: now.until(n.until).as_millis() as u64,
+            }),
     }
 }
 
@@ -178,5 +194,6 @@ pub fn effect_text(e: &Effect) -> String {
         Effect::SkipFailed { reason, .. } => format!("skip failed: {reason}"),
         Effect::TriggerFired { trigger, .. } => format!("trigger {trigger} fired"),
         Effect::TriggerFailed { trigger, reason } => format!("trigger {trigger} failed: {reason}"),
+        Effect::Notice { hook, text, .. } => format!("{hook}: {text}"),
     }
 }

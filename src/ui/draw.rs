@@ -2,7 +2,7 @@
 //!
 //! 80x24 shows every panel compactly; taller and wider terminals give the log (and the
 //! sparkline) the extra room. Tiny terminals get a one-line hint instead of squashed panels.
-use super::{UiState, help, log, now_playing, party, qr, status, votes};
+use super::{UiState, help, log, notice, now_playing, party, qr, status, votes};
 use crate::core::{Snapshot, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -60,6 +60,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
         log::render(frame, middle, &snap.log, ui.zone);
     }
     status::render(frame, footer, &snap.health, ui, now);
+    notice::render(frame, footer, snap, now);
 
     if ui.qr {
         qr::render(

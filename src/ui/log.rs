@@ -143,9 +143,26 @@ fn describe(effect: &Effect) -> (String, Vec<Span<'static>>) {
                 Style::new().fg(Color::Red),
             )],
         ),
-        Effect::TriggerFired { trigger, .. } => {
-            ("trigger".into(), plain(format!("{trigger} fired")))
+        Effect::TriggerFired {
+            trigger,
+            step,
+            hook,
+            ..
+        } => {
+            let why = match (step, hook) {
+                (Some(n), _) => format!(" (step {n})"),
+                (None, Some(h)) => format!(" (hook {h})"),
+                (None, None) => String::new(),
+            };
+            ("trigger".into(), plain(format!("{trigger} fired{why}")))
         }
+        Effect::Notice { hook, text, .. } => (
+            format!("hook {hook}"),
+            vec![Span::styled(
+                text.clone(),
+                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            )],
+        ),
         Effect::TriggerFailed { trigger, reason } => (
             "trigger".into(),
             vec![Span::styled(

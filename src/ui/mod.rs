@@ -5,6 +5,7 @@ pub mod help;
 pub mod host;
 pub mod keys;
 pub mod log;
+pub mod notice;
 pub mod now_playing;
 pub mod party;
 pub mod qr;

@@ -102,6 +102,9 @@ pub fn mid_party() -> Snapshot {
                 skips: 0,
                 button: None,
                 battery: None,
+                step: None,
+                press_count: None,
+                hook: None,
             },
         },
         LogEntry {
@@ -244,6 +247,7 @@ pub fn mid_party() -> Snapshot {
                 detail: "connection refused".into(),
             },
         ],
+        notice: None,
     }
 }
 
