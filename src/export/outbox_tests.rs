@@ -101,7 +101,7 @@ impl Setup {
     fn dead(&self) -> PathBuf {
         self.dir.path().join("p.dead.jsonl")
     }
-    fn outbox(&self, tuning: Tuning, inbox: Option<Inbox>) -> Outbox<Fake> {
+    fn outbox(&self, tuning: Tuning, inbox: Option<Inbox>) -> Outbox<EventsApi<Fake>> {
         let files = OutboxFiles {
             party: "p".into(),
             journal: self.journal(),
