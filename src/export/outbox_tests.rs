@@ -4,6 +4,7 @@ use super::*;
 use crate::core::{Effect, HostCommand, Input};
 use crate::inbox::{Inbox, Msg};
 use crate::journal::Entry;
+use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;

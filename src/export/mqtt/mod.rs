@@ -6,6 +6,7 @@
 //! with their origin (`ha_run.rs`, `c8y_run.rs`).
 pub mod c8y_run;
 pub mod ha;
+pub mod ha_rules;
 pub mod ha_run;
 pub mod link;
 pub mod settings;
