@@ -77,6 +77,11 @@ impl Mosquitto {
         file
     }
 
+    /// The config added after the listener line (takes effect at the next `restart`).
+    pub fn extra_mut(&mut self) -> &mut String {
+        &mut self.extra
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
