@@ -6,7 +6,6 @@
 mod mqtt_broker;
 
 use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
-use party_tui::core::HealthLevel;
 use party_tui::export::mqtt::link::{self, LinkEvent, LinkOptions};
 use party_tui::export::mqtt::settings::{Broker, Password};
 use party_tui::export::mqtt::smartrest::parse_line;
@@ -142,7 +141,6 @@ async fn refusals_are_explained() {
     let LinkEvent::Down(why) = first_event(options(at, "wrong")).await else { panic!("logged in with a wrong password") };
     assert!(why.contains("refused the login") && (why.contains("bad user name or password") || why.contains("not authorised")), "{why}");
     assert!(!why.contains("wrong"), "the password never shows: {why}");
-    let _ = HealthLevel::Error;
 }
 
 /// A CA and a broker certificate for `localhost` made here; mosquitto serves it on TLS.
@@ -185,4 +183,44 @@ async fn tls_with_our_own_ca_and_a_name_mismatch() {
     } else {
         panic!("an unknown CA was trusted");
     }
+}
+
+/// `party-tui doctor` with this `[cumulocity]` password in the environment: (exit code, stdout).
+fn doctor(broker: &Mosquitto, password: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[http]\nbind = \"127.0.0.1:0\"\n\n[cumulocity]\nurl = \"{}\"\ntenant = \"t12345\"\n\
+             user = \"party-device\"\ndevice_id = \"{DEVICE}\"\n",
+            broker.url()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("doctor")
+        .env("PARTY_TUI_C8Y_PASSWORD", password)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_logs_in_and_explains_a_refusal() {
+    let Some(broker) = broker() else { return };
+    let (code, out) = doctor(&broker, SECRET);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok    Cumulocity mqtt://127.0.0.1"), "{out}");
+    let (code, out) = doctor(&broker, "nope");
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("FAIL  Cumulocity"), "{out}");
+    assert!(out.contains("refused the login"), "{out}");
+    assert!(out.contains("PARTY_TUI_C8Y_PASSWORD"), "the fix is named: {out}");
+    assert!(!out.contains("nope") && !out.contains(SECRET), "no password in the output: {out}");
+    eprintln!("{out}");
 }

@@ -5,6 +5,7 @@
 //! connect (`ha_run.rs`); commands from HA or the platform go into the inbox as host commands
 //! with their origin (`ha_run.rs`, `c8y_run.rs`).
 pub mod c8y_run;
+pub mod doctor;
 pub mod ha;
 pub mod ha_rules;
 pub mod ha_run;
