@@ -222,5 +222,4 @@ async fn doctor_logs_in_and_explains_a_refusal() {
     assert!(out.contains("refused the login"), "{out}");
     assert!(out.contains("PARTY_TUI_C8Y_PASSWORD"), "the fix is named: {out}");
     assert!(!out.contains("nope") && !out.contains(SECRET), "no password in the output: {out}");
-    eprintln!("{out}");
 }

@@ -402,7 +402,9 @@ pub fn explain(e: &ConnectionError, broker: &Broker) -> (HealthLevel, String) {
     match e {
         ConnectionError::ConnectionRefused(code) => match code {
             ConnectReturnCode::BadUserNamePassword => refused("bad user name or password"),
-            ConnectReturnCode::NotAuthorized => refused("not authorised"),
+            ConnectReturnCode::NotAuthorized => {
+                refused("not authorised (a wrong password, or a user without the right)")
+            }
             ConnectReturnCode::BadClientId => refused("client id rejected (in use or invalid)"),
             ConnectReturnCode::RefusedProtocolVersion => {
                 refused("MQTT 3.1.1 is not accepted")
