@@ -45,7 +45,13 @@ fn press(seq: u64) -> Entry {
 }
 
 fn append(path: &Path, from: u64, n: u64) {
-    let mut f = std::io::BufWriter::new(std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap());
+    let mut f = std::io::BufWriter::new(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap(),
+    );
     for seq in from..from + n {
         serde_json::to_writer(&mut f, &press(seq)).unwrap();
         f.write_all(b"\n").unwrap();
@@ -66,12 +72,17 @@ async fn subscriber(port: u16) -> Arrivals {
         loop {
             match ev.poll().await {
                 Ok(Event::Incoming(Incoming::ConnAck(_))) => {
-                    client.subscribe("party-tui/bench/event/#", QoS::AtLeastOnce).await.unwrap();
+                    client
+                        .subscribe("party-tui/bench/event/#", QoS::AtLeastOnce)
+                        .await
+                        .unwrap();
                 }
                 Ok(Event::Incoming(Incoming::SubAck(_))) => r.notify_one(),
                 Ok(Event::Incoming(Incoming::Publish(p))) => {
                     let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
-                    g.lock().unwrap().insert(v["id"].as_str().unwrap().to_string(), Instant::now());
+                    g.lock()
+                        .unwrap()
+                        .insert(v["id"].as_str().unwrap().to_string(), Instant::now());
                 }
                 Ok(_) => {}
                 Err(e) => panic!("bench subscriber: {e}"),
@@ -85,26 +96,42 @@ async fn subscriber(port: u16) -> Arrivals {
 async fn wait_count(got: &Arrivals, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while got.lock().unwrap().len() < n {
-        assert!(Instant::now() < deadline, "only {} of {n} arrived", got.lock().unwrap().len());
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} arrived",
+            got.lock().unwrap().len()
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let Some(broker) = Mosquitto::start("allow_anonymous true\npersistence false") else { return };
+    let Some(broker) = Mosquitto::start("allow_anonymous true\npersistence false") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("p.jsonl");
     std::fs::File::create(&journal).unwrap();
     let cfg = Config::parse("[[button]]\nname = \"Door\"\nid = \"bttn-1\"\n").unwrap();
-    let ha = Arc::new(Ha::new("bench", "party-tui", "homeassistant", true, &cfg.buttons));
+    let ha = Arc::new(Ha::new(
+        "bench",
+        "party-tui",
+        "homeassistant",
+        true,
+        &cfg.buttons,
+    ));
     let got = subscriber(broker.port).await;
 
     let stop = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
     let opts = link::LinkOptions {
         name: "MQTT".into(),
-        broker: mqtt::settings::Broker { host: "127.0.0.1".into(), port: broker.port, tls: false },
+        broker: mqtt::settings::Broker {
+            host: "127.0.0.1".into(),
+            port: broker.port,
+            tls: false,
+        },
         client_id: "bench".into(),
         username: None,
         password: None,

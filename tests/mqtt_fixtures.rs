@@ -37,7 +37,10 @@ fn discovery_verdicts_match_home_assistant() {
     let cases = json(&dir, "ha_discovery_cases.json");
     let prefix = cases["discovery_prefix"].as_str().unwrap();
     for case in cases["discovery"].as_array().unwrap() {
-        let (topic, payload) = (case["topic"].as_str().unwrap(), case["payload"].as_str().unwrap());
+        let (topic, payload) = (
+            case["topic"].as_str().unwrap(),
+            case["payload"].as_str().unwrap(),
+        );
         let verdict = check(prefix, topic, payload);
         let ok = match case["expect"].as_str().unwrap() {
             "accepted" => matches!(verdict, Verdict::Accepted(_)),
@@ -45,7 +48,11 @@ fn discovery_verdicts_match_home_assistant() {
             "ignored" => verdict == Verdict::Ignored,
             other => panic!("unknown expectation {other}"),
         };
-        assert!(ok, "{topic} {payload}: HA says {}, we say {verdict:?} ({})", case["expect"], case["source"]);
+        assert!(
+            ok,
+            "{topic} {payload}: HA says {}, we say {verdict:?} ({})",
+            case["expect"], case["source"]
+        );
     }
 }
 
@@ -76,20 +83,50 @@ fn event_states_match_home_assistant() {
 fn every_recorded_config_passes_the_checker() {
     let dir = fixtures_or_skip!();
     let files = [
-        ("ha_sensor_config.json", "homeassistant/sensor/sensorBedroomT/config"),
-        ("ha_sensor_json_attributes_config.json", "homeassistant/sensor/rssi/config"),
-        ("ha_binary_sensor_config.json", "homeassistant/binary_sensor/garden/config"),
-        ("ha_button_config.json", "homeassistant/button/reboot/config"),
-        ("ha_event_config.json", "homeassistant/event/doorbell/config"),
-        ("ha_number_config.json", "homeassistant/number/threshold/config"),
-        ("ha_switch_abbreviated_tilde_config.json", "homeassistant/switch/irrigation/config"),
-        ("ha_device_discovery_config.json", "homeassistant/device/bla/config"),
-        ("ha_device_discovery_abbreviated_config.json", "homeassistant/device/kitchen/config"),
+        (
+            "ha_sensor_config.json",
+            "homeassistant/sensor/sensorBedroomT/config",
+        ),
+        (
+            "ha_sensor_json_attributes_config.json",
+            "homeassistant/sensor/rssi/config",
+        ),
+        (
+            "ha_binary_sensor_config.json",
+            "homeassistant/binary_sensor/garden/config",
+        ),
+        (
+            "ha_button_config.json",
+            "homeassistant/button/reboot/config",
+        ),
+        (
+            "ha_event_config.json",
+            "homeassistant/event/doorbell/config",
+        ),
+        (
+            "ha_number_config.json",
+            "homeassistant/number/threshold/config",
+        ),
+        (
+            "ha_switch_abbreviated_tilde_config.json",
+            "homeassistant/switch/irrigation/config",
+        ),
+        (
+            "ha_device_discovery_config.json",
+            "homeassistant/device/bla/config",
+        ),
+        (
+            "ha_device_discovery_abbreviated_config.json",
+            "homeassistant/device/kitchen/config",
+        ),
     ];
     for (file, topic) in files {
         let payload = std::fs::read_to_string(dir.join(file)).unwrap();
         let Verdict::Accepted(c) = check("homeassistant", topic, payload.trim_end()) else {
-            panic!("{file} refused: {:?}", check("homeassistant", topic, &payload));
+            panic!(
+                "{file} refused: {:?}",
+                check("homeassistant", topic, &payload)
+            );
         };
         if file.contains("tilde") {
             assert_eq!(c["command_topic"], "homeassistant/switch/irrigation/set");
@@ -97,7 +134,10 @@ fn every_recorded_config_passes_the_checker() {
         }
         if file == "ha_device_discovery_abbreviated_config.json" {
             assert_eq!(c["device"]["identifiers"], "ea334450945afc");
-            assert_eq!(c["origin"]["support_url"], "https://bla2mqtt.example.com/support");
+            assert_eq!(
+                c["origin"]["support_url"],
+                "https://bla2mqtt.example.com/support"
+            );
         }
     }
 }
@@ -111,12 +151,17 @@ fn we_take_the_commands_home_assistant_sends() {
         let payload = case["publish"]["payload"].as_str().unwrap();
         let action = case["action"].as_str().unwrap();
         if action.starts_with("number.set_value") && !payload.starts_with('{') {
-            let got = ha.command("party-tui/node/cmd/skip_threshold", payload).unwrap();
+            let got = ha
+                .command("party-tui/node/cmd/skip_threshold", payload)
+                .unwrap();
             let whole = payload.parse::<f64>().unwrap().fract() == 0.0;
             assert_eq!(got.is_ok(), whole, "{payload}: {got:?}");
         }
         if action == "button.press" && payload == "PRESS" {
-            assert_eq!(ha.command("party-tui/node/cmd/skip", payload), Some(Ok(HostCommand::SkipNow)));
+            assert_eq!(
+                ha.command("party-tui/node/cmd/skip", payload),
+                Some(Ok(HostCommand::SkipNow))
+            );
         }
     }
     let birth = &cases["birth_and_will"]["birth"];
@@ -143,9 +188,18 @@ fn smartrest_lines_read_and_write_like_the_recorded_ones() {
     let up = std::fs::read_to_string(dir.join("cumulocity_upstream_examples.txt")).unwrap();
     for (_, l) in records(&up) {
         let fields = parse_line(&l);
-        assert_eq!(parse_line(&line(&fields.iter().map(String::as_str).collect::<Vec<_>>())), fields, "{l}");
+        assert_eq!(
+            parse_line(&line(
+                &fields.iter().map(String::as_str).collect::<Vec<_>>()
+            )),
+            fields,
+            "{l}"
+        );
         if !l.contains('"') {
-            assert_eq!(line(&fields.iter().map(String::as_str).collect::<Vec<_>>()), l);
+            assert_eq!(
+                line(&fields.iter().map(String::as_str).collect::<Vec<_>>()),
+                l
+            );
         }
     }
     let down = std::fs::read_to_string(dir.join("cumulocity_downstream_examples.txt")).unwrap();
@@ -168,9 +222,16 @@ fn smartrest_lines_read_and_write_like_the_recorded_ones() {
 fn dash_children_are_named_as_the_constructed_layout() {
     let dir = fixtures_or_skip!();
     let text = std::fs::read_to_string(dir.join("cumulocity_dash_button_constructed.txt")).unwrap();
-    let (_, child) = records(&text).into_iter().find(|(_, l)| l.starts_with("101,")).unwrap();
+    let (_, child) = records(&text)
+        .into_iter()
+        .find(|(_, l)| l.starts_with("101,"))
+        .unwrap();
     let cfg = Config::parse("[[button]]\nname = \"Dash\"\nmac = \"00:00:5E:00:53:01\"\n").unwrap();
     assert_eq!(button_id(&cfg.buttons[0]), parse_line(&child)[1]);
     let ours = C8y::new("pi", &cfg.buttons).on_connect();
-    assert!(ours.iter().any(|m| m.payload.starts_with(&format!("{child},"))), "{ours:?}");
+    assert!(
+        ours.iter()
+            .any(|m| m.payload.starts_with(&format!("{child},"))),
+        "{ours:?}"
+    );
 }

@@ -28,7 +28,9 @@ fn received(w: &Watcher) -> HashMap<String, Vec<String>> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for m in w.on("party-tui/party-test/event/phones") {
         let v: Value = serde_json::from_str(&m.payload).unwrap();
-        out.entry(v["id"].as_str().unwrap().to_string()).or_default().push(m.payload);
+        out.entry(v["id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(m.payload);
     }
     out
 }
@@ -43,9 +45,18 @@ async fn all_arrive(w: &Watcher, want: &BTreeSet<String>, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_outage_and_kill_9_lose_no_press() {
-    let Some(mut broker) = Mosquitto::start("allow_anonymous true") else { return };
+    let Some(mut broker) = Mosquitto::start("allow_anonymous true") else {
+        return;
+    };
     // A persistent session: what arrives while the watcher reconnects is kept for it.
-    let watcher = Watcher::start(broker.port, "ha", None, &["party-tui/party-test/event/#"], true).await;
+    let watcher = Watcher::start(
+        broker.port,
+        "ha",
+        None,
+        &["party-tui/party-test/event/#"],
+        true,
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
     std::fs::write(
@@ -59,24 +70,43 @@ async fn broker_outage_and_kill_9_lose_no_press() {
     .unwrap();
     let data = dir.path().join("data");
     let mut party = Party::start(&cfg, &data, &[]);
-    wait_for("presses arriving", || (received(&watcher).len() >= 10).then_some(())).await;
+    wait_for("presses arriving", || {
+        (received(&watcher).len() >= 10).then_some(())
+    })
+    .await;
 
     broker.stop();
     let at_stop = journaled(&party).len();
-    wait_for("presses journaled during the outage", || (journaled(&party).len() >= at_stop + 30).then_some(())).await;
+    wait_for("presses journaled during the outage", || {
+        (journaled(&party).len() >= at_stop + 30).then_some(())
+    })
+    .await;
     broker.restart();
     let before_restart = journaled(&party);
-    all_arrive(&watcher, &before_restart, "every press journaled before the broker came back").await;
+    all_arrive(
+        &watcher,
+        &before_restart,
+        "every press journaled before the broker came back",
+    )
+    .await;
 
     party.kill9();
     let before_kill = journaled(&party);
     let _party = Party::start(&cfg, &data, &[]);
-    all_arrive(&watcher, &before_kill, "every press journaled before kill -9").await;
+    all_arrive(
+        &watcher,
+        &before_kill,
+        "every press journaled before kill -9",
+    )
+    .await;
 
     let got = received(&watcher);
     let mut twice = 0;
     for (id, payloads) in &got {
-        assert!(payloads.iter().all(|p| p == &payloads[0]), "{id} came back different: {payloads:?}");
+        assert!(
+            payloads.iter().all(|p| p == &payloads[0]),
+            "{id} came back different: {payloads:?}"
+        );
         twice += usize::from(payloads.len() > 1);
     }
     eprintln!(

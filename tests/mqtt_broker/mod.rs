@@ -37,7 +37,11 @@ pub fn tools() -> Option<(PathBuf, PathBuf)> {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Mosquitto {
@@ -72,7 +76,12 @@ impl Mosquitto {
         if !file.exists() {
             cmd.arg("-c");
         }
-        let ok = cmd.args(["-b"]).arg(&file).args([user, password]).status().unwrap();
+        let ok = cmd
+            .args(["-b"])
+            .arg(&file)
+            .args([user, password])
+            .status()
+            .unwrap();
         assert!(ok.success(), "mosquitto_passwd failed");
         file
     }
@@ -124,7 +133,9 @@ impl Mosquitto {
     /// SIGTERM and wait: mosquitto saves its persistent sessions on the way out.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
             let _ = c.wait();
         }
     }
@@ -174,7 +185,8 @@ impl Watcher {
         session: bool,
     ) -> Watcher {
         let mut o = MqttOptions::new(id, "127.0.0.1", port);
-        o.set_keep_alive(Duration::from_secs(5)).set_clean_session(!session);
+        o.set_keep_alive(Duration::from_secs(5))
+            .set_clean_session(!session);
         if let Some((u, p)) = login {
             o.set_credentials(u, p);
         }
@@ -202,8 +214,15 @@ impl Watcher {
                 }
             }
         });
-        let w = Watcher { got, client, subscribed };
-        wait_for("the watcher's subscription", || (*w.subscribed.lock().unwrap()).then_some(())).await;
+        let w = Watcher {
+            got,
+            client,
+            subscribed,
+        };
+        wait_for("the watcher's subscription", || {
+            (*w.subscribed.lock().unwrap()).then_some(())
+        })
+        .await;
         w
     }
 
@@ -212,11 +231,17 @@ impl Watcher {
     }
 
     pub fn on(&self, topic: &str) -> Vec<Received> {
-        self.all().into_iter().filter(|m| m.topic == topic).collect()
+        self.all()
+            .into_iter()
+            .filter(|m| m.topic == topic)
+            .collect()
     }
 
     pub async fn publish(&self, topic: &str, payload: &str) {
-        self.client.publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec()).await.unwrap();
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload.as_bytes().to_vec())
+            .await
+            .unwrap();
     }
 }
 
@@ -226,7 +251,10 @@ pub async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T 
         if let Some(v) = check() {
             return v;
         }
-        assert!(start.elapsed() < LIMIT, "timed out after {LIMIT:?} waiting for {what}");
+        assert!(
+            start.elapsed() < LIMIT,
+            "timed out after {LIMIT:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -267,7 +295,11 @@ impl Party {
         };
         // Keep draining stderr so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Party { child, data: data.to_path_buf(), base }
+        Party {
+            child,
+            data: data.to_path_buf(),
+            base,
+        }
     }
 
     /// The current demo party's journal.
@@ -278,14 +310,21 @@ impl Party {
     }
 
     pub fn party(&self) -> String {
-        self.journal().file_stem().unwrap().to_string_lossy().into_owned()
+        self.journal()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Every journal line as JSON.
     pub fn lines(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.journal()).unwrap_or_default();
         let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
-        complete.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+        complete
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// Press a bt.tn-style web button (a single click).

@@ -48,13 +48,21 @@ impl C8yRun {
 
     async fn operations(&self, payload: &str) {
         for line in payload.lines() {
-            let Some((topic, cmd)) = self.c8y.operation(line) else { continue };
-            self.link.publish(vec![Message::plain(&topic, smartrest::executing())]).await;
+            let Some((topic, cmd)) = self.c8y.operation(line) else {
+                continue;
+            };
+            self.link
+                .publish(vec![Message::plain(&topic, smartrest::executing())])
+                .await;
             let done = match cmd {
                 Ok(cmd) => {
                     tracing::info!(command = %cmd.plain(), "operation from Cumulocity");
                     let plain = cmd.plain();
-                    match self.inbox.submit(Input::host_by(cmd, CommandSource::Cumulocity)).await {
+                    match self
+                        .inbox
+                        .submit(Input::host_by(cmd, CommandSource::Cumulocity))
+                        .await
+                    {
                         Ok(_) => smartrest::successful(&plain),
                         Err(e) => smartrest::failed(&e.to_string()),
                     }

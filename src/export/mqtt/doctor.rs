@@ -24,7 +24,12 @@ pub async fn mqtt(cfg: &MqttConfig) -> Check {
         will: None,
         ca_file: cfg.ca_file.clone(),
     };
-    login(what, opts, "check [mqtt] url, username and password (or PARTY_TUI_MQTT_PASSWORD)").await
+    login(
+        what,
+        opts,
+        "check [mqtt] url, username and password (or PARTY_TUI_MQTT_PASSWORD)",
+    )
+    .await
 }
 
 pub async fn cumulocity(cfg: &CumulocityConfig) -> Check {
@@ -52,12 +57,14 @@ async fn login(what: String, opts: LinkOptions, hint: &str) -> Check {
     let stop = CancellationToken::new();
     let outcome = match link::spawn(opts, None, stop.clone(), &mut tasks) {
         Err(why) => Err(why),
-        Ok((_link, mut events)) => match tokio::time::timeout(DOCTOR_TIMEOUT, events.recv()).await {
-            Ok(Some(LinkEvent::Up)) => Ok(()),
-            Ok(Some(LinkEvent::Down(why))) => Err(why),
-            Ok(_) => Err("the connection stopped".into()),
-            Err(_) => Err(format!("no answer within {DOCTOR_TIMEOUT:?}")),
-        },
+        Ok((_link, mut events)) => {
+            match tokio::time::timeout(DOCTOR_TIMEOUT, events.recv()).await {
+                Ok(Some(LinkEvent::Up)) => Ok(()),
+                Ok(Some(LinkEvent::Down(why))) => Err(why),
+                Ok(_) => Err("the connection stopped".into()),
+                Err(_) => Err(format!("no answer within {DOCTOR_TIMEOUT:?}")),
+            }
+        }
     };
     stop.cancel();
     while tasks.join_next().await.is_some() {}

@@ -57,7 +57,10 @@ impl Ha {
             node,
             discovery_prefix: discovery_prefix.to_string(),
             commands,
-            buttons: buttons.iter().map(|b| (button_id(b), b.name.clone())).collect(),
+            buttons: buttons
+                .iter()
+                .map(|b| (button_id(b), b.name.clone()))
+                .collect(),
         }
     }
 
@@ -69,7 +72,10 @@ impl Ha {
         format!("{}/status", self.discovery_prefix)
     }
     pub fn config_topic(&self, component: &str, object: &str) -> String {
-        format!("{}/{component}/{}/{object}/config", self.discovery_prefix, self.node)
+        format!(
+            "{}/{component}/{}/{object}/config",
+            self.discovery_prefix, self.node
+        )
     }
     /// Every config topic of this node (to find ones left from removed buttons).
     pub fn own_configs_filter(&self) -> String {
@@ -145,33 +151,61 @@ impl Ha {
             })),
         ];
         if self.commands {
-            out.push(self.entity("switch", "voting_paused", "Voting paused", json!({
-                "state_topic": self.topic("voting_paused"),
-                "command_topic": self.topic("cmd/voting_paused"),
-                "icon": "mdi:pause-circle",
-            })));
-            out.push(self.entity("number", "skip_threshold", "Skip threshold", json!({
-                "state_topic": self.topic("skip_threshold"),
-                "command_topic": self.topic("cmd/skip_threshold"),
-                "min": 1, "max": THRESHOLD_MAX, "step": 1, "mode": "box",
-            })));
-            for (object, name) in [("skip", "Skip"), ("keep", "Keep"), ("reset_votes", "Reset votes")] {
-                out.push(self.entity("button", object, name, json!({
-                    "command_topic": self.topic(&format!("cmd/{object}")),
-                    "payload_press": "PRESS",
-                })));
+            out.push(self.entity(
+                "switch",
+                "voting_paused",
+                "Voting paused",
+                json!({
+                    "state_topic": self.topic("voting_paused"),
+                    "command_topic": self.topic("cmd/voting_paused"),
+                    "icon": "mdi:pause-circle",
+                }),
+            ));
+            out.push(self.entity(
+                "number",
+                "skip_threshold",
+                "Skip threshold",
+                json!({
+                    "state_topic": self.topic("skip_threshold"),
+                    "command_topic": self.topic("cmd/skip_threshold"),
+                    "min": 1, "max": THRESHOLD_MAX, "step": 1, "mode": "box",
+                }),
+            ));
+            for (object, name) in [
+                ("skip", "Skip"),
+                ("keep", "Keep"),
+                ("reset_votes", "Reset votes"),
+            ] {
+                out.push(self.entity(
+                    "button",
+                    object,
+                    name,
+                    json!({
+                        "command_topic": self.topic(&format!("cmd/{object}")),
+                        "payload_press": "PRESS",
+                    }),
+                ));
             }
         } else {
-            out.push(self.entity("binary_sensor", "voting_paused", "Voting paused", json!({
-                "state_topic": self.topic("voting_paused"),
-            })));
+            out.push(self.entity(
+                "binary_sensor",
+                "voting_paused",
+                "Voting paused",
+                json!({
+                    "state_topic": self.topic("voting_paused"),
+                }),
+            ));
         }
         let events = json!({ "event_types": EVENT_TYPES, "device_class": "button" });
         for (id, name) in &self.buttons {
             let mut extra = events.clone();
             extra["state_topic"] = json!(self.topic(&format!("event/{id}")));
             out.push(self.entity("event", &format!("button_{id}"), name, extra));
-            if snap.buttons.iter().any(|b| &b.name == name && b.battery.is_some()) {
+            if snap
+                .buttons
+                .iter()
+                .any(|b| &b.name == name && b.battery.is_some())
+            {
                 out.push(self.entity("sensor", &format!("battery_{id}"), &format!("{name} battery"), json!({
                     "state_topic": self.topic(&format!("battery/{id}")),
                     "device_class": "battery", "unit_of_measurement": "%", "state_class": "measurement",
@@ -226,10 +260,16 @@ impl Ha {
             (self.topic("now_playing/attributes"), attrs.to_string()),
             (self.topic("likes"), v.likes.to_string()),
             (self.topic("skip_votes"), v.skips.to_string()),
-            (self.topic("skip_votes/attributes"), json!({ "needed": v.needed }).to_string()),
+            (
+                self.topic("skip_votes/attributes"),
+                json!({ "needed": v.needed }).to_string(),
+            ),
             (self.topic("skip_votes_needed"), v.needed.to_string()),
             (self.topic("likes_tonight"), snap.totals.likes.to_string()),
-            (self.topic("vote_window"), on(v.window == Some(WindowState::Open)).into()),
+            (
+                self.topic("vote_window"),
+                on(v.window == Some(WindowState::Open)).into(),
+            ),
             (self.topic("voting_paused"), on(v.paused).into()),
         ];
         if self.commands {
@@ -243,18 +283,35 @@ impl Ha {
                 }
             }
         }
-        out.into_iter().map(|(t, p)| Message::retained(t, p)).collect()
+        out.into_iter()
+            .map(|(t, p)| Message::retained(t, p))
+            .collect()
     }
 
     /// Pure: the event messages of one journal line (presses by configured buttons and phones).
     pub fn events(&self, party: &str, entry: &Entry) -> Vec<Message> {
         let mut out = Vec::new();
         for (i, effect) in entry.effects.iter().enumerate() {
-            let Effect::Press { voter, origin, click, action, result, likes, skips, battery, .. } = effect else {
+            let Effect::Press {
+                voter,
+                origin,
+                click,
+                action,
+                result,
+                likes,
+                skips,
+                battery,
+                ..
+            } = effect
+            else {
                 continue;
             };
             let target = match voter.button_name() {
-                Some(name) => self.buttons.iter().find(|(_, n)| n == name).map(|(id, _)| id.as_str()),
+                Some(name) => self
+                    .buttons
+                    .iter()
+                    .find(|(_, n)| n == name)
+                    .map(|(id, _)| id.as_str()),
                 None if matches!(origin, Origin::Phone | Origin::Demo) => Some("phones"),
                 None => None,
             };
@@ -311,7 +368,9 @@ impl Ha {
                 Ok(n) if n.fract() == 0.0 && (1.0..=THRESHOLD_MAX as f64).contains(&n) => {
                     Ok(HostCommand::SetThreshold(Threshold::Count(n as u32)))
                 }
-                _ => Err(format!("skip_threshold: `{p}` is not a whole number 1–{THRESHOLD_MAX}")),
+                _ => Err(format!(
+                    "skip_threshold: `{p}` is not a whole number 1–{THRESHOLD_MAX}"
+                )),
             },
             other => Err(format!("unknown command topic `{other}`")),
         })

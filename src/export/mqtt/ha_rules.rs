@@ -17,42 +17,102 @@ pub enum Verdict {
 }
 
 pub const COMPONENTS: &[&str] = &[
-    "alarm_control_panel", "binary_sensor", "button", "camera", "climate", "cover",
-    "device_automation", "device_tracker", "event", "fan", "humidifier", "image", "lawn_mower",
-    "light", "lock", "notify", "number", "scene", "select", "sensor", "siren", "switch", "tag",
-    "text", "update", "vacuum", "valve", "water_heater",
+    "alarm_control_panel",
+    "binary_sensor",
+    "button",
+    "camera",
+    "climate",
+    "cover",
+    "device_automation",
+    "device_tracker",
+    "event",
+    "fan",
+    "humidifier",
+    "image",
+    "lawn_mower",
+    "light",
+    "lock",
+    "notify",
+    "number",
+    "scene",
+    "select",
+    "sensor",
+    "siren",
+    "switch",
+    "tag",
+    "text",
+    "update",
+    "vacuum",
+    "valve",
+    "water_heater",
 ];
 
 const ROOT_ABBREVIATIONS: &[(&str, &str)] = &[
-    ("stat_t", "state_topic"), ("cmd_t", "command_topic"), ("val_tpl", "value_template"),
-    ("json_attr_t", "json_attributes_topic"), ("avty", "availability"),
-    ("avty_t", "availability_topic"), ("pl_avail", "payload_available"),
-    ("pl_not_avail", "payload_not_available"), ("uniq_id", "unique_id"),
-    ("dev_cla", "device_class"), ("unit_of_meas", "unit_of_measurement"),
-    ("stat_cla", "state_class"), ("pl_prs", "payload_press"), ("pl_on", "payload_on"),
-    ("pl_off", "payload_off"), ("evt_typ", "event_types"), ("exp_aft", "expire_after"),
-    ("ent_cat", "entity_category"), ("en", "enabled_by_default"), ("dev", "device"),
-    ("o", "origin"), ("cmps", "components"), ("p", "platform"), ("e", "encoding"),
+    ("stat_t", "state_topic"),
+    ("cmd_t", "command_topic"),
+    ("val_tpl", "value_template"),
+    ("json_attr_t", "json_attributes_topic"),
+    ("avty", "availability"),
+    ("avty_t", "availability_topic"),
+    ("pl_avail", "payload_available"),
+    ("pl_not_avail", "payload_not_available"),
+    ("uniq_id", "unique_id"),
+    ("dev_cla", "device_class"),
+    ("unit_of_meas", "unit_of_measurement"),
+    ("stat_cla", "state_class"),
+    ("pl_prs", "payload_press"),
+    ("pl_on", "payload_on"),
+    ("pl_off", "payload_off"),
+    ("evt_typ", "event_types"),
+    ("exp_aft", "expire_after"),
+    ("ent_cat", "entity_category"),
+    ("en", "enabled_by_default"),
+    ("dev", "device"),
+    ("o", "origin"),
+    ("cmps", "components"),
+    ("p", "platform"),
+    ("e", "encoding"),
 ];
 const DEVICE_ABBREVIATIONS: &[(&str, &str)] = &[
-    ("ids", "identifiers"), ("mf", "manufacturer"), ("mdl", "model"), ("mdl_id", "model_id"),
-    ("sw", "sw_version"), ("hw", "hw_version"), ("sn", "serial_number"), ("cns", "connections"),
-    ("cu", "configuration_url"), ("sa", "suggested_area"),
+    ("ids", "identifiers"),
+    ("mf", "manufacturer"),
+    ("mdl", "model"),
+    ("mdl_id", "model_id"),
+    ("sw", "sw_version"),
+    ("hw", "hw_version"),
+    ("sn", "serial_number"),
+    ("cns", "connections"),
+    ("cu", "configuration_url"),
+    ("sa", "suggested_area"),
 ];
-const ORIGIN_ABBREVIATIONS: &[(&str, &str)] =
-    &[("name", "name"), ("sw", "sw_version"), ("url", "support_url")];
+const ORIGIN_ABBREVIATIONS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("sw", "sw_version"),
+    ("url", "support_url"),
+];
 const AVAILABILITY_ABBREVIATIONS: &[(&str, &str)] = &[
-    ("t", "topic"), ("pl_avail", "payload_available"), ("pl_not_avail", "payload_not_available"),
+    ("t", "topic"),
+    ("pl_avail", "payload_available"),
+    ("pl_not_avail", "payload_not_available"),
     ("val_tpl", "value_template"),
 ];
 /// Options a device-discovery root passes down to components that do not set them.
 const SHARED: &[&str] = &[
-    "availability", "availability_topic", "availability_mode", "payload_available",
-    "payload_not_available", "state_topic", "command_topic", "qos", "encoding",
+    "availability",
+    "availability_topic",
+    "availability_mode",
+    "payload_available",
+    "payload_not_available",
+    "state_topic",
+    "command_topic",
+    "qos",
+    "encoding",
 ];
 
 fn ascii_id(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn word(s: &str) -> bool {
@@ -60,7 +120,10 @@ fn word(s: &str) -> bool {
 }
 
 /// (component, node_id, object_id) of a topic after `<prefix>/`, as HA's TOPIC_MATCHER reads it.
-pub fn parse_topic<'a>(prefix: &str, topic: &'a str) -> Result<Option<(&'a str, Option<&'a str>, &'a str)>, String> {
+pub fn parse_topic<'a>(
+    prefix: &str,
+    topic: &'a str,
+) -> Result<Option<(&'a str, Option<&'a str>, &'a str)>, String> {
     let Some(rest) = topic.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
         return Ok(None);
     };
@@ -68,7 +131,11 @@ pub fn parse_topic<'a>(prefix: &str, topic: &'a str) -> Result<Option<(&'a str, 
     if parts.last() != Some(&"config") {
         return Ok(None);
     }
-    let illegal = || Err(format!("Received message on illegal discovery topic '{topic}'"));
+    let illegal = || {
+        Err(format!(
+            "Received message on illegal discovery topic '{topic}'"
+        ))
+    };
     let (component, node, object) = match parts.as_slice() {
         [c, o, _] => (*c, None, *o),
         [c, n, o, _] => (*c, Some(*n), *o),
@@ -93,7 +160,10 @@ fn expand(obj: &mut Map<String, Value>, table: &[(&str, &str)]) {
 /// Abbreviations (root, device, origin, availability items) and the `~` base topic.
 fn normalise(obj: &mut Map<String, Value>) {
     expand(obj, ROOT_ABBREVIATIONS);
-    for (key, table) in [("device", DEVICE_ABBREVIATIONS), ("origin", ORIGIN_ABBREVIATIONS)] {
+    for (key, table) in [
+        ("device", DEVICE_ABBREVIATIONS),
+        ("origin", ORIGIN_ABBREVIATIONS),
+    ] {
         if let Some(Value::Object(inner)) = obj.get_mut(key) {
             expand(inner, table);
         }
@@ -131,7 +201,8 @@ pub fn valid_subscribe_topic(t: &str) -> bool {
     let levels: Vec<&str> = t.split('/').collect();
     !t.is_empty()
         && levels.iter().enumerate().all(|(i, l)| {
-            (!l.contains('#') || (*l == "#" && i == levels.len() - 1)) && (!l.contains('+') || *l == "+")
+            (!l.contains('#') || (*l == "#" && i == levels.len() - 1))
+                && (!l.contains('+') || *l == "+")
         })
 }
 
@@ -143,11 +214,15 @@ pub fn valid_publish_topic(t: &str) -> bool {
 fn check_entity(component: &str, c: &Map<String, Value>) -> Result<(), String> {
     let need = |k: &str| match c.get(k) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.as_str()),
-        _ => Err(format!("required key not provided @ data['{k}'] ({component})")),
+        _ => Err(format!(
+            "required key not provided @ data['{k}'] ({component})"
+        )),
     };
     let sub = |k: &str| -> Result<(), String> {
         match c.get(k) {
-            Some(Value::String(t)) if !valid_subscribe_topic(t) => Err(format!("{k} `{t}` is not a valid MQTT topic")),
+            Some(Value::String(t)) if !valid_subscribe_topic(t) => {
+                Err(format!("{k} `{t}` is not a valid MQTT topic"))
+            }
             _ => Ok(()),
         }
     };
@@ -186,14 +261,19 @@ fn check_entity(component: &str, c: &Map<String, Value>) -> Result<(), String> {
         return Err("use availability_topic or availability, not both".into());
     }
     if let Some(q) = c.get("qos") {
-        let n = q.as_u64().or_else(|| q.as_str().and_then(|s| s.parse().ok()));
+        let n = q
+            .as_u64()
+            .or_else(|| q.as_str().and_then(|s| s.parse().ok()));
         if !matches!(n, Some(0..=2)) {
             return Err(format!("qos {q} must be 0, 1 or 2"));
         }
     }
     if let Some(d) = c.get("device") {
-        let ok = d.get("identifiers").is_some_and(|i| i.is_string() || i.as_array().is_some_and(|a| !a.is_empty()))
-            || d.get("connections").is_some_and(|c| c.as_array().is_some_and(|a| !a.is_empty()));
+        let ok = d
+            .get("identifiers")
+            .is_some_and(|i| i.is_string() || i.as_array().is_some_and(|a| !a.is_empty()))
+            || d.get("connections")
+                .is_some_and(|c| c.as_array().is_some_and(|a| !a.is_empty()));
         if !ok {
             return Err("device needs identifiers or connections".into());
         }
@@ -225,11 +305,16 @@ pub fn check(prefix: &str, topic: &str, payload: &str) -> Verdict {
             Err(why) => Verdict::Rejected(why),
         };
     }
-    let bad = |why: &str| Verdict::Rejected(format!("Invalid MQTT device discovery payload, {why}"));
+    let bad =
+        |why: &str| Verdict::Rejected(format!("Invalid MQTT device discovery payload, {why}"));
     if !obj.get("device").is_some_and(Value::is_object) {
         return bad("required key not provided @ data['device']");
     }
-    if !obj.get("origin").and_then(|o| o.get("name")).is_some_and(Value::is_string) {
+    if !obj
+        .get("origin")
+        .and_then(|o| o.get("name"))
+        .is_some_and(Value::is_string)
+    {
         return bad("required key not provided @ data['origin']['name']");
     }
     let shared: Map<String, Value> = SHARED
@@ -241,17 +326,27 @@ pub fn check(prefix: &str, topic: &str, payload: &str) -> Verdict {
     };
     for (id, c) in cmps.iter_mut() {
         let Some(c) = c.as_object_mut() else {
-            return bad(&format!("expected a dictionary @ data['components']['{id}']"));
+            return bad(&format!(
+                "expected a dictionary @ data['components']['{id}']"
+            ));
         };
         expand(c, ROOT_ABBREVIATIONS);
-        let Some(platform) = c.get("platform").and_then(Value::as_str).map(str::to_string) else {
-            return bad(&format!("required key not provided @ data['components']['{id}']['platform']"));
+        let Some(platform) = c
+            .get("platform")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return bad(&format!(
+                "required key not provided @ data['components']['{id}']['platform']"
+            ));
         };
         if c.len() == 1 || matches!(platform.as_str(), "device_automation" | "tag") {
             continue;
         }
         if !c.contains_key("unique_id") {
-            return bad(&format!("required key not provided @ data['components']['{id}']['unique_id']"));
+            return bad(&format!(
+                "required key not provided @ data['components']['{id}']['unique_id']"
+            ));
         }
         for (k, v) in &shared {
             c.entry(k.clone()).or_insert_with(|| v.clone());
@@ -268,11 +363,16 @@ pub fn check_event(config: &Value, payload: &str, retained: bool) -> Result<Stri
     if retained {
         return Err("retained event messages are ignored".into());
     }
-    let v: Value = serde_json::from_str(payload).map_err(|_| "No valid JSON event payload detected".to_string())?;
+    let v: Value = serde_json::from_str(payload)
+        .map_err(|_| "No valid JSON event payload detected".to_string())?;
     let Some(t) = v.get("event_type") else {
         return Err("`event_type` missing in JSON event payload".into());
     };
-    let allowed = config.get("event_types").and_then(Value::as_array).cloned().unwrap_or_default();
+    let allowed = config
+        .get("event_types")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     match t.as_str() {
         Some(s) if allowed.iter().any(|a| a.as_str() == Some(s)) => Ok(s.to_string()),
         _ => Err("Invalid event type".into()),
@@ -286,9 +386,17 @@ pub fn check_ours(component: &str, config: &Value) -> Result<(), String> {
     get("unique_id").ok_or("no unique_id")?;
     let id = get("default_entity_id").ok_or("no default_entity_id")?;
     match id.split_once('.') {
-        Some((domain, rest)) if domain == component && !rest.is_empty()
-            && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') => {}
-        _ => return Err(format!("default_entity_id `{id}` is not `{component}.<id>`")),
+        Some((domain, rest))
+            if domain == component
+                && !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') => {}
+        _ => {
+            return Err(format!(
+                "default_entity_id `{id}` is not `{component}.<id>`"
+            ));
+        }
     }
     if config.get("object_id").is_some() {
         return Err("the deprecated object_id is set".into());

@@ -31,8 +31,21 @@ pub struct HaRun {
 }
 
 impl HaRun {
-    pub fn new(ha: Arc<Ha>, link: Link, inbox: Inbox, snapshots: watch::Receiver<Arc<Snapshot>>) -> Self {
-        HaRun { ha, link, inbox, snapshots, up: false, sent: HashMap::new(), configs: Vec::new() }
+    pub fn new(
+        ha: Arc<Ha>,
+        link: Link,
+        inbox: Inbox,
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+    ) -> Self {
+        HaRun {
+            ha,
+            link,
+            inbox,
+            snapshots,
+            up: false,
+            sent: HashMap::new(),
+            configs: Vec::new(),
+        }
     }
 
     pub async fn run(mut self, mut events: mpsc::Receiver<LinkEvent>, shutdown: CancellationToken) {
@@ -94,7 +107,11 @@ impl HaRun {
         let snap = self.snapshots.borrow_and_update().clone();
         let configs = self.ha.configs(&snap);
         if configs != self.configs {
-            let new: Vec<Message> = configs.iter().filter(|c| !self.configs.contains(c)).cloned().collect();
+            let new: Vec<Message> = configs
+                .iter()
+                .filter(|c| !self.configs.contains(c))
+                .cloned()
+                .collect();
             self.configs = configs;
             self.link.publish(new).await;
         }

@@ -9,14 +9,12 @@
 //! the order of our requests. A clean session drops everything unacknowledged on a reconnect;
 //! the outbox then sends that batch again with the same event ids.
 use super::Message;
+use super::explain::explain;
 use super::settings::{Broker, Password};
-use crate::export::client::{Backoff, Outcome};
 use crate::core::HealthLevel;
+use crate::export::client::{Backoff, Outcome};
 use crate::inbox::Inbox;
-use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, Incoming, LastWill,
-    MqttOptions, Outgoing, QoS,
-};
+use rumqttc::{AsyncClient, Event, EventLoop, Incoming, LastWill, MqttOptions, Outgoing, QoS};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,7 +52,10 @@ pub enum LinkEvent {
     /// Connected (again): send the on-connect messages, subscribe, then `ready()`.
     Up,
     Down(String),
-    Message { topic: String, payload: Vec<u8> },
+    Message {
+        topic: String,
+        payload: Vec<u8>,
+    },
 }
 
 enum Cmd {
@@ -77,7 +78,8 @@ impl Link {
         if self.tx.send(Cmd::Confirmed(msgs, reply)).await.is_err() {
             return retry("the MQTT connection has stopped");
         }
-        rx.await.unwrap_or_else(|_| retry("the MQTT connection has stopped"))
+        rx.await
+            .unwrap_or_else(|_| retry("the MQTT connection has stopped"))
     }
     /// Publish as given, now, if connected (dropped while down: the owner re-sends on `Up`).
     pub async fn publish(&self, msgs: Vec<Message>) {
@@ -119,7 +121,12 @@ pub fn mqtt_options(opts: &LinkOptions) -> Result<MqttOptions, String> {
         o.set_credentials(user, pass);
     }
     if let Some(w) = &opts.will {
-        o.set_last_will(LastWill::new(&w.topic, w.payload.clone(), qos(w.qos), w.retain));
+        o.set_last_will(LastWill::new(
+            &w.topic,
+            w.payload.clone(),
+            qos(w.qos),
+            w.retain,
+        ));
     }
     if opts.broker.tls {
         let cfg = super::tls::client_config(opts.ca_file.as_deref())?;
@@ -162,6 +169,11 @@ pub fn spawn(
 /// One publish handed to rumqttc: part of the confirmed batch or not.
 type Tag = bool;
 
+enum Request {
+    Publish(Message, Tag),
+    Subscribe(String),
+}
+
 struct Batch {
     waiting: usize,
     reply: oneshot::Sender<Outcome>,
@@ -174,8 +186,9 @@ struct Task {
     events: mpsc::Sender<LinkEvent>,
     up: bool,
     ready: bool,
-    /// Publishes not yet handed to rumqttc (its request channel was full).
-    queue: VecDeque<(Message, Tag)>,
+    /// Requests not yet handed to rumqttc (its request channel was full), in order: a
+    /// subscription must not overtake the publishes before it (Cumulocity wants `100` first).
+    queue: VecDeque<Request>,
     /// Publishes handed to rumqttc and not yet written, in order.
     tags: VecDeque<Tag>,
     /// A publish rumqttc holds back because its packet id is still in flight.
@@ -260,15 +273,13 @@ impl Task {
                 }
             }
             Cmd::Publish(msgs) if self.up => {
-                self.queue.extend(msgs.into_iter().map(|m| (m, false)));
+                self.queue
+                    .extend(msgs.into_iter().map(|m| Request::Publish(m, false)));
             }
             Cmd::Publish(_) => {}
             Cmd::Subscribe(topics) if self.up => {
-                for t in topics {
-                    if self.client.try_subscribe(&t, QoS::AtLeastOnce).is_err() {
-                        tracing::warn!(link = %self.opts.name, topic = %t, "cannot subscribe");
-                    }
-                }
+                self.queue
+                    .extend(topics.into_iter().map(Request::Subscribe));
             }
             Cmd::Subscribe(_) => {}
             Cmd::Ready if self.up => {
@@ -290,8 +301,10 @@ impl Task {
             waiting: msgs.len(),
             reply,
         });
-        self.queue
-            .extend(msgs.into_iter().map(|m| (Message { qos: 1, ..m }, true)));
+        self.queue.extend(
+            msgs.into_iter()
+                .map(|m| Request::Publish(Message { qos: 1, ..m }, true)),
+        );
     }
 
     /// Hand queued publishes to rumqttc while its request channel has room.
@@ -299,15 +312,32 @@ impl Task {
         if !self.up {
             return;
         }
-        while let Some((m, _)) = self.queue.front() {
-            let sent = self
-                .client
-                .try_publish(&m.topic, qos(m.qos), m.retain, m.payload.clone());
+        while let Some(req) = self.queue.front() {
+            if let Request::Publish(m, tag) = req {
+                // rumqttc refuses these the same way as a full channel: never let one block.
+                if m.topic.contains(['+', '#']) || m.topic.is_empty() {
+                    tracing::error!(link = %self.opts.name, topic = %m.topic, "not a topic to publish to; dropped");
+                    let tag = *tag;
+                    self.queue.pop_front();
+                    if tag {
+                        self.acked();
+                    }
+                    continue;
+                }
+            }
+            let sent = match req {
+                Request::Publish(m, _) => {
+                    self.client
+                        .try_publish(&m.topic, qos(m.qos), m.retain, m.payload.clone())
+                }
+                Request::Subscribe(t) => self.client.try_subscribe(t, QoS::AtLeastOnce),
+            };
             if sent.is_err() {
                 break;
             }
-            let (_, tag) = self.queue.pop_front().expect("front exists");
-            self.tags.push_back(tag);
+            if let Some(Request::Publish(_, tag)) = self.queue.pop_front() {
+                self.tags.push_back(tag);
+            }
         }
     }
 
@@ -392,61 +422,4 @@ impl Task {
             inbox.health(&self.opts.name, level, detail).await;
         }
     }
-}
-
-/// A connection error in plain words, and whether it is the configuration's fault (Error) or
-/// the network's (Warn: it will come back).
-pub fn explain(e: &ConnectionError, broker: &Broker) -> (HealthLevel, String) {
-    let at = format!("{}:{}", broker.host, broker.port);
-    let refused = |what: &str| (HealthLevel::Error, format!("{at} refused the login: {what}"));
-    match e {
-        ConnectionError::ConnectionRefused(code) => match code {
-            ConnectReturnCode::BadUserNamePassword => refused("bad user name or password"),
-            ConnectReturnCode::NotAuthorized => {
-                refused("not authorised (a wrong password, or a user without the right)")
-            }
-            ConnectReturnCode::BadClientId => refused("client id rejected (in use or invalid)"),
-            ConnectReturnCode::RefusedProtocolVersion => {
-                refused("MQTT 3.1.1 is not accepted")
-            }
-            ConnectReturnCode::ServiceUnavailable => (
-                HealthLevel::Warn,
-                format!("{at} is unavailable for now"),
-            ),
-            ConnectReturnCode::Success => (HealthLevel::Warn, format!("{at}: {e}")),
-        },
-        other => {
-            let text = error_chain(other);
-            let lower = text.to_ascii_lowercase();
-            if lower.contains("notvalidforname") || lower.contains("not valid for name") {
-                (
-                    HealthLevel::Error,
-                    format!("TLS: the certificate of {at} is not for the name {}", broker.host),
-                )
-            } else if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-                (
-                    HealthLevel::Error,
-                    format!("TLS: the certificate of {at} is not signed by a trusted CA (set ca_file)"),
-                )
-            } else if lower.contains("connection refused") {
-                (HealthLevel::Warn, format!("nothing listens on {at}"))
-            } else {
-                (HealthLevel::Warn, format!("{at}: {text}"))
-            }
-        }
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
 }

@@ -6,6 +6,7 @@
 //! with their origin (`ha_run.rs`, `c8y_run.rs`).
 pub mod c8y_run;
 pub mod doctor;
+pub mod explain;
 pub mod ha;
 pub mod ha_rules;
 pub mod ha_run;
@@ -45,10 +46,20 @@ pub struct Message {
 
 impl Message {
     pub fn retained(topic: impl Into<String>, payload: impl Into<String>) -> Message {
-        Message { topic: topic.into(), payload: payload.into(), retain: true, qos: 1 }
+        Message {
+            topic: topic.into(),
+            payload: payload.into(),
+            retain: true,
+            qos: 1,
+        }
     }
     pub fn plain(topic: impl Into<String>, payload: impl Into<String>) -> Message {
-        Message { topic: topic.into(), payload: payload.into(), retain: false, qos: 1 }
+        Message {
+            topic: topic.into(),
+            payload: payload.into(),
+            retain: false,
+            qos: 1,
+        }
     }
     /// An event that must arrive: QoS 1, not retained.
     pub fn confirmed(topic: impl Into<String>, payload: impl Into<String>) -> Message {
@@ -150,7 +161,10 @@ fn start_at_end(files: &OutboxFiles) {
     }
     let end = std::fs::metadata(&files.journal).map_or(0, |m| m.len());
     if is_line_start(&files.journal, end) {
-        let _ = file.save(Cursor { offset: end, seq: None });
+        let _ = file.save(Cursor {
+            offset: end,
+            seq: None,
+        });
     }
 }
 
@@ -162,7 +176,13 @@ fn start_ha(
 ) -> Result<(), String> {
     m.validate()?;
     let client_id = m.client_id();
-    let ha = Arc::new(ha::Ha::new(&client_id, &m.topic_prefix, &m.discovery_prefix, m.commands, &w.cfg.buttons));
+    let ha = Arc::new(ha::Ha::new(
+        &client_id,
+        &m.topic_prefix,
+        &m.discovery_prefix,
+        m.commands,
+        &w.cfg.buttons,
+    ));
     let opts = LinkOptions {
         name: "MQTT".into(),
         broker: m.broker()?,
@@ -173,7 +193,12 @@ fn start_ha(
         ca_file: m.ca_file.clone(),
     };
     let (link, events) = link::spawn(opts, Some(w.inbox.clone()), w.shutdown.clone(), tasks)?;
-    let run = ha_run::HaRun::new(ha.clone(), link.clone(), w.inbox.clone(), w.snapshots.clone());
+    let run = ha_run::HaRun::new(
+        ha.clone(),
+        link.clone(),
+        w.inbox.clone(),
+        w.snapshots.clone(),
+    );
     tasks.spawn(run.run(events, w.shutdown.clone()));
     let files = outbox_files(w, "mqtt");
     start_at_end(&files);
@@ -184,7 +209,13 @@ fn start_ha(
         map: move |party: &str, e: &Entry| map_ha.events(party, e),
         link,
     };
-    let outbox = Outbox::for_outlet(files, outlet, tuning(), w.clock.clone(), Some(w.inbox.clone()));
+    let outbox = Outbox::for_outlet(
+        files,
+        outlet,
+        tuning(),
+        w.clock.clone(),
+        Some(w.inbox.clone()),
+    );
     tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
     Ok(())
 }
@@ -217,7 +248,13 @@ fn start_c8y(
         link,
     };
     let files = outbox_files(w, "cumulocity");
-    let outbox = Outbox::for_outlet(files, outlet, tuning(), w.clock.clone(), Some(w.inbox.clone()));
+    let outbox = Outbox::for_outlet(
+        files,
+        outlet,
+        tuning(),
+        w.clock.clone(),
+        Some(w.inbox.clone()),
+    );
     tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
     Ok(())
 }

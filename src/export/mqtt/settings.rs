@@ -91,7 +91,9 @@ pub struct Broker {
 
 impl Broker {
     pub fn parse(key: &str, url: &str) -> Result<Broker, String> {
-        let bad = || format!("{key} = \"{url}\" must be like \"mqtt://host:1883\" or \"mqtts://host:8883\"");
+        let bad = || {
+            format!("{key} = \"{url}\" must be like \"mqtt://host:1883\" or \"mqtts://host:8883\"")
+        };
         let (tls, rest) = match url.split_once("://") {
             Some(("mqtt" | "tcp", rest)) => (false, rest),
             Some(("mqtts" | "ssl", rest)) => (true, rest),
@@ -213,13 +215,23 @@ mod tests {
         let b = |u| Broker::parse("[mqtt] url", u);
         assert_eq!(
             b("mqtt://homeassistant.local:1883").unwrap(),
-            Broker { host: "homeassistant.local".into(), port: 1883, tls: false }
+            Broker {
+                host: "homeassistant.local".into(),
+                port: 1883,
+                tls: false
+            }
         );
         assert_eq!(b("mqtts://t1.example.com").unwrap().port, 8883);
         assert!(b("mqtts://t1.example.com").unwrap().tls);
         assert_eq!(b("mqtt://127.0.0.1:42/").unwrap().port, 42);
         assert_eq!(b("mqtt://[::1]:1884").unwrap().host, "::1");
-        for bad in ["http://x:1", "mqtt://", "mqtt://x:notaport", "x:1883", "mqtt://u:p@x:1"] {
+        for bad in [
+            "http://x:1",
+            "mqtt://",
+            "mqtt://x:notaport",
+            "x:1883",
+            "mqtt://u:p@x:1",
+        ] {
             let e = b(bad).unwrap_err();
             assert!(e.contains("[mqtt] url"), "{e}");
         }

@@ -29,7 +29,11 @@ pub fn field(s: &str) -> String {
 }
 
 pub fn line(fields: &[&str]) -> String {
-    fields.iter().map(|f| field(f)).collect::<Vec<_>>().join(",")
+    fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Split one SmartREST line into fields: quoted fields may hold commas; a quote inside is `\"`
@@ -92,7 +96,10 @@ impl C8y {
 
     /// The will: the platform records the lost connection as an event.
     pub fn will(&self) -> Message {
-        Message::plain("s/us", line(&["400", "c8y_ConnectionEvent", "party-tui connection lost"]))
+        Message::plain(
+            "s/us",
+            line(&["400", "c8y_ConnectionEvent", "party-tui connection lost"]),
+        )
     }
 
     /// After every connect, before subscribing to `s/ds`: the device, its required interval,
@@ -105,7 +112,10 @@ impl C8y {
             Message::plain("s/us", line(&["114", COMMAND_FRAGMENT])),
         ];
         for c in &self.children {
-            out.push(Message::plain("s/us", line(&["101", &c.id, &c.name, c.kind])));
+            out.push(Message::plain(
+                "s/us",
+                line(&["101", &c.id, &c.name, c.kind]),
+            ));
         }
         out
     }
@@ -117,7 +127,14 @@ impl C8y {
         for (i, effect) in entry.effects.iter().enumerate() {
             let id = event_id(party, entry.seq, i);
             match effect {
-                Effect::Press { voter, origin, click, action, result, .. } => {
+                Effect::Press {
+                    voter,
+                    origin,
+                    click,
+                    action,
+                    result,
+                    ..
+                } => {
                     let what = match (action, click) {
                         (Some(a), _) => a.label().to_string(),
                         (None, Some(c)) => format!("{c:?}").to_lowercase(),
@@ -128,9 +145,17 @@ impl C8y {
                         .and_then(|n| self.children.iter().find(|c| c.name == n));
                     match child {
                         Some(c) => {
-                            let text = format!("{} {}: {what}, {} (id {id})", c.name, c.id, result.label());
+                            let text = format!(
+                                "{} {}: {what}, {} (id {id})",
+                                c.name,
+                                c.id,
+                                result.label()
+                            );
                             let topic = format!("s/us/{}", c.id);
-                            out.push(Message::confirmed(topic, line(&["400", "c8y_MAC_Event", &text, &at])));
+                            out.push(Message::confirmed(
+                                topic,
+                                line(&["400", "c8y_MAC_Event", &text, &at]),
+                            ));
                         }
                         None => {
                             let who = match origin {
@@ -138,18 +163,42 @@ impl C8y {
                                 other => other.label().to_string(),
                             };
                             let text = format!("{who}: {what}, {} (id {id})", result.label());
-                            out.push(Message::confirmed("s/us", line(&["400", "c8y_VoteEvent", &text, &at])));
+                            out.push(Message::confirmed(
+                                "s/us",
+                                line(&["400", "c8y_VoteEvent", &text, &at]),
+                            ));
                         }
                     }
                 }
-                Effect::Play { track: Some(t), new_track: true, source, .. } => {
+                Effect::Play {
+                    track: Some(t),
+                    new_track: true,
+                    source,
+                    ..
+                } => {
                     let text = format!("{} — {} ({}; id {id})", t.title, t.artist, source.label());
-                    out.push(Message::confirmed("s/us", line(&["400", "c8y_TrackPlayed", &text, &at])));
+                    out.push(Message::confirmed(
+                        "s/us",
+                        line(&["400", "c8y_TrackPlayed", &text, &at]),
+                    ));
                 }
-                Effect::SkipDecided { title, skips, needed, by_host, .. } => {
-                    let by = if *by_host { "host".to_string() } else { format!("{skips} of {needed} votes") };
+                Effect::SkipDecided {
+                    title,
+                    skips,
+                    needed,
+                    by_host,
+                    ..
+                } => {
+                    let by = if *by_host {
+                        "host".to_string()
+                    } else {
+                        format!("{skips} of {needed} votes")
+                    };
                     let text = format!("{title} skipped by {by} (id {id})");
-                    out.push(Message::confirmed("s/us", line(&["400", "c8y_TrackSkipped", &text, &at])));
+                    out.push(Message::confirmed(
+                        "s/us",
+                        line(&["400", "c8y_TrackSkipped", &text, &at]),
+                    ));
                 }
                 Effect::TrackFinished { likes, skips, .. } => {
                     let (l, s) = (likes.to_string(), skips.to_string());
@@ -181,14 +230,19 @@ impl C8y {
         } else {
             return None;
         };
-        let text = fields.get(2).map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
+        let text = fields
+            .get(2)
+            .map(|s| s.trim().to_ascii_lowercase())
+            .unwrap_or_default();
         let cmd = match text.as_str() {
             "skip" => Ok(HostCommand::SkipNow),
             "keep" => Ok(HostCommand::Keep(true)),
             "reset" => Ok(HostCommand::ResetVotes),
             "pause" => Ok(HostCommand::PauseVoting),
             "resume" => Ok(HostCommand::ResumeVoting),
-            other => Err(format!("unknown command `{other}` (use skip, keep, reset, pause or resume)")),
+            other => Err(format!(
+                "unknown command `{other}` (use skip, keep, reset, pause or resume)"
+            )),
         };
         Some((topic, cmd))
     }

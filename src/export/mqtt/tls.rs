@@ -22,7 +22,10 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, String> {
             added += 1;
         }
         if added == 0 {
-            return Err(format!("ca_file {} holds no PEM certificate", path.display()));
+            return Err(format!(
+                "ca_file {} holds no PEM certificate",
+                path.display()
+            ));
         }
     }
     if roots.is_empty() {
