@@ -33,7 +33,7 @@ async fn cumulocity_device_tree_events_and_operations() {
         broker.port,
         "platform",
         Some(("platform", "platform")),
-        &["s/us", "s/us/#"],
+        &["s/us/#"],
         false,
     )
     .await;
