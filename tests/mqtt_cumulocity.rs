@@ -223,7 +223,10 @@ async fn refusals_are_explained() {
             && (why.contains("bad user name or password") || why.contains("not authorised")),
         "{why}"
     );
-    assert!(!why.contains("Xq7-nope-42"), "the password never shows: {why}");
+    assert!(
+        !why.contains("Xq7-nope-42"),
+        "the password never shows: {why}"
+    );
 }
 
 /// A CA and a broker certificate for `localhost` made here; mosquitto serves it on TLS.

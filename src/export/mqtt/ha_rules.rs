@@ -119,11 +119,11 @@ fn word(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// (component, node_id, object_id) of a topic after `<prefix>/`, as HA's TOPIC_MATCHER reads it.
-pub fn parse_topic<'a>(
-    prefix: &str,
-    topic: &'a str,
-) -> Result<Option<(&'a str, Option<&'a str>, &'a str)>, String> {
+/// (component, node_id, object_id) of a discovery topic.
+pub type TopicParts<'a> = (&'a str, Option<&'a str>, &'a str);
+
+/// The parts of a topic after `<prefix>/`, as HA's TOPIC_MATCHER reads them.
+pub fn parse_topic<'a>(prefix: &str, topic: &'a str) -> Result<Option<TopicParts<'a>>, String> {
     let Some(rest) = topic.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
         return Ok(None);
     };

@@ -30,21 +30,23 @@ fn ha(commands: bool) -> Ha {
 }
 
 fn snapshot() -> Snapshot {
-    let mut s = Snapshot::default();
-    s.now_playing = Some(NowPlaying {
-        track: Track {
-            title: "Song, \"quoted\"".into(),
-            artist: "Band".into(),
-            album: "LP".into(),
-            duration_ms: Some(192_000),
-            ..Track::default()
-        },
-        state: TransportState::Playing,
-        source: Source::Demo,
-        player: "demo".into(),
-        position_ms: 0,
-        position_at: AT,
-    });
+    let mut s = Snapshot {
+        now_playing: Some(NowPlaying {
+            track: Track {
+                title: "Song, \"quoted\"".into(),
+                artist: "Band".into(),
+                album: "LP".into(),
+                duration_ms: Some(192_000),
+                ..Track::default()
+            },
+            state: TransportState::Playing,
+            source: Source::Demo,
+            player: "demo".into(),
+            position_ms: 0,
+            position_at: AT,
+        }),
+        ..Snapshot::default()
+    };
     s.votes.likes = 2;
     s.votes.skips = 1;
     s.votes.needed = 3;

@@ -359,10 +359,8 @@ impl Task {
                 };
                 let _ = self.events.send(msg).await;
             }
-            Event::Incoming(Incoming::PubAck(ack)) => {
-                if self.acks.remove(&ack.pkid).is_some() {
-                    self.acked();
-                }
+            Event::Incoming(Incoming::PubAck(ack)) if self.acks.remove(&ack.pkid).is_some() => {
+                self.acked();
             }
             Event::Outgoing(Outgoing::Publish(pkid)) => {
                 let tag = match self.collided.take() {
