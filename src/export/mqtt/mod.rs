@@ -209,14 +209,7 @@ fn start_ha(
         map: move |party: &str, e: &Entry| map_ha.events(party, e),
         link,
     };
-    let outbox = Outbox::for_outlet(
-        files,
-        outlet,
-        tuning(),
-        w.clock.clone(),
-        Some(w.inbox.clone()),
-    );
-    tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
+    spawn_outbox(w, files, outlet, tasks);
     Ok(())
 }
 
@@ -248,13 +241,20 @@ fn start_c8y(
         link,
     };
     let files = outbox_files(w, "cumulocity");
-    let outbox = Outbox::for_outlet(
-        files,
-        outlet,
-        tuning(),
-        w.clock.clone(),
-        Some(w.inbox.clone()),
-    );
-    tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
+    spawn_outbox(w, files, outlet, tasks);
     Ok(())
+}
+
+/// The one outbox loop, carrying this outlet from its own cursor.
+fn spawn_outbox<F>(
+    w: &Wiring<'_>,
+    files: OutboxFiles,
+    outlet: MqttOutlet<F>,
+    tasks: &mut JoinSet<()>,
+) where
+    F: Fn(&str, &Entry) -> Vec<Message> + Send + Sync + 'static,
+{
+    let inbox = Some(w.inbox.clone());
+    let outbox = Outbox::for_outlet(files, outlet, tuning(), w.clock.clone(), inbox);
+    tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
 }
