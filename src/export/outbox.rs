@@ -269,11 +269,12 @@ impl<O: Outlet> Outbox<O> {
         shutdown: &CancellationToken,
     ) -> Option<Result<(), (u16, String)>> {
         let n = items.len();
+        let prepared = self.outlet.prepare(items);
         let mut backoff = Backoff::new(self.tuning.backoff_base, self.tuning.backoff_max);
         loop {
             let outcome = tokio::select! {
                 _ = shutdown.cancelled() => return None,
-                o = self.outlet.send(items) => o,
+                o = self.outlet.send(&prepared) => o,
             };
             let now = self.clock.now();
             let wait = match outcome {

@@ -12,10 +12,13 @@ use std::future::Future;
 
 pub trait Outlet: Send + Sync + 'static {
     type Item: Clone + Send + Sync + 'static;
+    /// Items ready for the wire (a request body), made once and reused by every retry.
+    type Prepared: Send + Sync;
     /// Pure: the items one journal line becomes, in effect order (often none).
     fn map(&self, party: &str, entry: &Entry) -> Vec<Self::Item>;
-    /// Send these items; `Accepted` only once the receiver confirmed all of them (2xx, PUBACK).
-    fn send(&self, items: &[Self::Item]) -> impl Future<Output = Outcome> + Send;
+    fn prepare(&self, items: &[Self::Item]) -> Self::Prepared;
+    /// Send them; `Accepted` only once the receiver confirmed all of them (2xx, PUBACK).
+    fn send(&self, prepared: &Self::Prepared) -> impl Future<Output = Outcome> + Send;
     /// The item as it is kept in the dead-letter file when the receiver refuses it for good.
     fn dead_letter(&self, item: &Self::Item) -> Value;
     /// The name on the status line.
@@ -33,6 +36,7 @@ pub struct EventsApi<T: Transport> {
 
 impl<T: Transport> Outlet for EventsApi<T> {
     type Item = Value;
+    type Prepared = Vec<u8>;
 
     fn map(&self, party: &str, entry: &Entry) -> Vec<Value> {
         events_of(party, entry)
@@ -41,9 +45,12 @@ impl<T: Transport> Outlet for EventsApi<T> {
             .collect()
     }
 
-    async fn send(&self, items: &[Value]) -> Outcome {
-        let body = serde_json::to_vec(items).expect("JSON values serialize");
-        self.transport.post(body).await
+    fn prepare(&self, items: &[Value]) -> Vec<u8> {
+        serde_json::to_vec(items).expect("JSON values serialize")
+    }
+
+    async fn send(&self, body: &Vec<u8>) -> Outcome {
+        self.transport.post(body.clone()).await
     }
 
     fn dead_letter(&self, item: &Value) -> Value {

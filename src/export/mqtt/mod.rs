@@ -91,13 +91,18 @@ where
     F: Fn(&str, &Entry) -> Vec<Message> + Send + Sync + 'static,
 {
     type Item = Message;
+    type Prepared = Vec<Message>;
 
     fn map(&self, party: &str, entry: &Entry) -> Vec<Message> {
         (self.map)(party, entry)
     }
 
-    async fn send(&self, items: &[Message]) -> Outcome {
-        self.link.send_confirmed(items.to_vec()).await
+    fn prepare(&self, items: &[Message]) -> Vec<Message> {
+        items.to_vec()
+    }
+
+    async fn send(&self, items: &Vec<Message>) -> Outcome {
+        self.link.send_confirmed(items.clone()).await
     }
 
     fn dead_letter(&self, item: &Message) -> Value {
