@@ -30,6 +30,10 @@ pub struct Config {
     pub sonos: Option<SonosConfig>,
     /// `[export]`: the events API; absent means no export.
     pub export: Option<crate::export::ExportConfig>,
+    /// `[mqtt]`: Home Assistant over any MQTT broker; absent means none.
+    pub mqtt: Option<crate::export::mqtt::MqttConfig>,
+    /// `[cumulocity]`: Cumulocity IoT over MQTT (SmartREST 2.0); absent means none.
+    pub cumulocity: Option<crate::export::mqtt::CumulocityConfig>,
 }
 
 /// `[capture]`: where Dash buttons are listened for.

@@ -53,6 +53,12 @@ pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) ->
     if let Some(export) = &cfg.export {
         checks.push(crate::doctor_remote::export(export).await);
     }
+    if let Some(mqtt) = &cfg.mqtt {
+        checks.push(crate::export::mqtt::doctor::mqtt(mqtt).await);
+    }
+    if let Some(c8y) = &cfg.cumulocity {
+        checks.push(crate::export::mqtt::doctor::cumulocity(c8y).await);
+    }
     checks
 }
 

@@ -139,7 +139,12 @@ impl Run {
     fn cursor(&self) -> CursorFile {
         CursorFile::new(self.dir.path().join("p.cursor"))
     }
-    fn outbox(&self, key: &str, tuning: Tuning, inbox: Option<Inbox>) -> Outbox<HttpTransport> {
+    fn outbox(
+        &self,
+        key: &str,
+        tuning: Tuning,
+        inbox: Option<Inbox>,
+    ) -> Outbox<party_tui::export::outlet::EventsApi<HttpTransport>> {
         let url = format!("{}/api/party/events", self.fake.base_url());
         let transport =
             HttpTransport::new(url, ApiKey::new(key), Duration::from_millis(500)).unwrap();

@@ -132,6 +132,21 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         &mut tasks,
     )
     .await;
+    let mqtt = crate::export::mqtt::Wiring {
+        cfg: &cfg,
+        files: crate::export::PartyFiles {
+            party: &name,
+            journal: &path,
+            store_dir: &store_dir,
+            vote_url: vote_url.as_deref(),
+        },
+        inbox: &inbox,
+        clock: &clock,
+        committed: &committed_rx,
+        snapshots: &snap_rx,
+        shutdown: &shutdown,
+    };
+    crate::export::mqtt::spawn(mqtt, &mut tasks).await;
 
     let sinks = EffectSinks {
         player: Some(player_tx),

@@ -3,7 +3,9 @@
 //! slow the party down and a crash loses nothing (see `outbox` and `triggers`).
 pub mod client;
 pub mod mapping;
+pub mod mqtt;
 pub mod outbox;
+pub mod outlet;
 pub mod reply_text;
 pub mod settings;
 pub mod status;
@@ -96,7 +98,7 @@ fn start_exporter(
     files: &PartyFiles<'_>,
     inbox: &Inbox,
     clock: &Clock,
-) -> Result<outbox::Outbox<client::HttpTransport>, String> {
+) -> Result<outbox::Outbox<outlet::EventsApi<client::HttpTransport>>, String> {
     export.validate()?;
     let key = export.resolve_api_key(env_key).ok_or_else(|| {
         format!(

@@ -1,16 +1,16 @@
-//! The exporter: an outbox over the journal, not a queue in memory. It reads the party's
-//! journal from a cursor that it persists only after a 2xx, so a crash re-sends (with the same
-//! event ids) and never loses. It runs beside the party loop and only ever reads the file, so
-//! a slow or dead receiver never holds up a vote.
+//! The outbox over the journal, not a queue in memory: the one loop that carries every outlet
+//! (`outlet.rs`). It reads the party's journal from a cursor that it persists only after the
+//! receiver confirmed (2xx, PUBACK), so a crash re-sends (with the same event ids) and never
+//! loses. It runs beside the party loop and only ever reads the file, so a slow or dead
+//! receiver never holds up a vote.
 use super::client::{Backoff, Outcome, Transport};
-use super::mapping::{events_of, render};
+use super::outlet::{EventsApi, Outlet};
 use super::settings::{FieldNames, MetadataFormat};
 use super::status::{ExportStatus, Reporter};
 use super::store::{Cursor, CursorFile, DeadLetter, append_dead_letters};
 use super::tail::{JournalTail, is_line_start};
 use crate::clock::Clock;
 use crate::core::Timestamp;
-use serde_json::Value;
 use std::collections::VecDeque;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -28,23 +28,21 @@ pub struct OutboxFiles {
     pub dead_letters: PathBuf,
 }
 
-/// Events read from the journal and not yet acknowledged, up to the line ending at `end`.
-struct Batch {
-    events: Vec<Value>,
+/// Items read from the journal and not yet acknowledged, up to the line ending at `end`.
+struct Batch<I> {
+    events: Vec<I>,
     oldest: Option<Timestamp>,
     end: u64,
     last_seq: Option<u64>,
 }
 
-pub struct Outbox<T: Transport> {
+pub struct Outbox<O: Outlet> {
     party: String,
     tail: JournalTail,
     cursor_file: CursorFile,
     saved: Cursor,
     dead_path: PathBuf,
-    transport: T,
-    names: FieldNames,
-    format: MetadataFormat,
+    outlet: O,
     tuning: Tuning,
     clock: Clock,
     status: ExportStatus,
@@ -52,7 +50,8 @@ pub struct Outbox<T: Transport> {
     acked: watch::Sender<Cursor>,
 }
 
-impl<T: Transport> Outbox<T> {
+impl<T: Transport> Outbox<EventsApi<T>> {
+    /// The events API's outbox.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         files: OutboxFiles,
@@ -63,11 +62,28 @@ impl<T: Transport> Outbox<T> {
         clock: Clock,
         inbox: Option<crate::inbox::Inbox>,
     ) -> Self {
+        let outlet = EventsApi {
+            transport,
+            names,
+            format,
+        };
+        Outbox::for_outlet(files, outlet, tuning, clock, inbox)
+    }
+}
+
+impl<O: Outlet> Outbox<O> {
+    pub fn for_outlet(
+        files: OutboxFiles,
+        outlet: O,
+        tuning: Tuning,
+        clock: Clock,
+        inbox: Option<crate::inbox::Inbox>,
+    ) -> Self {
         let cursor_file = CursorFile::new(files.cursor);
         let mut saved = cursor_file.load();
         if !is_line_start(&files.journal, saved.offset) {
             // Not a place in this journal (it was replaced or cut): send it all again.
-            tracing::warn!(cursor = ?saved, "export cursor does not fit the journal; starting over");
+            tracing::warn!(outlet = outlet.name(), cursor = ?saved, "cursor does not fit the journal; starting over");
             saved = Cursor::default();
         }
         let status = ExportStatus {
@@ -84,13 +100,11 @@ impl<T: Transport> Outbox<T> {
             cursor_file,
             saved,
             dead_path: files.dead_letters,
-            transport,
-            names,
-            format,
+            reporter: Reporter::named(outlet.name(), inbox),
+            outlet,
             tuning,
             clock,
             status,
-            reporter: Reporter::new(inbox),
             acked: watch::channel(saved).0,
         }
     }
@@ -109,7 +123,7 @@ impl<T: Transport> Outbox<T> {
         let mut wake = Wake(wake);
         let mut batch = self.empty_batch();
         let mut last_flush: Option<Instant> = None;
-        tracing::info!(party = %self.party, cursor = ?self.saved, "exporter started");
+        tracing::info!(outlet = self.outlet.name(), party = %self.party, cursor = ?self.saved, "outlet started");
         loop {
             self.fill(&mut batch);
             self.report(false).await;
@@ -145,7 +159,7 @@ impl<T: Transport> Outbox<T> {
         }
     }
 
-    fn empty_batch(&self) -> Batch {
+    fn empty_batch(&self) -> Batch<O::Item> {
         Batch {
             events: Vec::new(),
             oldest: None,
@@ -155,8 +169,9 @@ impl<T: Transport> Outbox<T> {
     }
 
     /// Take whole journal lines until the batch is full or the journal is read.
-    fn fill(&mut self, batch: &mut Batch) {
+    fn fill(&mut self, batch: &mut Batch<O::Item>) {
         loop {
+            // The effect count bounds the items a line gives; no outlet maps one effect to more.
             let n = match self.tail.peek() {
                 Ok(Some(next)) => next.entry.effects.len(),
                 Ok(None) => break,
@@ -171,12 +186,11 @@ impl<T: Transport> Outbox<T> {
                 break;
             }
             let Some(next) = self.tail.pop() else { break };
-            for ev in events_of(&self.party, &next.entry) {
-                batch.events.push(render(&ev, &self.names, self.format));
-            }
-            if n > 0 {
+            let items = self.outlet.map(&self.party, &next.entry);
+            if !items.is_empty() {
                 batch.oldest.get_or_insert(next.entry.at);
             }
+            batch.events.extend(items);
             batch.end = next.end;
             batch.last_seq = Some(next.entry.seq);
             if batch.events.len() >= self.tuning.max_batch {
@@ -202,7 +216,7 @@ impl<T: Transport> Outbox<T> {
 
     /// Sends the batch, bisecting around events the receiver refuses; those go to the
     /// dead-letter file. Returns false when shut down before it was done.
-    async fn deliver(&mut self, batch: &Batch, shutdown: &CancellationToken) -> bool {
+    async fn deliver(&mut self, batch: &Batch<O::Item>, shutdown: &CancellationToken) -> bool {
         let max = self.tuning.max_batch.max(1);
         let mut work: VecDeque<Range<usize>> = (0..batch.events.len())
             .step_by(max)
@@ -210,13 +224,15 @@ impl<T: Transport> Outbox<T> {
             .collect();
         let mut dead = Vec::new();
         while let Some(r) = work.pop_front() {
-            let body = serde_json::to_vec(&batch.events[r.clone()]).expect("JSON values serialize");
-            match self.post_until_answered(body, r.len(), shutdown).await {
+            match self
+                .send_until_answered(&batch.events[r.clone()], shutdown)
+                .await
+            {
                 None => return false,
                 Some(Ok(())) => {}
                 Some(Err((status, reason))) if r.len() == 1 => {
-                    let event = batch.events[r.start].clone();
-                    tracing::warn!(status, %reason, id = ?event.get(&self.names.event_id), file = %self.dead_path.display(), "event refused; dead-lettered");
+                    let event = self.outlet.dead_letter(&batch.events[r.start]);
+                    tracing::warn!(outlet = self.outlet.name(), status, %reason, %event, file = %self.dead_path.display(), "event refused; dead-lettered");
                     dead.push(DeadLetter {
                         status,
                         reason,
@@ -249,19 +265,20 @@ impl<T: Transport> Outbox<T> {
         true
     }
 
-    /// POST until the receiver gives an answer about the events themselves: accepted, or
+    /// Send until the receiver gives an answer about the items themselves: accepted, or
     /// refused (status, reason). Everything else is retried with back-off, forever.
-    async fn post_until_answered(
+    async fn send_until_answered(
         &mut self,
-        body: Vec<u8>,
-        n: usize,
+        items: &[O::Item],
         shutdown: &CancellationToken,
     ) -> Option<Result<(), (u16, String)>> {
+        let n = items.len();
+        let prepared = self.outlet.prepare(items);
         let mut backoff = Backoff::new(self.tuning.backoff_base, self.tuning.backoff_max);
         loop {
             let outcome = tokio::select! {
                 _ = shutdown.cancelled() => return None,
-                o = self.transport.post(body.clone()) => o,
+                o = self.outlet.send(&prepared) => o,
             };
             let now = self.clock.now();
             let wait = match outcome {
@@ -284,15 +301,13 @@ impl<T: Transport> Outbox<T> {
                 }
                 Outcome::Misconfigured { reason, .. } => {
                     self.status.misconfigured = true;
-                    self.status.last_error = Some((
-                        now,
-                        format!("{reason} (check [export] base_url, space, api_key)"),
-                    ));
+                    let hint = self.outlet.config_hint();
+                    self.status.last_error = Some((now, format!("{reason} ({hint})")));
                     backoff.next_delay().max(self.tuning.misconfigured_retry)
                 }
             };
             if let Some((_, why)) = &self.status.last_error {
-                tracing::warn!(reason = %why, retry_in = ?wait, events = n, "export failed; retrying");
+                tracing::warn!(outlet = self.outlet.name(), reason = %why, retry_in = ?wait, events = n, "send failed; retrying");
             }
             self.report(true).await;
             tokio::select! {

@@ -4,6 +4,7 @@ use super::*;
 use crate::core::{Effect, HostCommand, Input};
 use crate::inbox::{Inbox, Msg};
 use crate::journal::Entry;
+use serde_json::Value;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
@@ -101,7 +102,7 @@ impl Setup {
     fn dead(&self) -> PathBuf {
         self.dir.path().join("p.dead.jsonl")
     }
-    fn outbox(&self, tuning: Tuning, inbox: Option<Inbox>) -> Outbox<Fake> {
+    fn outbox(&self, tuning: Tuning, inbox: Option<Inbox>) -> Outbox<EventsApi<Fake>> {
         let files = OutboxFiles {
             party: "p".into(),
             journal: self.journal(),

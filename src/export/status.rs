@@ -80,13 +80,23 @@ impl ExportStatus {
 
 /// Sends the status to the inbox when it matters, not on every event.
 pub struct Reporter {
+    name: String,
     inbox: Option<Inbox>,
     last: Option<(HealthLevel, Instant)>,
 }
 
 impl Reporter {
     pub fn new(inbox: Option<Inbox>) -> Self {
-        Reporter { inbox, last: None }
+        Reporter::named("export", inbox)
+    }
+
+    /// A reporter for the status-line entry `name` (one per outlet).
+    pub fn named(name: &str, inbox: Option<Inbox>) -> Self {
+        Reporter {
+            name: name.to_string(),
+            inbox,
+            last: None,
+        }
     }
 
     pub async fn report(&mut self, status: &ExportStatus, now: Timestamp, force: bool) {
@@ -98,7 +108,7 @@ impl Reporter {
         };
         if due {
             self.last = Some((level, Instant::now()));
-            inbox.health("export", level, status.line(now)).await;
+            inbox.health(&self.name, level, status.line(now)).await;
         }
     }
 }
