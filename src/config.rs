@@ -25,6 +25,8 @@ pub struct Config {
     pub sonos: Option<SonosConfig>,
     /// `[export]`: the events API; absent means no export.
     pub export: Option<crate::export::ExportConfig>,
+    /// `[requests]`: guests' song requests.
+    pub requests: crate::requests::RequestsConfig,
 }
 
 /// `[capture]`: where Dash buttons are listened for.
@@ -249,9 +251,10 @@ impl TryFrom<RawTrigger> for TriggerConfig {
             (Some(n), None, None) => TriggerCondition::LikesAtLeast(n),
             (None, Some("skip"), None) => TriggerCondition::SkipFired,
             (None, Some("clean_finish"), None) => TriggerCondition::FinishedWithoutSkipVotes,
+            (None, Some("request_played"), None) => TriggerCondition::RequestPlayed,
             (None, Some(other), None) => {
                 return Err(format!(
-                    "trigger `{}`: `on = \"{other}\"` must be \"skip\" or \"clean_finish\"",
+                    "trigger `{}`: `on = \"{other}\"` must be \"skip\", \"clean_finish\" or \"request_played\"",
                     r.name
                 ));
             }
@@ -332,6 +335,7 @@ impl Config {
                     when: t.when.clone(),
                 })
                 .collect(),
+            requests: self.requests.rules(),
         }
     }
 }

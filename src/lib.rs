@@ -7,6 +7,7 @@
 //! - `players`: demo, Sonos (UPnP), Spotify (Web API).
 //! - `buttons`: Dash capture (ARP/DHCP) and button payloads.
 //! - `http`: vote page, webhooks, party API.  `export`: CompetitionLabs events and triggers.
+//! - `requests`: guests' song requests outside the core: `[requests]`, search and its cache.
 //! - `ui`: the ratatui dashboard.  `config`, `cli`, `logging`, `clock`, `inbox`: plumbing.
 pub mod app;
 pub mod buttons;
@@ -26,5 +27,6 @@ pub mod paths;
 pub mod players;
 pub mod remote;
 pub mod report;
+pub mod requests;
 pub mod secret_file;
 pub mod ui;

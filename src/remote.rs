@@ -264,6 +264,8 @@ pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
         HostCommand::ResumeVoting => ("resume", json!({})),
         HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
         HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
+        HostCommand::ApproveRequest(id) => ("approve", json!({ "id": id })),
+        HostCommand::RejectRequest(id) => ("reject", json!({ "id": id })),
     }
 }
 

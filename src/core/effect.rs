@@ -166,6 +166,8 @@ pub enum Effect {
         trigger: String,
         reason: String,
     },
+    /// A guest's song request moved on (see `requests.rs`).
+    Request(super::requests::RequestEvent),
 }
 
 /// One line of the button log: an effect and when it happened.

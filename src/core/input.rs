@@ -134,6 +134,10 @@ pub enum HostCommand {
     SetThreshold(Threshold),
     /// Vote window length in seconds.
     SetWindow(u64),
+    /// Let a guest's pending song request into the queue (by request id).
+    ApproveRequest(u64),
+    /// Say no to a guest's pending song request.
+    RejectRequest(u64),
 }
 
 /// Who gave a host command. The keyboard and the admin API are the host; the others act for
@@ -192,6 +196,8 @@ impl HostCommand {
             HostCommand::ResumeVoting => "resume voting".into(),
             HostCommand::SetThreshold(t) => format!("threshold → {t}"),
             HostCommand::SetWindow(secs) => format!("vote window → {secs} s"),
+            HostCommand::ApproveRequest(id) => format!("approve request #{id}"),
+            HostCommand::RejectRequest(id) => format!("reject request #{id}"),
         }
     }
 }
@@ -211,6 +217,8 @@ pub enum Input {
     Press(Press),
     Host(HostOrder),
     Result(AdapterResult),
+    /// A guest's song request, or the player's answer about one.
+    Request(super::requests::RequestInput),
     /// A deadline the core asked for has passed (vote window closing, …).
     Tick,
 }

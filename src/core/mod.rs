@@ -3,6 +3,8 @@
 pub mod effect;
 pub mod input;
 pub mod party;
+mod party_requests;
+pub mod requests;
 mod press;
 pub mod rules;
 pub mod snapshot;
@@ -17,6 +19,9 @@ pub use input::{
     PressKind, Voter,
 };
 pub use party::Party;
+pub use requests::{
+    Approval, RequestEvent, RequestInfo, RequestInput, RequestRules, RequestStatus, RequestedTrack,
+};
 pub use rules::{ButtonActions, ButtonRule, Rules, Threshold, TriggerCondition, TriggerRule};
 pub use snapshot::{HealthLevel, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;

@@ -54,6 +54,7 @@ pub struct Party {
     pub(crate) totals: Totals,
     /// Battery triggers already fired, per (trigger, button): once per party, not per track.
     pub(crate) battery_fired: HashSet<(String, String)>,
+    pub(crate) requests: super::requests::RequestBook,
 }
 
 impl Party {
@@ -80,6 +81,7 @@ impl Party {
             likes_by_minute: BTreeMap::new(),
             totals: Totals::default(),
             battery_fired: HashSet::new(),
+            requests: Default::default(),
         }
     }
 
@@ -114,8 +116,10 @@ impl Party {
                     reason: reason.clone(),
                 })
             }
+            Input::Request(request) => self.on_request(request, at, &mut out),
             Input::Tick => self.close_window_if_due(at, &mut out),
         }
+        self.requests_after(input, at, &mut out);
         // A deadline may also pass while other inputs arrive; close it in order.
         if !matches!(input, Input::Tick) {
             self.close_window_if_due(at, &mut out);
@@ -134,11 +138,12 @@ impl Party {
 
     /// When the loop must call `apply(Input::Tick, …)` next, if ever.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let cur = self.current.as_ref()?;
-        match cur.window {
+        let window = self.current.as_ref().and_then(|cur| match cur.window {
             WindowState::Open => cur.window_closes_at,
             _ => None,
-        }
+        });
+        let expiry = self.requests.next_deadline(&self.rules.requests);
+        window.into_iter().chain(expiry).min()
     }
 
     fn on_player(&mut self, update: &PlayerUpdate, at: Timestamp, out: &mut Vec<Effect>) {
@@ -327,6 +332,8 @@ impl Party {
             }
             HostCommand::PauseVoting => self.paused = true,
             HostCommand::ResumeVoting => self.paused = false,
+            HostCommand::ApproveRequest(id) => self.requests.decide(*id, true, &order.by, out),
+            HostCommand::RejectRequest(id) => self.requests.decide(*id, false, &order.by, out),
             HostCommand::SetThreshold(t) => {
                 self.rules.skip_threshold = *t;
                 self.decide_if_enough(at, out);

@@ -132,6 +132,8 @@ pub enum TriggerCondition {
     FinishedWithoutSkipVotes,
     /// A button reported a battery level below this share (0.0–1.0).
     BatteryBelow(f32),
+    /// A guest's requested song started playing.
+    RequestPlayed,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -161,6 +163,8 @@ pub struct Rules {
     pub protected_tracks: Vec<String>,
     pub buttons: Vec<ButtonRule>,
     pub triggers: Vec<TriggerRule>,
+    /// `[requests]`: guests' song requests.
+    pub requests: super::requests::RequestRules,
 }
 
 impl Default for Rules {
@@ -177,6 +181,7 @@ impl Default for Rules {
             protected_tracks: Vec::new(),
             buttons: Vec::new(),
             triggers: Vec::new(),
+            requests: Default::default(),
         }
     }
 }

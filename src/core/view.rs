@@ -41,6 +41,7 @@ impl Party {
             totals: self.totals.clone(),
             buttons: self.buttons.clone(),
             health: Vec::new(),
+            requests: self.requests.list(),
         }
     }
 

@@ -161,5 +161,6 @@ pub fn effect_text(e: &Effect) -> String {
         Effect::SkipFailed { reason, .. } => format!("skip failed: {reason}"),
         Effect::TriggerFired { trigger, .. } => format!("trigger {trigger} fired"),
         Effect::TriggerFailed { trigger, reason } => format!("trigger {trigger} failed: {reason}"),
+        Effect::Request(ev) => ev.plain(),
     }
 }

@@ -244,6 +244,7 @@ pub fn mid_party() -> Snapshot {
                 detail: "connection refused".into(),
             },
         ],
+        requests: Vec::new(),
     }
 }
 

@@ -117,7 +117,7 @@ async fn classify(e: ClientError) -> ApiFailure {
     }
 }
 
-async fn from_status(resp: reqwest::Response) -> ApiFailure {
+pub(super) async fn from_status(resp: reqwest::Response) -> ApiFailure {
     let status = resp.status().as_u16();
     if status == 429 {
         let ra = resp
