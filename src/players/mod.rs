@@ -11,6 +11,12 @@ use tokio::sync::mpsc;
 pub enum PlayerCommand {
     /// Skip the track with this key (ignored if it is no longer playing).
     Skip { track: String },
+    /// Add a guest's requested track to the player's queue; the player answers with
+    /// `Input::Request(RequestInput::Queued | Failed)`.
+    Queue {
+        id: u64,
+        track: crate::core::RequestedTrack,
+    },
 }
 
 /// The loop's side of a running player.

@@ -126,6 +126,35 @@ pub fn queue_failure_words(f: &ApiFailure) -> String {
     }
 }
 
+fn queue_request(
+    http: &reqwest::Client,
+    api_base: &str,
+    token: &str,
+    uri: &str,
+) -> reqwest::RequestBuilder {
+    http.post(format!("{}/me/player/queue", api_base.trim_end_matches('/')))
+        .query(&[("uri", uri)])
+        .header(reqwest::header::CONTENT_LENGTH, "0")
+        .bearer_auth(token)
+}
+
+/// POST /me/player/queue with a given access token (the watcher's own session).
+pub async fn post_queue(
+    http: &reqwest::Client,
+    api_base: &str,
+    token: &str,
+    uri: &str,
+) -> Result<(), ApiFailure> {
+    let resp = queue_request(http, api_base, token, uri)
+        .send()
+        .await
+        .map_err(|e| ApiFailure::Network(e.without_url().to_string()))?;
+    if resp.status().is_success() {
+        return Ok(());
+    }
+    Err(from_status(resp).await)
+}
+
 impl RequestsApi {
     pub fn new(cfg: &super::SpotifyConfig) -> anyhow::Result<Self> {
         let client_id = cfg.client_id()?;
@@ -164,14 +193,9 @@ impl RequestsApi {
 
     /// POST /me/player/queue?uri=…: any 2xx is success, and its body is never read.
     pub async fn add_to_queue(&mut self, uri: &str, now: Timestamp) -> Result<(), CallError> {
-        let url = format!("{}/me/player/queue", self.api_base);
-        self.send(now, |http, token| {
-            http.post(&url)
-                .query(&[("uri", uri)])
-                .header(reqwest::header::CONTENT_LENGTH, "0")
-                .bearer_auth(token)
-        })
-        .await?;
+        let base = self.api_base.clone();
+        self.send(now, |http, token| queue_request(http, &base, token, uri))
+            .await?;
         Ok(())
     }
 
