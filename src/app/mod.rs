@@ -272,6 +272,10 @@ async fn spawn_http(
         cfg.http.party_code.clone(),
         clock.clone(),
     );
+    let state = match crate::requests::searcher(cfg, opts.demo) {
+        Some(searcher) => state.with_search(searcher),
+        None => state,
+    };
     inbox
         .health(
             "http",

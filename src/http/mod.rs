@@ -10,6 +10,7 @@ pub mod idle;
 pub mod reply;
 pub mod routes_buttons;
 pub mod routes_guest;
+pub mod routes_requests;
 pub mod view;
 
 pub use admin::load_or_create_admin_token;
@@ -44,6 +45,8 @@ pub struct HttpState {
     seen_eids: Arc<routes_buttons::SeenEvents>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
+    /// Track search for song requests; None: requests are not offered.
+    pub searcher: Option<Arc<crate::requests::search::Searcher>>,
 }
 
 impl HttpState {
@@ -67,7 +70,14 @@ impl HttpState {
             limiter: Some(Arc::new(guard::RateLimiter::new(RateLimit::default()))),
             seen_eids: Arc::default(),
             shutdown: CancellationToken::new(),
+            searcher: None,
         }
+    }
+
+    /// Offer song requests, searching with this searcher.
+    pub fn with_search(mut self, searcher: Arc<crate::requests::search::Searcher>) -> Self {
+        self.searcher = Some(searcher);
+        self
     }
 
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
@@ -80,6 +90,7 @@ impl HttpState {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(routes_guest::routes())
+        .merge(routes_requests::routes())
         .merge(routes_buttons::routes())
         .merge(admin::routes())
         .merge(admin_stream::routes())

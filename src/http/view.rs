@@ -22,6 +22,46 @@ pub struct StateView {
     pub totals: Totals,
     pub buttons: Vec<ButtonStatus>,
     pub you: YouView,
+    /// The request queue for everyone (no guests' ids).
+    pub requests: Vec<QueueItem>,
+}
+
+/// One request in the queue as every guest sees it.
+#[derive(Debug, Serialize)]
+pub struct QueueItem {
+    pub title: String,
+    pub artist: String,
+    pub status: &'static str,
+    /// Likes the track got while playing (credited to whoever asked for it).
+    pub likes: u32,
+}
+
+/// The asking guest's latest request: `{"uri","title","artist","status","reason"}`.
+#[derive(Debug, Serialize)]
+pub struct YouRequest {
+    pub uri: String,
+    pub title: String,
+    pub artist: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+}
+
+/// The guest's latest request (the snapshot keeps each guest's latest).
+pub fn you_request(snap: &Snapshot, you: &Voter) -> Option<YouRequest> {
+    snap.requests
+        .iter()
+        .filter(|r| &r.voter == you)
+        .max_by_key(|r| r.id)
+        .map(|r| YouRequest {
+            uri: r.track.uri.clone(),
+            title: r.track.title.clone(),
+            artist: r.track.artist.clone(),
+            status: r.status.contract(),
+            reason: match r.status {
+                crate::core::RequestStatus::Playing => Some("Your song is playing now".into()),
+                _ => r.reason.clone(),
+            },
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +103,8 @@ pub struct YouView {
     pub skipped: bool,
     /// A party code is configured and this guest has not entered it yet.
     pub code_required: bool,
+    /// This guest's latest song request (null when none).
+    pub request: Option<YouRequest>,
 }
 
 /// `now` is party time now; the snapshot may be older (it is published on change only).
@@ -109,7 +151,19 @@ pub fn state_view(
             liked: you.is_some_and(|y| v.liked_by.contains(y)),
             skipped: you.is_some_and(|y| v.skipped_by.contains(y)),
             code_required,
+            request: you.and_then(|y| you_request(snap, y)),
         },
+        requests: snap
+            .requests
+            .iter()
+            .filter(|r| r.status.is_open() || r.status == crate::core::RequestStatus::Playing)
+            .map(|r| QueueItem {
+                title: r.track.title.clone(),
+                artist: r.track.artist.clone(),
+                status: r.status.contract(),
+                likes: r.likes,
+            })
+            .collect(),
     }
 }
 

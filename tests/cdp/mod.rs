@@ -179,6 +179,25 @@ impl Cdp {
         self.session = Some(attached["sessionId"].as_str().expect("session id").into());
     }
 
+    /// Opens a tab in a new browser context (its own cookies: another guest's phone).
+    #[allow(dead_code)]
+    pub async fn open_private_page(&mut self) {
+        let ctx = self.call("Target.createBrowserContext", json!({})).await;
+        let target = self
+            .call(
+                "Target.createTarget",
+                json!({ "url": "about:blank", "browserContextId": ctx["browserContextId"] }),
+            )
+            .await;
+        let attached = self
+            .call(
+                "Target.attachToTarget",
+                json!({ "targetId": target["targetId"], "flatten": true }),
+            )
+            .await;
+        self.session = Some(attached["sessionId"].as_str().expect("session id").into());
+    }
+
     pub async fn navigate(&mut self, url: &str) {
         let nav = self.call("Page.navigate", json!({ "url": url })).await;
         if let Some(err) = nav.get("errorText") {
