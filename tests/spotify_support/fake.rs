@@ -26,6 +26,8 @@ pub enum Reply {
     Body(Value),
     /// 200 with a short opaque text body, as player commands have answered since 2024.
     Text(&'static str),
+    /// A status with this exact body (recorded error bodies).
+    Raw(u16, String),
 }
 
 #[derive(Clone, Debug)]
@@ -204,6 +206,12 @@ pub(super) fn reply(r: Reply) -> Response {
         Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
         Reply::Body(v) => axum::Json(v).into_response(),
         Reply::Text(t) => (StatusCode::OK, t).into_response(),
+        Reply::Raw(status, body) => (
+            StatusCode::from_u16(status).unwrap(),
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            body,
+        )
+            .into_response(),
     }
 }
 
