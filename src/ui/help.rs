@@ -11,6 +11,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reset this track's votes"),
     ("p", "pause / resume voting"),
     ("+ / -", "raise / lower the skip threshold"),
+    ("a / x", "approve / reject the oldest song request"),
     ("v", "show / hide the vote page's QR code"),
     ("?", "show / hide this help"),
     ("Esc", "close this help or the QR code"),

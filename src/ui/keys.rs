@@ -53,6 +53,12 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
         // `=` is `+` without shift on most layouts.
         KeyCode::Char('+' | '=') => HostCommand::SetThreshold(step(votes.threshold, true)),
         KeyCode::Char('-') => HostCommand::SetThreshold(step(votes.threshold, false)),
+        // Guests' requests waiting for the host: the oldest first.
+        KeyCode::Char(c @ ('a' | 'x')) => match super::requests::oldest_pending(snap) {
+            Some(r) if c == 'a' => HostCommand::ApproveRequest(r.id),
+            Some(r) => HostCommand::RejectRequest(r.id),
+            None => return KeyOutcome::None,
+        },
         _ => return KeyOutcome::None,
     };
     KeyOutcome::Command(cmd)

@@ -7,6 +7,7 @@ pub mod log;
 pub mod now_playing;
 pub mod party;
 pub mod qr;
+pub mod requests;
 pub mod status;
 pub mod votes;
 
