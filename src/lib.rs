@@ -25,6 +25,7 @@ pub mod logging;
 pub mod netinfo;
 pub mod paths;
 pub mod players;
+pub mod recap;
 pub mod remote;
 pub mod report;
 pub mod requests;

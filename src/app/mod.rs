@@ -102,7 +102,11 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             .await;
     }
 
-    let vote_url = spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
+    let journal_of = (name.as_str(), path.as_path());
+    let vote_url = spawn_http(
+        &cfg, &opts, journal_of, &inbox, &snap_rx, &clock, &shutdown, &mut tasks,
+    )
+    .await?;
 
     // The exporter and webhooks read the journal; the loop wakes them after each commit.
     let (committed_tx, committed_rx) = watch::channel(0u64);
@@ -221,9 +225,11 @@ async fn wait_for_signal() {
 
 /// The vote page and webhooks. A busy port is reported on the status line rather than
 /// stopping the party: the dashboard and the buttons on the wire still work without it.
+#[allow(clippy::too_many_arguments)]
 async fn spawn_http(
     cfg: &Config,
     opts: &RunOptions,
+    (party, journal): (&str, &std::path::Path),
     inbox: &Inbox,
     snapshots: &watch::Receiver<Arc<crate::core::Snapshot>>,
     clock: &Clock,
@@ -275,7 +281,8 @@ async fn spawn_http(
     let state = match crate::requests::searcher(cfg, opts.demo) {
         Some(searcher) => state.with_search(searcher),
         None => state,
-    };
+    }
+    .with_recap(party, journal.to_path_buf());
     inbox
         .health(
             "http",

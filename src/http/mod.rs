@@ -47,6 +47,8 @@ pub struct HttpState {
     shutdown: CancellationToken,
     /// Track search for song requests; None: requests are not offered.
     pub searcher: Option<Arc<crate::requests::search::Searcher>>,
+    /// The party's name and journal, for `/recap`.
+    pub recap: Option<Arc<(String, std::path::PathBuf)>>,
 }
 
 impl HttpState {
@@ -71,7 +73,14 @@ impl HttpState {
             seen_eids: Arc::default(),
             shutdown: CancellationToken::new(),
             searcher: None,
+            recap: None,
         }
+    }
+
+    /// Serve `/recap` from this party's journal.
+    pub fn with_recap(mut self, party: &str, journal: std::path::PathBuf) -> Self {
+        self.recap = Some(Arc::new((party.to_string(), journal)));
+        self
     }
 
     /// Offer song requests, searching with this searcher.

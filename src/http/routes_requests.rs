@@ -23,6 +23,27 @@ pub fn routes() -> Router<HttpState> {
         .route("/api/search", get(search))
         .route("/api/request", post(request))
         .route("/requests.js", get(script))
+        .route("/recap", get(recap))
+}
+
+/// The party recap, read from the journal as it stands (the party may still be going).
+async fn recap(State(st): State<HttpState>) -> Result<Response, ApiError> {
+    let Some(src) = st.recap.clone() else {
+        return Err(ApiError::not_found("no recap here: this server has no party journal"));
+    };
+    let page = tokio::task::spawn_blocking(move || {
+        crate::recap::Recap::from_journal(&src.0, &src.1).map(|r| crate::recap::html::page(&r))
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| {
+        tracing::warn!(error = %e, "recap failed");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the recap cannot be read right now")
+    })?;
+    let mut res = axum::response::Html(page).into_response();
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(res)
 }
 
 async fn script() -> Response {
