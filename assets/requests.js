@@ -104,6 +104,10 @@
     }
   });
 
+  // Requests may be off at this party: an empty query is a 400 when search works, 503 when not.
+  fetch("/api/search?q=", { credentials: "same-origin" })
+    .then((r) => { if (r.status === 503) box.hidden = true; }).catch(() => {});
+
   let lastQueue = [];
   window.addEventListener("party-state", (ev) => { lastQueue = ev.detail.requests || []; show(ev.detail); });
   fetch("/api/state", { credentials: "same-origin" }).then((r) => r.ok ? r.json() : null)

@@ -11,7 +11,7 @@ use party_tui::core::*;
 use party_tui::http::{self, HttpState};
 use party_tui::inbox::Inbox;
 use party_tui::journal::{Entry, Journal, PartyStore};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,6 +187,5 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
         std::fs::write(&file, png).unwrap();
         eprintln!("screenshot: {}", file.display());
     }
-    let _ = Value::Null;
     stop.cancel();
 }

@@ -5,69 +5,14 @@
 mod cdp;
 mod support;
 
+use cdp::party::{Party, eventually};
 use cdp::{Cdp, Chromium};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use support::skip_or_fail;
 
-const LIMIT: Duration = Duration::from_secs(30);
-const POLL: Duration = Duration::from_millis(50);
 const WISH: &str = "Midnight at the Laundromat";
 const PLAYING_NOW: &str = "Your song is playing now";
-
-/// The binary, headless, on a free port; killed when dropped.
-struct Party {
-    child: Child,
-    url: String,
-}
-
-impl Party {
-    fn start(dir: &Path) -> Party {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .args(["--headless", "--demo", "--new-party", "--bind", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--config")
-            .arg(dir.join("config.toml"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start party-tui");
-        let lines = cdp::drain_lines(child.stderr.take().expect("piped stderr"));
-        let mut seen = Vec::new();
-        let url = loop {
-            match lines.recv_timeout(LIMIT) {
-                Ok(line) => match line.strip_prefix("party-tui: vote page on ") {
-                    Some(url) => break url.trim().to_string(),
-                    None => seen.push(line),
-                },
-                Err(_) => panic!("party-tui printed no vote URL:\n{}", seen.join("\n")),
-            }
-        };
-        Party { child, url }
-    }
-}
-
-impl Drop for Party {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(start.elapsed() < LIMIT, "timed out after {LIMIT:?} waiting for {what}");
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 fn journal(data_dir: &Path) -> Vec<Value> {
     let parties = data_dir.join("demo").join("parties");

@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-struct Party_ {
+struct Rig {
     base: String,
     fake: Fake,
     http: reqwest::Client,
@@ -34,7 +34,7 @@ struct Party_ {
     _dir: tempfile::TempDir,
 }
 
-async fn start() -> Party_ {
+async fn start() -> Rig {
     let fake = Fake::start(Sim::new(vec![spotify_support::sim::track(1, 600)], tokio::time::Instant::now())).await;
     fake.with(|s| s.latency = Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
@@ -79,7 +79,7 @@ async fn start() -> Party_ {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(http::serve(listener, state, shutdown.clone()));
-    Party_ {
+    Rig {
         base,
         fake,
         http: reqwest::Client::new(),
@@ -90,7 +90,7 @@ async fn start() -> Party_ {
     }
 }
 
-impl Party_ {
+impl Rig {
     /// A new guest: the cookie the vote page sets.
     async fn guest(&self) -> String {
         let res = self.http.get(&self.base).send().await.unwrap();

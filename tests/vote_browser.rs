@@ -4,84 +4,11 @@
 mod cdp;
 mod support;
 
+use cdp::party::{Party, eventually};
 use cdp::{Cdp, Chromium};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 use support::skip_or_fail;
-
-/// Upper bound for anything the test waits on; a pass takes a second or two.
-const LIMIT: Duration = Duration::from_secs(30);
-/// How often a polled condition is checked again.
-const POLL: Duration = Duration::from_millis(50);
-
-/// The binary, headless, on a free port; killed when dropped.
-struct Party {
-    child: Child,
-    url: String,
-}
-
-impl Party {
-    fn start(dir: &Path) -> Party {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .args([
-                "--headless",
-                "--demo",
-                "--new-party",
-                "--bind",
-                "127.0.0.1:0",
-            ])
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--config")
-            .arg(dir.join("config.toml"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start party-tui");
-        let lines = cdp::drain_lines(child.stderr.take().expect("piped stderr"));
-        let mut party = Party {
-            child,
-            url: String::new(),
-        };
-        let mut seen = Vec::new();
-        // The binary prints this line once its socket listens: the port without a race.
-        party.url = loop {
-            match lines.recv_timeout(LIMIT) {
-                Ok(line) => match line.strip_prefix("party-tui: vote page on ") {
-                    Some(url) => break url.trim().to_string(),
-                    None => seen.push(line),
-                },
-                Err(_) => panic!("party-tui printed no vote URL:\n{}", seen.join("\n")),
-            }
-        };
-        party
-    }
-}
-
-impl Drop for Party {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Polls `check` until it gives a value, failing after `LIMIT`.
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < LIMIT,
-            "timed out after {LIMIT:?} waiting for {what}"
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
 
 async fn state(http: &reqwest::Client, url: &str) -> Value {
     let res = http

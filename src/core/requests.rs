@@ -226,7 +226,7 @@ fn same_words(a: &str, b: &str) -> bool {
 
 /// Whether a playing track is this request: by id, else (relinked to another id for the
 /// market) by title and artist.
-fn matches(track: &Track, req: &RequestedTrack) -> bool {
+fn is_same_track(track: &Track, req: &RequestedTrack) -> bool {
     if let Some(id) = track.id.as_deref().filter(|i| !i.is_empty())
         && match_ref(id) == match_ref(&req.uri)
     {
@@ -428,7 +428,7 @@ impl RequestBook {
             .values()
             .find(|r| {
                 matches!(r.status, RequestStatus::Queueing | RequestStatus::Queued)
-                    && matches(track, &r.track)
+                    && is_same_track(track, &r.track)
             })?
             .id;
         let r = self.requests.get_mut(&id)?;

@@ -96,6 +96,10 @@ async fn search(
     query: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let id = guest(&st, &headers)?;
+    // Before the query's checks: the page asks with an empty query to learn whether requests are on.
+    let Some(searcher) = st.searcher.clone() else {
+        return Err(no_search());
+    };
     let Ok(Query(SearchQuery { q: Some(q) })) = query else {
         return Err(ApiError::bad_request("search needs ?q=<words>"));
     };
@@ -105,9 +109,6 @@ async fn search(
             "search for 1 to {MAX_QUERY_CHARS} characters"
         )));
     }
-    let Some(searcher) = st.searcher.clone() else {
-        return Err(no_search());
-    };
     match searcher.search(&id, q, st.clock.now()).await {
         Ok(tracks) => {
             let hits: Vec<Hit> = tracks
@@ -141,7 +142,8 @@ async fn search(
 fn no_search() -> ApiError {
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
-        "song requests need the party's Spotify login: the host runs `party-tui spotify login`",
+        "song requests are off at this party (they need the party's Spotify login, \
+         `party-tui spotify login`, and [requests] enabled)",
     )
 }
 

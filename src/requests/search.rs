@@ -64,6 +64,18 @@ fn normalize(q: &str) -> String {
         .to_lowercase()
 }
 
+/// A catalogue track as a search hit (the demo's tracks are requested by their key).
+fn hit(t: &Track) -> RequestedTrack {
+    RequestedTrack {
+        uri: t.key(),
+        title: t.title.clone(),
+        artist: t.artist.clone(),
+        album: t.album.clone(),
+        duration_ms: t.duration_ms,
+        image: t.art_uri.clone(),
+    }
+}
+
 /// Demo catalogue search: every word of the query in the title, artist or album.
 pub fn demo_search(list: &[Track], q: &str) -> Vec<RequestedTrack> {
     let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
@@ -73,14 +85,7 @@ pub fn demo_search(list: &[Track], q: &str) -> Vec<RequestedTrack> {
             words.iter().all(|w| hay.contains(w.as_str()))
         })
         .take(SEARCH_LIMIT as usize)
-        .map(|t| RequestedTrack {
-            uri: t.key(),
-            title: t.title.clone(),
-            artist: t.artist.clone(),
-            album: t.album.clone(),
-            duration_ms: t.duration_ms,
-            image: t.art_uri.clone(),
-        })
+        .map(hit)
         .collect()
 }
 
@@ -102,21 +107,11 @@ impl Searcher {
         }
     }
 
-    /// The track behind a URI the guest requests: from this guest's cached results when there,
-    /// so the journal carries the title and artist the guest saw.
+    /// The track behind a URI a guest requests, from the catalogue (demo) or the cached search
+    /// results (Spotify), so the journal carries what search showed, never what a client claims.
     pub fn lookup(&self, uri: &str) -> Option<RequestedTrack> {
         if let Catalogue::Demo(list) = &self.catalogue {
-            return demo_search(list, "")
-                .into_iter()
-                .chain(list.iter().skip(SEARCH_LIMIT as usize).map(|t| RequestedTrack {
-                    uri: t.key(),
-                    title: t.title.clone(),
-                    artist: t.artist.clone(),
-                    album: t.album.clone(),
-                    duration_ms: t.duration_ms,
-                    image: t.art_uri.clone(),
-                }))
-                .find(|t| t.uri == uri);
+            return list.iter().find(|t| t.key() == uri).map(hit);
         }
         let limits = self.limits.lock().expect("search limits lock");
         limits
