@@ -96,7 +96,10 @@ async fn search_latency() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = login(&fake, dir.path()).await;
     let api = RequestsApi::new(&cfg).unwrap();
-    let searcher = Searcher::new(Catalogue::Spotify(tokio::sync::Mutex::new(api)), u32::MAX);
+    let searcher = Searcher::new(
+        Catalogue::Spotify(Box::new(tokio::sync::Mutex::new(api))),
+        u32::MAX,
+    );
     let (base, stop) = server(dir.path(), searcher, Rules::default()).await;
     let http = reqwest::Client::new();
     let run = async |label: &str| {
@@ -131,7 +134,10 @@ async fn search_latency() {
 
 async fn requests_per_minute() {
     let dir = tempfile::tempdir().unwrap();
-    let searcher = Searcher::new(Catalogue::Demo(party_tui::players::demo::playlist()), u32::MAX);
+    let searcher = Searcher::new(
+        Catalogue::Demo(party_tui::players::demo::playlist()),
+        u32::MAX,
+    );
     // Every guest may ask for any track again and again: each request is admitted and journaled.
     let rules = Rules {
         requests: RequestRules {
@@ -144,7 +150,10 @@ async fn requests_per_minute() {
         ..Rules::default()
     };
     let (base, stop) = server(dir.path(), searcher, rules).await;
-    let uris: Vec<String> = party_tui::players::demo::playlist().iter().map(|t| t.key()).collect();
+    let uris: Vec<String> = party_tui::players::demo::playlist()
+        .iter()
+        .map(|t| t.key())
+        .collect();
     let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
@@ -180,25 +189,39 @@ async fn requests_per_minute() {
 }
 
 async fn spotify_hour_with_requests() {
-    let tracks = (1..=30).map(|n| track(n, 180 + (n as u64 * 37) % 120)).collect();
+    let tracks = (1..=30)
+        .map(|n| track(n, 180 + (n as u64 * 37) % 120))
+        .collect();
     let r = spotify_support::rig(tracks).await;
     let cfg = spotify_support::config(&r.fake, r.store.path().to_path_buf());
     let searcher = Searcher::new(
-        Catalogue::Spotify(tokio::sync::Mutex::new(RequestsApi::new(&cfg).unwrap())),
+        Catalogue::Spotify(Box::new(tokio::sync::Mutex::new(
+            RequestsApi::new(&cfg).unwrap(),
+        ))),
         u32::MAX,
     );
     let start = tokio::time::Instant::now();
     // A dozen searches (a few repeated, so cached) and six requests queued through the watcher.
-    let queries = ["porch", "kitchen", "waltz", "porch", "choir", "floor", "reprise", "kitchen", "band", "mock", "light", "porch"];
+    let queries = [
+        "porch", "kitchen", "waltz", "porch", "choir", "floor", "reprise", "kitchen", "band",
+        "mock", "light", "porch",
+    ];
     for (i, q) in queries.iter().enumerate() {
         tokio::time::sleep_until(start + Duration::from_secs(240 * i as u64 + 30)).await;
-        searcher.search(&format!("g{i}"), q, spotify_support::T0).await.unwrap();
+        searcher
+            .search(&format!("g{i}"), q, spotify_support::T0)
+            .await
+            .unwrap();
         if i % 2 == 0 {
             let uri = format!("spotify:track:0aAaAaAaAaAaAaAaAaAa0{}", 1 + i % 3);
             r.cmds
                 .send(PlayerCommand::Queue {
                     id: i as u64,
-                    track: RequestedTrack { uri, title: q.to_string(), ..Default::default() },
+                    track: RequestedTrack {
+                        uri,
+                        title: q.to_string(),
+                        ..Default::default()
+                    },
                 })
                 .await
                 .unwrap();
@@ -207,7 +230,11 @@ async fn spotify_hour_with_requests() {
     tokio::time::sleep_until(start + Duration::from_secs(3600)).await;
     let (all, searches, queued) = r.fake.with(|f| {
         let count = |p: &str| f.requests.iter().filter(|q| q.path == p).count();
-        (f.requests.len(), count("/v1/search"), count("/v1/me/player/queue"))
+        (
+            f.requests.len(),
+            count("/v1/search"),
+            count("/v1/me/player/queue"),
+        )
     });
     println!(
         "spotify hour with requests: {all} Web API calls ({searches} searches for 12 asked, {queued} queue adds, the rest the watcher's) (goal <= 360)"

@@ -92,10 +92,16 @@ fn an_admitted_request_is_queued_then_played_and_its_guest_told() {
     );
     assert_eq!(status_of(&p, "ann").0.contract(), "queued");
     let fx = p.apply(&Input::Request(RequestInput::Queued { id: 1 }), at(0.1));
-    assert!(matches!(events(&fx)[..], [RequestEvent::Queued { id: 1, .. }]));
+    assert!(matches!(
+        events(&fx)[..],
+        [RequestEvent::Queued { id: 1, .. }]
+    ));
     assert_eq!(status_of(&p, "ann").0, RequestStatus::Queued);
     // Sonos plays it: the 22-character id in the URI matches, whatever the case of the escape.
-    let sonos_uri = format!("x-sonos-spotify:spotify%3Atrack%3A{:0>22}?sid=9&flags=8224&sn=7", 1);
+    let sonos_uri = format!(
+        "x-sonos-spotify:spotify%3Atrack%3A{:0>22}?sid=9&flags=8224&sn=7",
+        1
+    );
     let fx = p.apply(&playing(&sonos_uri, "Wish 1"), at(3.0));
     assert_eq!(
         events(&fx),
@@ -125,10 +131,19 @@ fn an_admitted_request_is_queued_then_played_and_its_guest_told() {
 fn a_relinked_track_matches_by_title_and_artist_and_other_tracks_do_not_match() {
     let mut p = Party::new("p", Rules::default());
     p.apply(&ask("ann", 1), at(0.0));
-    let fx = p.apply(&playing("spotify:track:AAAAAAAAAAAAAAAAAAAAAA", "Wish 2"), at(1.0));
+    let fx = p.apply(
+        &playing("spotify:track:AAAAAAAAAAAAAAAAAAAAAA", "Wish 2"),
+        at(1.0),
+    );
     assert!(events(&fx).is_empty());
-    let fx = p.apply(&playing("spotify:track:BBBBBBBBBBBBBBBBBBBBBB", "wish 1"), at(2.0));
-    assert!(matches!(events(&fx)[..], [RequestEvent::Playing { id: 1, .. }]));
+    let fx = p.apply(
+        &playing("spotify:track:BBBBBBBBBBBBBBBBBBBBBB", "wish 1"),
+        at(2.0),
+    );
+    assert!(matches!(
+        events(&fx)[..],
+        [RequestEvent::Playing { id: 1, .. }]
+    ));
 }
 
 #[test]
@@ -145,7 +160,12 @@ fn each_rule_refuses_in_the_guests_words() {
             ask("ann", 1),
             "off tonight",
         ),
-        (base.clone(), vec![ask("ann", 1)], ask("ann", 2), "one at a time"),
+        (
+            base.clone(),
+            vec![ask("ann", 1)],
+            ask("ann", 2),
+            "one at a time",
+        ),
         (
             RequestRules {
                 open_per_guest: 2,
@@ -164,7 +184,12 @@ fn each_rule_refuses_in_the_guests_words() {
             ask("cid", 3),
             "queue is full",
         ),
-        (base.clone(), vec![ask("ann", 1)], ask("bob", 1), "last 60 minutes"),
+        (
+            base.clone(),
+            vec![ask("ann", 1)],
+            ask("bob", 1),
+            "last 60 minutes",
+        ),
         (
             RequestRules {
                 repeat: Duration::ZERO,
@@ -210,7 +235,10 @@ fn host_approval_holds_requests_until_the_host_decides() {
         }),
     );
     let fx = p.apply(&ask("ann", 1), at(0.0));
-    assert!(matches!(events(&fx)[..], [RequestEvent::Pending { id: 1, .. }]));
+    assert!(matches!(
+        events(&fx)[..],
+        [RequestEvent::Pending { id: 1, .. }]
+    ));
     assert_eq!(status_of(&p, "ann").0.contract(), "pending");
     p.apply(&ask("bob", 2), at(0.1));
     let fx = p.apply(&Input::host(HostCommand::ApproveRequest(1)), at(1.0));
@@ -257,7 +285,9 @@ fn a_failed_queue_says_why_and_frees_the_guest() {
         }),
         at(0.1),
     );
-    assert!(matches!(&events(&fx)[..], [RequestEvent::Failed { id: 1, reason, .. }] if reason == why));
+    assert!(
+        matches!(&events(&fx)[..], [RequestEvent::Failed { id: 1, reason, .. }] if reason == why)
+    );
     assert_eq!(
         status_of(&p, "ann"),
         (RequestStatus::Failed, Some(why.into()))
@@ -309,9 +339,11 @@ fn a_request_played_trigger_fires_when_a_request_starts() {
     );
     p.apply(&ask("ann", 1), at(0.0));
     let fx = p.apply(&playing(&song(1).uri, "Wish 1"), at(1.0));
-    assert!(fx.iter().any(
-        |e| matches!(e, Effect::TriggerFired { trigger, .. } if trigger == "tell-everyone")
-    ));
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::TriggerFired { trigger, .. } if trigger == "tell-everyone")
+        )
+    );
 }
 
 #[test]

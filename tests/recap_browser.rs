@@ -58,7 +58,11 @@ fn write_party(path: &Path) {
         // The night builds up, peaks, then calms down.
         let crowd = (8.0 * (std::f64::consts::PI * n as f64 / 45.0).sin()) as u64 + 1;
         for g in 0..crowd {
-            let a = if (n + g) % 5 == 0 { Action::Skip } else { Action::Like };
+            let a = if (n + g) % 5 == 0 {
+                Action::Skip
+            } else {
+                Action::Like
+            };
             inputs.push((start + 20_000 + g as i64 * 3_000, vote(&format!("g{g}"), a)));
         }
         if n % 4 == 0 {
@@ -90,7 +94,10 @@ fn b64(s: &str) -> Vec<u8> {
         b'+' => 62,
         _ => 63,
     };
-    let bytes: Vec<u8> = s.bytes().filter(|&c| c != b'=' && !c.is_ascii_whitespace()).collect();
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
     let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for chunk in bytes.chunks(4) {
         let n = chunk
@@ -120,7 +127,11 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let cli_page = String::from_utf8(out.stdout).unwrap();
     assert!(cli_page.starts_with("<!doctype html>"));
     assert!(!cli_page.contains("<script"), "no scripts in the recap");
@@ -128,15 +139,26 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
 
     let (inbox, _rx) = Inbox::new();
     let (_tx, snaps) = tokio::sync::watch::channel(Arc::new(Snapshot::default()));
-    let state = HttpState::new(inbox, snaps, Default::default(), "t".into(), None, Clock::starting_at(Timestamp(T0), 1.0))
-        .with_recap(&name, path.clone());
+    let state = HttpState::new(
+        inbox,
+        snaps,
+        Default::default(),
+        "t".into(),
+        None,
+        Clock::starting_at(Timestamp(T0), 1.0),
+    )
+    .with_recap(&name, path.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let stop = CancellationToken::new();
     tokio::spawn(http::serve(listener, state, stop.clone()));
     let served = reqwest::get(format!("{base}/recap")).await.unwrap();
     assert_eq!(served.status(), 200);
-    assert_eq!(served.text().await.unwrap(), cli_page, "the same page both ways");
+    assert_eq!(
+        served.text().await.unwrap(),
+        cli_page,
+        "the same page both ways"
+    );
 
     let Some(browser) = cdp::find_browser() else {
         skip_or_fail("chromium is not installed (apt-get install chromium)");
@@ -152,10 +174,14 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
         )
         .await;
         page.navigate(&format!("{base}/recap")).await;
-        let ready = "document.readyState === 'complete' && !!document.querySelector('svg.timeline')";
+        let ready =
+            "document.readyState === 'complete' && !!document.querySelector('svg.timeline')";
         let start = std::time::Instant::now();
         while page.eval(ready).await != json!(true) {
-            assert!(start.elapsed() < Duration::from_secs(20), "the recap did not load");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the recap did not load"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let m = page
@@ -168,18 +194,36 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
                  first_liked: document.querySelector('.grid .card li .name').textContent }; })()",
             )
             .await;
-        assert!(m["scroll"].as_i64() <= m["inner"].as_i64(), "{width} px: sideways overflow {m}");
+        assert!(
+            m["scroll"].as_i64() <= m["inner"].as_i64(),
+            "{width} px: sideways overflow {m}"
+        );
         let svg = m["svg"].as_f64().unwrap();
-        assert!(svg > width as f64 * 0.6 && svg <= width as f64, "{width} px: timeline {svg} px wide");
+        assert!(
+            svg > width as f64 * 0.6 && svg <= width as f64,
+            "{width} px: timeline {svg} px wide"
+        );
         assert_eq!(m["columns"], if mobile { 1 } else { 2 }, "{m}");
         assert!(m["bars"].as_i64().unwrap() > 20, "{m}");
         assert_eq!(
             m["lists"],
-            json!(["The night in likes and skips", "Most liked", "Most skipped", "Top requesters", "Presses per button"])
+            json!([
+                "The night in likes and skips",
+                "Most liked",
+                "Most skipped",
+                "Top requesters",
+                "Presses per button"
+            ])
         );
-        assert!(m["first_liked"].as_str().unwrap().starts_with("Song "), "{m}");
+        assert!(
+            m["first_liked"].as_str().unwrap().starts_with("Song "),
+            "{m}"
+        );
         let shot = page
-            .call("Page.captureScreenshot", json!({"format": "png", "captureBeyondViewport": true}))
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true}),
+            )
             .await;
         let png = b64(shot["data"].as_str().expect("screenshot data"));
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

@@ -41,7 +41,14 @@ async fn a_guest_requests_a_song_and_only_that_guest_is_told_when_it_plays() {
     let party = Party::start(dir.path());
     let http = reqwest::Client::new();
     let first = eventually("the demo to play a track", async || {
-        let s: Value = http.get(format!("{}api/state", party.url)).send().await.ok()?.json().await.ok()?;
+        let s: Value = http
+            .get(format!("{}api/state", party.url))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
         s["now_playing"]["title"].as_str().map(str::to_string)
     })
     .await;
@@ -65,14 +72,20 @@ async fn a_guest_requests_a_song_and_only_that_guest_is_told_when_it_plays() {
     .await;
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert!(shown[0].as_str().unwrap().contains(WISH), "{shown:?}");
-    ann.eval("document.querySelector('.req-hit button').click()").await;
+    ann.eval("document.querySelector('.req-hit button').click()")
+        .await;
     eventually("the request to be queued", async || {
         let s = ann.eval(STATUS).await;
-        s.as_str().filter(|s| s.contains(WISH) && s.contains("in the queue")).map(|_| ())
+        s.as_str()
+            .filter(|s| s.contains(WISH) && s.contains("in the queue"))
+            .map(|_| ())
     })
     .await;
     // The request is in the journal with the guest's own voter id, and the demo queued it.
-    let guest = ann.cookie(&party.url, "pt_guest").await.expect("guest cookie");
+    let guest = ann
+        .cookie(&party.url, "pt_guest")
+        .await
+        .expect("guest cookie");
     let entries = journal(dir.path());
     let ask = entries
         .iter()
@@ -93,12 +106,15 @@ async fn a_guest_requests_a_song_and_only_that_guest_is_told_when_it_plays() {
     assert_eq!(res.status(), 200);
     let told = eventually("the requester's page to say it plays", async || {
         let s = ann.eval(STATUS).await;
-        s.as_str().filter(|s| s.starts_with(PLAYING_NOW)).map(str::to_string)
+        s.as_str()
+            .filter(|s| s.starts_with(PLAYING_NOW))
+            .map(str::to_string)
     })
     .await;
     assert!(told.contains(WISH), "{told}");
     assert_eq!(
-        ann.eval("document.getElementById('title').textContent").await,
+        ann.eval("document.getElementById('title').textContent")
+            .await,
         WISH
     );
 
@@ -107,17 +123,27 @@ async fn a_guest_requests_a_song_and_only_that_guest_is_told_when_it_plays() {
     bob.open_private_page().await;
     bob.navigate(&party.url).await;
     let queue = "(() => { const q = document.getElementById('req-queue'); return q ? q.textContent : ''; })()";
-    eventually("the other guest's page to show the request playing", async || {
-        let q = bob.eval(queue).await;
-        q.as_str().filter(|q| q.contains(WISH) && q.contains("playing")).map(|_| ())
-    })
+    eventually(
+        "the other guest's page to show the request playing",
+        async || {
+            let q = bob.eval(queue).await;
+            q.as_str()
+                .filter(|q| q.contains(WISH) && q.contains("playing"))
+                .map(|_| ())
+        },
+    )
     .await;
-    let bob_guest = bob.cookie(&party.url, "pt_guest").await.expect("bob's cookie");
+    let bob_guest = bob
+        .cookie(&party.url, "pt_guest")
+        .await
+        .expect("bob's cookie");
     assert_ne!(bob_guest, guest, "a separate guest");
     assert_eq!(bob.eval(STATUS).await, "");
     let body = bob.eval("document.body.innerText").await;
     assert!(!body.as_str().unwrap().contains(PLAYING_NOW), "{body}");
-    let bob_state = bob.eval("fetch('/api/state').then(r => r.json()).then(s => s.you.request)").await;
+    let bob_state = bob
+        .eval("fetch('/api/state').then(r => r.json()).then(s => s.you.request)")
+        .await;
     assert_eq!(bob_state, Value::Null);
 
     drop((ann, bob));

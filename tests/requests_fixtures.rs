@@ -8,7 +8,9 @@ mod spotify_support;
 use party_tui::core::requests::match_ref;
 use party_tui::players::sonos::enqueue::{SpotifyAccount, account_from_uri, add_uri_args};
 use party_tui::players::sonos::soap::{SoapReply, parse_reply};
-use party_tui::players::spotify::requests::{CallError, RequestsApi, parse_search, queue_failure_words};
+use party_tui::players::spotify::requests::{
+    CallError, RequestsApi, parse_search, queue_failure_words,
+};
 use party_tui::players::spotify::token::{Token, TokenStore};
 use spotify_support::fake::{Fake, Reply};
 use spotify_support::sim::{Sim, track};
@@ -48,8 +50,15 @@ fn recorded_search_body_becomes_request_results() {
     assert_eq!(hits[0].uri, "spotify:track:4PTG3Z6ehGkBFwjybzWkR8");
     assert_eq!(hits[0].title, "Never Gonna Give You Up");
     assert_eq!(hits[0].artist, "Rick Astley");
-    assert!(hits.iter().all(|h| h.duration_ms.is_some() && !h.album.is_empty()));
-    assert!(hits.iter().all(|h| h.image.as_deref().is_some_and(|i| i.starts_with("https://i.scdn.co/"))));
+    assert!(
+        hits.iter()
+            .all(|h| h.duration_ms.is_some() && !h.album.is_empty())
+    );
+    assert!(hits.iter().all(|h| {
+        h.image
+            .as_deref()
+            .is_some_and(|i| i.starts_with("https://i.scdn.co/"))
+    }));
 }
 
 #[test]
@@ -57,7 +66,10 @@ fn recorded_sonos_enqueue_requests_are_what_we_send() {
     let Some(dir) = fixtures_dir() else { return };
     // node-sonos-ts's request, with the account serial 7 on service 9.
     let recorded = args_of(&read(&dir, "sonos/add_uri_to_queue_spotify.xml"));
-    let account = SpotifyAccount { sid: 9, sn: "7".into() };
+    let account = SpotifyAccount {
+        sid: 9,
+        sn: "7".into(),
+    };
     let ours: HashMap<String, String> =
         add_uri_args("spotify:track:3b9xTm2eiaCRTGqUEWuzxc", Some(&account), 2311)
             .unwrap()
@@ -67,11 +79,12 @@ fn recorded_sonos_enqueue_requests_are_what_we_send() {
     assert_eq!(ours, recorded);
     // SoCo's ShareLink form, when no serial has been seen yet.
     let recorded = args_of(&read(&dir, "sonos/add_uri_to_queue_spotify_sharelink.xml"));
-    let ours: HashMap<String, String> = add_uri_args("spotify:track:4PTG3Z6ehGkBFwjybzWkR8", None, 2311)
-        .unwrap()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let ours: HashMap<String, String> =
+        add_uri_args("spotify:track:4PTG3Z6ehGkBFwjybzWkR8", None, 2311)
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
     assert_eq!(ours, recorded);
     // The answer, and the 800 fault the retry is for.
     let answer = args_of(&read(&dir, "sonos/add_uri_to_queue_response.xml"));
@@ -99,9 +112,19 @@ fn a_recorded_sonos_queue_teaches_the_account_and_matches_by_track_id() {
         .collect();
     assert_eq!(uris.len(), 49);
     for uri in uris {
-        assert_eq!(account_from_uri(uri), Some(SpotifyAccount { sid: 9, sn: "2".into() }), "{uri}");
+        assert_eq!(
+            account_from_uri(uri),
+            Some(SpotifyAccount {
+                sid: 9,
+                sn: "2".into()
+            }),
+            "{uri}"
+        );
         let r = match_ref(uri);
-        assert!(r.starts_with("spotify:track:") && r.len() == 14 + 22, "{uri} → {r}");
+        assert!(
+            r.starts_with("spotify:track:") && r.len() == 14 + 22,
+            "{uri} → {r}"
+        );
     }
 }
 
@@ -123,12 +146,21 @@ async fn recorded_spotify_errors_come_back_in_plain_words() {
             scope: String::new(),
         })
         .unwrap();
-    let mut api = RequestsApi::new(&spotify_support::config(&fake, store.path().to_path_buf())).unwrap();
+    let mut api =
+        RequestsApi::new(&spotify_support::config(&fake, store.path().to_path_buf())).unwrap();
     let uri = "spotify:track:4PTG3Z6ehGkBFwjybzWkR8";
     for (file, status, words) in [
         ("add_to_queue_403_premium_required.json", 403, "Premium"),
-        ("add_to_queue_404_no_active_device.json", 404, "No Spotify device is playing"),
-        ("add_to_queue_404_device_not_found.json", 404, "device is gone"),
+        (
+            "add_to_queue_404_no_active_device.json",
+            404,
+            "No Spotify device is playing",
+        ),
+        (
+            "add_to_queue_404_device_not_found.json",
+            404,
+            "device is gone",
+        ),
         ("error_429_quota_exceeded.json", 429, "resting"),
     ] {
         let body = read(&dir, &format!("spotify/{file}"));

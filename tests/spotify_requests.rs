@@ -35,7 +35,11 @@ struct Rig {
 }
 
 async fn start() -> Rig {
-    let fake = Fake::start(Sim::new(vec![spotify_support::sim::track(1, 600)], tokio::time::Instant::now())).await;
+    let fake = Fake::start(Sim::new(
+        vec![spotify_support::sim::track(1, 600)],
+        tokio::time::Instant::now(),
+    ))
+    .await;
     fake.with(|s| s.latency = Duration::ZERO);
     let dir = tempfile::tempdir().unwrap();
     let store = TokenStore::new(dir.path().join("spotify_token.json"));
@@ -61,10 +65,20 @@ async fn start() -> Rig {
         player: Some(player_tx),
         committed: None,
     };
-    tokio::spawn(Engine::new(party, journal, clock.clone(), sinks, snap_tx).run(rx, shutdown.clone()));
-    tokio::spawn(run_player(cfg.clone(), inbox.clone(), player_rx, clock.clone(), shutdown.clone()));
+    tokio::spawn(
+        Engine::new(party, journal, clock.clone(), sinks, snap_tx).run(rx, shutdown.clone()),
+    );
+    tokio::spawn(run_player(
+        cfg.clone(),
+        inbox.clone(),
+        player_rx,
+        clock.clone(),
+        shutdown.clone(),
+    ));
     let searcher = Searcher::new(
-        Catalogue::Spotify(tokio::sync::Mutex::new(RequestsApi::new(&cfg).unwrap())),
+        Catalogue::Spotify(Box::new(tokio::sync::Mutex::new(
+            RequestsApi::new(&cfg).unwrap(),
+        ))),
         20,
     );
     let state = HttpState::new(
@@ -172,7 +186,10 @@ async fn search_answers_the_contract_caches_and_honours_a_429_exactly() {
     assert_eq!(p.searches(), 1);
 
     // Spotify says 429 for 7 s: the guest is told exactly, and no call is made meanwhile.
-    p.fake.with(|s| s.search_script.push_back(Reply::RateLimited { retry_after: 7 }));
+    p.fake.with(|s| {
+        s.search_script
+            .push_back(Reply::RateLimited { retry_after: 7 })
+    });
     let res = p.search(&ann, "kitchen").await;
     assert_eq!(res.status(), 429);
     assert_eq!(res.headers()["retry-after"], "7");
@@ -188,7 +205,12 @@ async fn search_answers_the_contract_caches_and_honours_a_429_exactly() {
     // Bad input is a 4xx with words, never a call to Spotify.
     assert_eq!(p.search(&ann, "").await.status(), 400);
     assert_eq!(p.search(&ann, &"x".repeat(101)).await.status(), 400);
-    let no_cookie = p.http.get(format!("{}/api/search?q=a", p.base)).send().await.unwrap();
+    let no_cookie = p
+        .http
+        .get(format!("{}/api/search?q=a", p.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_cookie.status(), 403);
     assert_eq!(p.searches(), 2);
     p.shutdown.cancel();
@@ -201,19 +223,43 @@ async fn a_request_is_journaled_queued_on_spotify_and_failures_come_back_in_plai
     assert_eq!(p.search(&ann, "porch").await.status(), 200);
     // Bad requests: 4xx, nothing journaled.
     assert_eq!(p.request(&ann, "{").await.0, 400);
-    assert_eq!(p.request(&ann, r#"{"uri":"spotify:album:0aAaAaAaAaAaAaAaAaAa01"}"#).await.0, 400);
-    let (status, body) = p.request(&ann, r#"{"uri":"spotify:track:0zZzZzZzZzZzZzZzZzZz99"}"#).await;
+    assert_eq!(
+        p.request(&ann, r#"{"uri":"spotify:album:0aAaAaAaAaAaAaAaAaAa01"}"#)
+            .await
+            .0,
+        400
+    );
+    let (status, body) = p
+        .request(&ann, r#"{"uri":"spotify:track:0zZzZzZzZzZzZzZzZzZz99"}"#)
+        .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("search for the song first"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("search for the song first")
+    );
     let (status, _) = p
-        .request("pt_guest=nope", r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa01"}"#)
+        .request(
+            "pt_guest=nope",
+            r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa01"}"#,
+        )
         .await;
     assert_eq!(status, 403);
-    assert!(!std::fs::read_to_string(&p.journal).unwrap_or_default().contains("\"request\""));
+    assert!(
+        !std::fs::read_to_string(&p.journal)
+            .unwrap_or_default()
+            .contains("\"request\"")
+    );
 
     // A 200 with an opaque text body is success too (never parsed).
-    p.fake.with(|s| s.queue_script.push_back(Reply::Text("oPClBVDzidwlAlSqmFF-zKNO62E")));
-    let (status, body) = p.request(&ann, r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa01"}"#).await;
+    p.fake.with(|s| {
+        s.queue_script
+            .push_back(Reply::Text("oPClBVDzidwlAlSqmFF-zKNO62E"))
+    });
+    let (status, body) = p
+        .request(&ann, r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa01"}"#)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["request"]["title"], "Porch Light Waltz");
     // Answered once journaled.
@@ -223,16 +269,29 @@ async fn a_request_is_journaled_queued_on_spotify_and_failures_come_back_in_plai
     assert_eq!(r["uri"], "spotify:track:0aAaAaAaAaAaAaAaAaAa01");
     // "queued" covers "sent to the player"; the player's own answer is journaled next.
     let start = tokio::time::Instant::now();
-    while !std::fs::read_to_string(&p.journal).unwrap().contains(r#""request":"queued""#) {
+    while !std::fs::read_to_string(&p.journal)
+        .unwrap()
+        .contains(r#""request":"queued""#)
+    {
         assert!(start.elapsed() < LIMIT, "Spotify's answer never journaled");
         let mut rx = p.snapshots.clone();
         let _ = tokio::time::timeout(Duration::from_millis(200), rx.changed()).await;
     }
-    assert_eq!(p.fake.with(|s| s.queued.clone()), vec!["spotify:track:0aAaAaAaAaAaAaAaAaAa01"]);
+    assert_eq!(
+        p.fake.with(|s| s.queued.clone()),
+        vec!["spotify:track:0aAaAaAaAaAaAaAaAaAa01"]
+    );
     // One at a time: a second request is refused in words.
-    let (_, body) = p.request(&ann, r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa02"}"#).await;
+    let (_, body) = p
+        .request(&ann, r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa02"}"#)
+        .await;
     assert_eq!(body["request"]["status"], "refused");
-    assert!(body["request"]["reason"].as_str().unwrap().contains("one at a time"));
+    assert!(
+        body["request"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("one at a time")
+    );
 
     // Not Premium, no device: failed requests that say what to do.
     for (reply, words) in [
@@ -242,14 +301,28 @@ async fn a_request_is_journaled_queued_on_spotify_and_failures_come_back_in_plai
         let guest = p.guest().await;
         p.fake.with(|s| s.queue_script.push_back(reply));
         assert_eq!(p.search(&guest, "kitchen").await.status(), 200);
-        let (status, _) = p.request(&guest, r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa03"}"#).await;
+        let (status, _) = p
+            .request(&guest, r#"{"uri":"spotify:track:0aAaAaAaAaAaAaAaAaAa03"}"#)
+            .await;
         assert_eq!(status, 200);
         let r = p.you_request(&guest, "failed").await;
         assert!(r["reason"].as_str().unwrap().contains(words), "{r}");
     }
     // Everyone sees the queue, nobody's guest id.
-    let s: Value = p.http.get(format!("{}/api/state", p.base)).header("cookie", &ann).send().await.unwrap().json().await.unwrap();
-    assert_eq!(s["requests"], json!([{"title": "Porch Light Waltz", "artist": "The Fake Band", "status": "queued", "likes": 0}]));
+    let s: Value = p
+        .http
+        .get(format!("{}/api/state", p.base))
+        .header("cookie", &ann)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        s["requests"],
+        json!([{"title": "Porch Light Waltz", "artist": "The Fake Band", "status": "queued", "likes": 0}])
+    );
     assert!(!s.to_string().contains(ann.trim_start_matches("pt_guest=")));
     p.shutdown.cancel();
 }

@@ -8,7 +8,12 @@ use super::rules::TriggerCondition;
 use super::time::Timestamp;
 
 impl Party {
-    pub(crate) fn on_request(&mut self, input: &RequestInput, at: Timestamp, out: &mut Vec<Effect>) {
+    pub(crate) fn on_request(
+        &mut self,
+        input: &RequestInput,
+        at: Timestamp,
+        out: &mut Vec<Effect>,
+    ) {
         match input {
             RequestInput::Ask { voter, track } => {
                 self.requests

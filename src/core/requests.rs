@@ -78,9 +78,14 @@ pub enum RequestInput {
         track: RequestedTrack,
     },
     /// The player took the track into its queue.
-    Queued { id: u64 },
+    Queued {
+        id: u64,
+    },
     /// The player could not queue it; `reason` in plain words.
-    Failed { id: u64, reason: String },
+    Failed {
+        id: u64,
+        reason: String,
+    },
 }
 
 /// Where a request stands. `contract` gives the words the page and scripts see.
@@ -142,8 +147,14 @@ pub enum RequestEvent {
         artist: String,
     },
     /// The player must queue this track (the adapter answers with `Queued` or `Failed`).
-    Queue { id: u64, track: RequestedTrack },
-    Queued { id: u64, title: String },
+    Queue {
+        id: u64,
+        track: RequestedTrack,
+    },
+    Queued {
+        id: u64,
+        title: String,
+    },
     Failed {
         id: u64,
         title: String,
@@ -168,7 +179,10 @@ pub enum RequestEvent {
         title: String,
         likes: u32,
     },
-    Expired { id: u64, title: String },
+    Expired {
+        id: u64,
+        title: String,
+    },
 }
 
 /// One request as readers see it (the dashboard sees the voter; guests only their own).
@@ -258,9 +272,10 @@ impl RequestBook {
         let refusal = self.refusal(rules, voter, track, at);
         // A guest's earlier closed request is forgotten once they ask again.
         if let Some(prev) = self.latest.insert(voter.clone(), id)
-            && self.requests.get(&prev).is_some_and(|r| {
-                !r.status.is_open() && r.status != RequestStatus::Playing
-            })
+            && self
+                .requests
+                .get(&prev)
+                .is_some_and(|r| !r.status.is_open() && r.status != RequestStatus::Playing)
         {
             self.requests.remove(&prev);
         }
@@ -323,9 +338,7 @@ impl RequestBook {
             return Some(if rules.open_per_guest == 1 {
                 "You already have a song waiting: one at a time, please.".into()
             } else {
-                format!(
-                    "You already have {mine} songs waiting; that is the most anyone can have."
-                )
+                format!("You already have {mine} songs waiting; that is the most anyone can have.")
             });
         }
         if open.count() as u32 >= rules.queue_length {
@@ -555,7 +568,10 @@ impl RequestEvent {
                 title,
                 reason,
                 ..
-            } => format!("request #{} {title} by {voter} refused: {reason}", self.id()),
+            } => format!(
+                "request #{} {title} by {voter} refused: {reason}",
+                self.id()
+            ),
             RequestEvent::Pending {
                 id, voter, title, ..
             } => format!("request #{id} {title} by {voter} waits for the host"),

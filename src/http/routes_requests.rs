@@ -29,7 +29,9 @@ pub fn routes() -> Router<HttpState> {
 /// The party recap, read from the journal as it stands (the party may still be going).
 async fn recap(State(st): State<HttpState>) -> Result<Response, ApiError> {
     let Some(src) = st.recap.clone() else {
-        return Err(ApiError::not_found("no recap here: this server has no party journal"));
+        return Err(ApiError::not_found(
+            "no recap here: this server has no party journal",
+        ));
     };
     let page = tokio::task::spawn_blocking(move || {
         crate::recap::Recap::from_journal(&src.0, &src.1).map(|r| crate::recap::html::page(&r))
@@ -38,7 +40,10 @@ async fn recap(State(st): State<HttpState>) -> Result<Response, ApiError> {
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
     .map_err(|e| {
         tracing::warn!(error = %e, "recap failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the recap cannot be read right now")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the recap cannot be read right now",
+        )
     })?;
     let mut res = axum::response::Html(page).into_response();
     res.headers_mut()
@@ -135,7 +140,10 @@ async fn search(
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
             Ok(res)
         }
-        Err(e) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+        Err(e) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            e.to_string(),
+        )),
     }
 }
 

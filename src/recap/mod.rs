@@ -98,9 +98,7 @@ impl Recap {
                         self.skips[bucket] += 1;
                     }
                 }
-                Effect::Request(RequestEvent::Played {
-                    voter, likes, ..
-                }) => {
+                Effect::Request(RequestEvent::Played { voter, likes, .. }) => {
                     let r = who.entry(voter.clone()).or_insert_with(|| Requester {
                         name: voter.to_string(),
                         ..Requester::default()

@@ -29,7 +29,7 @@ pub fn searcher(cfg: &crate::config::Config, demo: bool) -> Option<Arc<Searcher>
     }
     match crate::players::spotify::requests::RequestsApi::new(&spotify) {
         Ok(api) => Some(Arc::new(Searcher::new(
-            Catalogue::Spotify(tokio::sync::Mutex::new(api)),
+            Catalogue::Spotify(Box::new(tokio::sync::Mutex::new(api))),
             per_minute,
         ))),
         Err(e) => {

@@ -33,7 +33,7 @@ pub enum SearchError {
 pub enum Catalogue {
     /// The demo playlist: `--demo` shows the whole flow with no account.
     Demo(Vec<Track>),
-    Spotify(Mutex<RequestsApi>),
+    Spotify(Box<Mutex<RequestsApi>>),
 }
 
 struct CacheEntry {
@@ -133,7 +133,10 @@ impl Searcher {
             let mut l = self.limits.lock().expect("search limits lock");
             let t = Instant::now();
             let seen = l.guests.entry(guest.to_string()).or_default();
-            while seen.front().is_some_and(|&s| t.duration_since(s) >= GUEST_WINDOW) {
+            while seen
+                .front()
+                .is_some_and(|&s| t.duration_since(s) >= GUEST_WINDOW)
+            {
                 seen.pop_front();
             }
             if seen.len() as u32 >= self.per_minute {
@@ -141,7 +144,11 @@ impl Searcher {
                 return Err(SearchError::TooFast(round_up(wait)));
             }
             seen.push_back(t);
-            if let Some(e) = l.cache.get(&key).filter(|e| t.duration_since(e.at) < CACHE_TTL) {
+            if let Some(e) = l
+                .cache
+                .get(&key)
+                .filter(|e| t.duration_since(e.at) < CACHE_TTL)
+            {
                 return Ok(e.tracks.clone());
             }
             if let Some(until) = l.resting_until.filter(|&u| u > t) {
@@ -169,7 +176,11 @@ impl Searcher {
         if l.cache.len() >= CACHE_ENTRIES {
             l.cache.retain(|_, e| t.duration_since(e.at) < CACHE_TTL);
             if l.cache.len() >= CACHE_ENTRIES
-                && let Some(oldest) = l.cache.iter().min_by_key(|(_, e)| e.at).map(|(k, _)| k.clone())
+                && let Some(oldest) = l
+                    .cache
+                    .iter()
+                    .min_by_key(|(_, e)| e.at)
+                    .map(|(k, _)| k.clone())
             {
                 l.cache.remove(&oldest);
             }
@@ -226,8 +237,12 @@ mod tests {
     #[test]
     fn spotify_uris_are_checked() {
         assert!(is_spotify_track_uri("spotify:track:4PTG3Z6ehGkBFwjybzWkR8"));
-        assert!(!is_spotify_track_uri("spotify:album:4PTG3Z6ehGkBFwjybzWkR8"));
+        assert!(!is_spotify_track_uri(
+            "spotify:album:4PTG3Z6ehGkBFwjybzWkR8"
+        ));
         assert!(!is_spotify_track_uri("spotify:track:4PTG3Z6e"));
-        assert!(!is_spotify_track_uri("spotify:track:4PTG3Z6ehGkBFwjybzWk/8"));
+        assert!(!is_spotify_track_uri(
+            "spotify:track:4PTG3Z6ehGkBFwjybzWk/8"
+        ));
     }
 }

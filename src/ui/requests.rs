@@ -57,7 +57,10 @@ pub fn lines(snap: &Snapshot, width: usize) -> Vec<Line<'static>> {
                 Span::raw(head),
                 Span::styled(fit(word, STATUS_WIDTH), style),
                 Span::raw(" "),
-                Span::raw(fit(&format!("{} — {}", r.track.title, r.track.artist), room)),
+                Span::raw(fit(
+                    &format!("{} — {}", r.track.title, r.track.artist),
+                    room,
+                )),
                 Span::styled(who, Style::new().fg(Color::DarkGray)),
             ])
         })

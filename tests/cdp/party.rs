@@ -75,4 +75,3 @@ pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>
         tokio::time::sleep(POLL).await;
     }
 }
-

@@ -340,11 +340,13 @@ fn add_uri_to_queue(s: &mut Speaker, body: &[u8]) -> Response {
     }
     let uri = &args["EnqueuedURI"];
     let meta = &args["EnqueuedURIMetaData"];
-    let spotify = uri.starts_with("x-sonos-spotify:spotify%3atrack%3a") || uri.starts_with("spotify%3atrack%3a");
+    let spotify = uri.starts_with("x-sonos-spotify:spotify%3atrack%3a")
+        || uri.starts_with("spotify%3atrack%3a");
     let didl_ok = roxmltree::Document::parse(meta).is_ok_and(|d| {
         d.descendants().any(|n| {
             n.tag_name().name() == "desc"
-                && n.text().is_some_and(|t| t.starts_with("SA_RINCON") && t.ends_with("-0-Token"))
+                && n.text()
+                    .is_some_and(|t| t.starts_with("SA_RINCON") && t.ends_with("-0-Token"))
         })
     });
     if args["InstanceID"] != "0" || !spotify || !didl_ok {
@@ -357,7 +359,9 @@ fn add_uri_to_queue(s: &mut Speaker, body: &[u8]) -> Response {
     let n = s.add_uri_calls.len();
     soap_ok(
         "AddURIToQueue",
-        &format!("<FirstTrackNumberEnqueued>{n}</FirstTrackNumberEnqueued><NumTracksAdded>1</NumTracksAdded><NewQueueLength>{n}</NewQueueLength>"),
+        &format!(
+            "<FirstTrackNumberEnqueued>{n}</FirstTrackNumberEnqueued><NumTracksAdded>1</NumTracksAdded><NewQueueLength>{n}</NewQueueLength>"
+        ),
     )
 }
 

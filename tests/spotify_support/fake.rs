@@ -159,7 +159,12 @@ fn issue(st: &mut FakeState) -> (String, String) {
 pub(super) type Shared = State<Arc<Mutex<FakeState>>>;
 
 /// Record the request, wait the latency, and check the bearer token.
-pub(super) async fn arrive(st: &Arc<Mutex<FakeState>>, method: &str, path: &str, h: &HeaderMap) -> bool {
+pub(super) async fn arrive(
+    st: &Arc<Mutex<FakeState>>,
+    method: &str,
+    path: &str,
+    h: &HeaderMap,
+) -> bool {
     let latency = {
         let mut s = st.lock().unwrap();
         let seen = Seen {

@@ -26,15 +26,40 @@ pub fn catalogue() -> Vec<CatalogueTrack> {
         duration_ms,
     };
     vec![
-        t("0aAaAaAaAaAaAaAaAaAa01", "Porch Light Waltz", "The Fake Band", "Loopback", 201_000),
-        t("0aAaAaAaAaAaAaAaAaAa02", "Porch Light Reprise", "The Fake Band", "Loopback", 95_000),
-        t("0aAaAaAaAaAaAaAaAaAa03", "Kitchen Floor", "Mock Choir", "Stubs", 245_000),
+        t(
+            "0aAaAaAaAaAaAaAaAaAa01",
+            "Porch Light Waltz",
+            "The Fake Band",
+            "Loopback",
+            201_000,
+        ),
+        t(
+            "0aAaAaAaAaAaAaAaAaAa02",
+            "Porch Light Reprise",
+            "The Fake Band",
+            "Loopback",
+            95_000,
+        ),
+        t(
+            "0aAaAaAaAaAaAaAaAaAa03",
+            "Kitchen Floor",
+            "Mock Choir",
+            "Stubs",
+            245_000,
+        ),
     ]
 }
 
 /// A full track object as /v1/search returns it.
 pub fn track_object(t: &CatalogueTrack) -> Value {
-    let artist_id = format!("{:0<22}", t.artist.replace(' ', "").chars().take(22).collect::<String>());
+    let artist_id = format!(
+        "{:0<22}",
+        t.artist
+            .replace(' ', "")
+            .chars()
+            .take(22)
+            .collect::<String>()
+    );
     json!({
         "album": {
             "album_type": "album",

@@ -114,10 +114,19 @@ mod tests {
             "x-sonos-spotify:spotify%3atrack%3a3b9xTm2eiaCRTGqUEWuzxc?sid=9&flags=8224&sn=7",
         )
         .unwrap();
-        assert_eq!(a, SpotifyAccount { sid: 9, sn: "7".into() });
+        assert_eq!(
+            a,
+            SpotifyAccount {
+                sid: 9,
+                sn: "7".into()
+            }
+        );
         assert_eq!(a.service_type(), SERVICE_TYPE_EU);
         assert_eq!(account_from_uri("x-rincon-queue:RINCON_1#0"), None);
-        assert_eq!(account_from_uri("x-sonos-spotify:spotify%3atrack%3ax?sid=9"), None);
+        assert_eq!(
+            account_from_uri("x-sonos-spotify:spotify%3atrack%3ax?sid=9"),
+            None
+        );
         assert_eq!(other_type(SERVICE_TYPE_EU), SERVICE_TYPE_US);
         assert_eq!(other_type(SERVICE_TYPE_US), SERVICE_TYPE_EU);
     }

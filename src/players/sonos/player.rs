@@ -391,16 +391,20 @@ impl Follower {
             .as_ref()
             .map_or(enqueue::SERVICE_TYPE_EU, |a| a.service_type());
         let result = match &self.device {
-            None => Err("The Sonos speaker is not reachable right now: ask again soon.".to_string()),
+            None => {
+                Err("The Sonos speaker is not reachable right now: ask again soon.".to_string())
+            }
             Some(d) => {
                 let mut outcome = Err(String::new());
                 for service_type in [first, enqueue::other_type(first)] {
-                    let Some(args) = enqueue::add_uri_args(&track.uri, account.as_ref(), service_type)
+                    let Some(args) =
+                        enqueue::add_uri_args(&track.uri, account.as_ref(), service_type)
                     else {
                         outcome = Err("Sonos can only queue Spotify tracks here.".into());
                         break;
                     };
-                    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
                     match d.avt.action("AddURIToQueue", &args).await {
                         Ok(_) => {
                             outcome = Ok(());

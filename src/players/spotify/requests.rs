@@ -132,10 +132,13 @@ fn queue_request(
     token: &str,
     uri: &str,
 ) -> reqwest::RequestBuilder {
-    http.post(format!("{}/me/player/queue", api_base.trim_end_matches('/')))
-        .query(&[("uri", uri)])
-        .header(reqwest::header::CONTENT_LENGTH, "0")
-        .bearer_auth(token)
+    http.post(format!(
+        "{}/me/player/queue",
+        api_base.trim_end_matches('/')
+    ))
+    .query(&[("uri", uri)])
+    .header(reqwest::header::CONTENT_LENGTH, "0")
+    .bearer_auth(token)
 }
 
 /// POST /me/player/queue with a given access token (the watcher's own session).
@@ -182,7 +185,9 @@ impl RequestsApi {
             ("limit", SEARCH_LIMIT.to_string()),
         ];
         let resp = self
-            .send(now, |http, token| http.get(&url).query(&query).bearer_auth(token))
+            .send(now, |http, token| {
+                http.get(&url).query(&query).bearer_auth(token)
+            })
             .await?;
         let body = resp
             .bytes()
