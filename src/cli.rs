@@ -100,6 +100,8 @@ pub enum ReportFormat {
     Text,
     Csv,
     Json,
+    /// The recap page (timeline, most liked and skipped, top requesters), self-contained HTML.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,6 +34,8 @@ pub struct Config {
     pub mqtt: Option<crate::export::mqtt::MqttConfig>,
     /// `[cumulocity]`: Cumulocity IoT over MQTT (SmartREST 2.0); absent means none.
     pub cumulocity: Option<crate::export::mqtt::CumulocityConfig>,
+    /// `[requests]`: guests' song requests.
+    pub requests: crate::requests::RequestsConfig,
 }
 
 /// `[capture]`: where Dash buttons are listened for.
@@ -358,9 +360,10 @@ impl TryFrom<RawTrigger> for TriggerConfig {
                 button: r.button.clone(),
             },
             (None, Some("track_start"), None) => TriggerCondition::TrackStart,
+            (None, Some("request_played"), None) => TriggerCondition::RequestPlayed,
             (None, Some(other), None) => {
                 return Err(format!(
-                    "trigger `{}`: `on = \"{other}\"` must be \"skip\", \"clean_finish\", \"press\" or \"track_start\"",
+                    "trigger `{}`: `on = \"{other}\"` must be \"skip\", \"clean_finish\", \"press\", \"track_start\" or \"request_played\"",
                     r.name
                 ));
             }
@@ -485,6 +488,7 @@ impl Config {
                     when: t.when.clone(),
                 })
                 .collect(),
+            requests: self.requests.rules(),
         }
     }
 }

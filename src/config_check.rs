@@ -205,6 +205,7 @@ fn trigger_text(w: &crate::core::TriggerCondition) -> String {
         T::Press { button: Some(b) } => format!("{b} is pressed"),
         T::TrackStart => "a new song starts".into(),
         T::Named => "a press sequence or a hook names it".into(),
+        T::RequestPlayed => "a guest's requested song starts".into(),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - `players`: demo, Sonos (UPnP), Spotify (Web API).
 //! - `buttons`: Dash capture (ARP/DHCP) and button payloads.
 //! - `http`: vote page, webhooks, party API.  `export`: CompetitionLabs events and triggers.
+//! - `requests`: guests' song requests outside the core: `[requests]`, search and its cache.
 //! - `ui`: the ratatui dashboard.  `config`, `cli`, `logging`, `clock`, `inbox`: plumbing.
 pub mod app;
 pub mod buttons;
@@ -28,8 +29,10 @@ pub mod logging;
 pub mod netinfo;
 pub mod paths;
 pub mod players;
+pub mod recap;
 pub mod remote;
 pub mod report;
 pub mod report_text;
+pub mod requests;
 pub mod secret_file;
 pub mod ui;

@@ -142,6 +142,10 @@ fn report(
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Csv => print!("{}", report.to_csv()),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportFormat::Html => {
+            let recap = party_tui::recap::Recap::from_journal(&name, &store.path(&name))?;
+            print!("{}", party_tui::recap::html::page(&recap));
+        }
     }
     Ok(())
 }

@@ -305,6 +305,8 @@ pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
         HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
         HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
         HostCommand::PlayPrevious => ("previous", json!({})),
+        HostCommand::ApproveRequest(id) => ("approve", json!({ "id": id })),
+        HostCommand::RejectRequest(id) => ("reject", json!({ "id": id })),
     }
 }
 

@@ -374,6 +374,12 @@ impl Engine {
                     tracing::warn!("play previous: no player is taking commands");
                 }
             }
+            if let Effect::Request(crate::core::RequestEvent::Queue { id, track }) = effect {
+                self.send_to_player(PlayerCommand::Queue {
+                    id: *id,
+                    track: track.clone(),
+                });
+            }
             if let Effect::SkipDecided { track, .. } = effect {
                 match &self.sinks.player {
                     Some(player) => {
@@ -390,6 +396,19 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// A queue command the player cannot take stays "queued" until it expires (the loop holds
+    /// no inbox sender of its own, or it would never see the last one go).
+    fn send_to_player(&self, cmd: PlayerCommand) {
+        let why = match &self.sinks.player {
+            Some(player) => match player.try_send(cmd.clone()) {
+                Ok(()) => return,
+                Err(_) => "the player is not taking commands",
+            },
+            None => "no player is running",
+        };
+        tracing::warn!(?cmd, "request not queued: {why}");
     }
 
     fn publish(&self) {

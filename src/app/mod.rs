@@ -112,7 +112,11 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             .await;
     }
 
-    let vote_url = spawn_http(&cfg, &opts, &inbox, &snap_rx, &clock, &shutdown, &mut tasks).await?;
+    let journal_of = (name.as_str(), path.as_path());
+    let vote_url = spawn_http(
+        &cfg, &opts, journal_of, &inbox, &snap_rx, &clock, &shutdown, &mut tasks,
+    )
+    .await?;
 
     // The exporter and webhooks read the journal; the loop wakes them after each commit.
     let (committed_tx, committed_rx) = watch::channel(journal.durable_len());
@@ -282,9 +286,11 @@ async fn wait_for_signal() {
 /// headless) and retried rather than stopping the party: the dashboard and the buttons on the
 /// wire still work without it, and the page comes up once the port frees. Returns the vote
 /// page's address when it is up already.
+#[allow(clippy::too_many_arguments)]
 async fn spawn_http(
     cfg: &Config,
     opts: &RunOptions,
+    (party, journal): (&str, &std::path::Path),
     inbox: &Inbox,
     snapshots: &watch::Receiver<Arc<crate::core::Snapshot>>,
     clock: &Clock,
@@ -324,6 +330,11 @@ async fn spawn_http(
         &cfg.hooks,
         &|k| std::env::var(k).ok(),
     ));
+    let state = match crate::requests::searcher(cfg, opts.demo) {
+        Some(searcher) => state.with_search(searcher),
+        None => state,
+    }
+    .with_recap(party, journal.to_path_buf());
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
         let (listener, _instance, _url) = match up {

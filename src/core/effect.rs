@@ -179,6 +179,8 @@ pub enum Effect {
         text: String,
         until: Timestamp,
     },
+    /// A guest's song request moved on (see `requests.rs`).
+    Request(super::requests::RequestEvent),
 }
 
 /// One line of the button log: an effect and when it happened.

@@ -137,6 +137,10 @@ pub enum HostCommand {
     /// Undo a skip: the player goes back to the previous track where it can (the track that
     /// comes back is a new play with fresh votes).
     PlayPrevious,
+    /// Let a guest's pending song request into the queue (by request id).
+    ApproveRequest(u64),
+    /// Say no to a guest's pending song request.
+    RejectRequest(u64),
 }
 
 /// Who gave a host command. The keyboard and the admin API are the host; the others act for
@@ -196,6 +200,8 @@ impl HostCommand {
             HostCommand::SetThreshold(t) => format!("threshold → {t}"),
             HostCommand::SetWindow(secs) => format!("vote window → {secs} s"),
             HostCommand::PlayPrevious => "play the previous track again".into(),
+            HostCommand::ApproveRequest(id) => format!("approve request #{id}"),
+            HostCommand::RejectRequest(id) => format!("reject request #{id}"),
         }
     }
 }
@@ -231,6 +237,8 @@ pub enum Input {
     Host(HostOrder),
     Result(AdapterResult),
     Hook(HookCall),
+    /// A guest's song request, or the player's answer about one.
+    Request(super::requests::RequestInput),
     /// A deadline the core asked for has passed (vote window closing, …).
     Tick,
 }

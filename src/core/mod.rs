@@ -4,7 +4,9 @@ pub mod effect;
 pub mod input;
 mod notify;
 pub mod party;
+mod party_requests;
 mod press;
+pub mod requests;
 pub mod rules;
 pub mod snapshot;
 pub mod time;
@@ -19,6 +21,9 @@ pub use input::{
 };
 pub use party::Party;
 pub use press::MAX_UNCONFIGURED_BUTTONS;
+pub use requests::{
+    Approval, RequestEvent, RequestInfo, RequestInput, RequestRules, RequestStatus, RequestedTrack,
+};
 pub use rules::{ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule};
 pub use snapshot::{HealthLevel, Notice, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;

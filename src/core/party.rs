@@ -56,6 +56,7 @@ pub struct Party {
     pub(crate) battery_fired: HashSet<(String, String)>,
     /// A hook's banner; cleared by the first input at or after its end (see `next_deadline`).
     pub(crate) notice: Option<Notice>,
+    pub(crate) requests: super::requests::RequestBook,
 }
 
 impl Party {
@@ -83,6 +84,7 @@ impl Party {
             totals: Totals::default(),
             battery_fired: HashSet::new(),
             notice: None,
+            requests: Default::default(),
         }
     }
 
@@ -121,8 +123,10 @@ impl Party {
                 })
             }
             Input::Hook(call) => self.on_hook(call, at, &mut out),
+            Input::Request(request) => self.on_request(request, at, &mut out),
             Input::Tick => self.close_window_if_due(at, &mut out),
         }
+        self.requests_after(input, at, &mut out);
         // A deadline may also pass while other inputs arrive; close it in order.
         if !matches!(input, Input::Tick) {
             self.close_window_if_due(at, &mut out);
@@ -147,10 +151,8 @@ impl Party {
             .filter(|c| c.window == WindowState::Open)
             .and_then(|c| c.window_closes_at);
         let notice = self.notice.as_ref().map(|n| n.until);
-        match (window, notice) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let expiry = self.requests.next_deadline(&self.rules.requests);
+        window.into_iter().chain(notice).chain(expiry).min()
     }
 
     fn on_player(&mut self, update: &PlayerUpdate, at: Timestamp, out: &mut Vec<Effect>) {
@@ -348,6 +350,8 @@ impl Party {
             }
             HostCommand::PauseVoting => self.paused = true,
             HostCommand::ResumeVoting => self.paused = false,
+            HostCommand::ApproveRequest(id) => self.requests.decide(*id, true, &order.by, out),
+            HostCommand::RejectRequest(id) => self.requests.decide(*id, false, &order.by, out),
             HostCommand::SetThreshold(t) => {
                 self.rules.skip_threshold = *t;
                 self.decide_if_enough(at, out);

@@ -155,6 +155,8 @@ pub enum TriggerCondition {
     TrackStart,
     /// No condition: fires only when a press-sequence step or an inbound hook names it.
     Named,
+    /// A guest's requested song started playing.
+    RequestPlayed,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -184,6 +186,8 @@ pub struct Rules {
     pub protected_tracks: Vec<String>,
     pub buttons: Vec<ButtonRule>,
     pub triggers: Vec<TriggerRule>,
+    /// `[requests]`: guests' song requests.
+    pub requests: super::requests::RequestRules,
 }
 
 impl Default for Rules {
@@ -200,6 +204,7 @@ impl Default for Rules {
             protected_tracks: Vec::new(),
             buttons: Vec::new(),
             triggers: Vec::new(),
+            requests: Default::default(),
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct Snapshot {
     pub buttons: Vec<ButtonStatus>,
     /// Filled in by the app loop from the adapters' reports, not by the core.
     pub health: Vec<SourceHealth>,
+    /// Guests' song requests: open and playing ones, and each guest's latest (with its voter;
+    /// the guests' view strips it).
+    #[serde(default)]
+    pub requests: Vec<super::requests::RequestInfo>,
     /// A banner an inbound hook asked for, while it lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,

@@ -43,6 +43,7 @@ impl Party {
             buttons: self.buttons.clone(),
             health: Vec::new(),
             notice: self.notice.clone().filter(|n| n.until > at),
+            requests: self.requests.list(),
         }
     }
 

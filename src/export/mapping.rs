@@ -88,6 +88,8 @@ fn host_command_name(cmd: &HostCommand) -> (&'static str, Value) {
         HostCommand::SetThreshold(t) => ("set_threshold", json!(t.to_string())),
         HostCommand::SetWindow(secs) => ("set_window", json!(secs)),
         HostCommand::PlayPrevious => ("play_previous", serde_json::Value::Null),
+        HostCommand::ApproveRequest(id) => ("approve_request", json!(id)),
+        HostCommand::RejectRequest(id) => ("reject_request", json!(id)),
     }
 }
 
@@ -255,6 +257,14 @@ pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {
         Effect::Notice { hook, text, .. } => {
             meta.push(("text", json!(text)));
             (PARTY_MEMBER.into(), "notice".into(), hook.clone(), 1)
+        }
+        Effect::Request(ev) => {
+            meta.push(("request_id", json!(ev.id())));
+            let member = ev
+                .voter()
+                .map_or_else(|| PARTY_MEMBER.to_string(), |v| v.0.clone());
+            let entity = format!("request:{}", ev.id());
+            (member, format!("request_{}", ev.kind()), entity, 1)
         }
     };
     Event {

@@ -33,6 +33,13 @@ struct ThresholdBody {
     threshold: Threshold,
 }
 
+/// `{"id":N}`: which guest request the host approves or rejects.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestIdBody {
+    id: u64,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WindowBody {
@@ -87,9 +94,17 @@ pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, 
             }
             HostCommand::SetWindow(b.secs)
         }
+        "approve" | "reject" => {
+            let b: RequestIdBody = body::json(&bytes, r#"{"id":3} (the request's id)"#)?;
+            if command == "approve" {
+                HostCommand::ApproveRequest(b.id)
+            } else {
+                HostCommand::RejectRequest(b.id)
+            }
+        }
         other => {
             return Err(ApiError::not_found(format!(
-                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window, previous",
+                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window, previous, approve, reject",
                 other.chars().take(32).collect::<String>()
             )));
         }

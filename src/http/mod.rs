@@ -16,6 +16,7 @@ pub mod routes_buttons;
 pub mod routes_guest;
 pub mod routes_hooks;
 pub mod routes_host;
+pub mod routes_requests;
 pub mod script;
 pub mod server;
 pub mod unknown;
@@ -71,6 +72,10 @@ pub struct HttpState {
     hooks: Arc<routes_hooks::HookDirectory>,
     /// Cancelled by `serve`'s shutdown: ends the open event streams so shutdown does not hang.
     shutdown: CancellationToken,
+    /// Track search for song requests; None: requests are not offered.
+    pub searcher: Option<Arc<crate::requests::search::Searcher>>,
+    /// The party's name and journal, for `/recap`.
+    pub recap: Option<Arc<(String, std::path::PathBuf)>>,
 }
 
 impl HttpState {
@@ -103,6 +108,8 @@ impl HttpState {
             guest_views: Arc::default(),
             hooks: Arc::default(),
             shutdown: CancellationToken::new(),
+            searcher: None,
+            recap: None,
         }
         .with_limits(&HttpLimits::default())
     }
@@ -155,6 +162,18 @@ impl HttpState {
         self
     }
 
+    /// Serve `/recap` from this party's journal.
+    pub fn with_recap(mut self, party: &str, journal: std::path::PathBuf) -> Self {
+        self.recap = Some(Arc::new((party.to_string(), journal)));
+        self
+    }
+
+    /// Offer song requests, searching with this searcher.
+    pub fn with_search(mut self, searcher: Arc<crate::requests::search::Searcher>) -> Self {
+        self.searcher = Some(searcher);
+        self
+    }
+
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.limiter = limit.map(|l| Arc::new(guard::RateLimiter::new(l)));
@@ -165,6 +184,7 @@ impl HttpState {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(routes_guest::routes())
+        .merge(routes_requests::routes())
         .merge(routes_buttons::routes())
         .merge(routes_hooks::routes())
         .merge(admin::routes())

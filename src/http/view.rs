@@ -22,10 +22,12 @@ pub struct StateView {
     pub totals: Totals,
     pub buttons: Vec<ButtonStatus>,
     pub guests: GuestsView,
-    /// Last: the live stream shares the JSON before it among all guests (`view_cache`).
-    pub you: YouView,
     /// A banner from an inbound hook (`do = "notice"`), while it lasts.
     pub notice: Option<NoticeView>,
+    /// The request queue for everyone (no guests' ids).
+    pub requests: Vec<QueueItem>,
+    /// Last: the live stream shares the JSON before it among all guests (`view_cache`).
+    pub you: YouView,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,6 +41,44 @@ pub struct NoticeView {
 pub struct GuestsView {
     pub connected: u64,
     pub voting: u32,
+}
+
+/// One request in the queue as every guest sees it.
+#[derive(Debug, Serialize)]
+pub struct QueueItem {
+    pub title: String,
+    pub artist: String,
+    pub status: &'static str,
+    /// Likes the track got while playing (credited to whoever asked for it).
+    pub likes: u32,
+}
+
+/// The asking guest's latest request: `{"uri","title","artist","status","reason"}`.
+#[derive(Debug, Serialize)]
+pub struct YouRequest {
+    pub uri: String,
+    pub title: String,
+    pub artist: String,
+    pub status: &'static str,
+    pub reason: Option<String>,
+}
+
+/// The guest's latest request (the snapshot keeps each guest's latest).
+pub fn you_request(snap: &Snapshot, you: &Voter) -> Option<YouRequest> {
+    snap.requests
+        .iter()
+        .filter(|r| &r.voter == you)
+        .max_by_key(|r| r.id)
+        .map(|r| YouRequest {
+            uri: r.track.uri.clone(),
+            title: r.track.title.clone(),
+            artist: r.track.artist.clone(),
+            status: r.status.contract(),
+            reason: match r.status {
+                crate::core::RequestStatus::Playing => Some("Your song is playing now".into()),
+                _ => r.reason.clone(),
+            },
+        })
 }
 
 #[derive(Debug, Serialize)]
@@ -82,6 +122,8 @@ pub struct YouView {
     pub skipped: bool,
     /// A party code is configured and this guest has not entered it yet.
     pub code_required: bool,
+    /// This guest's latest song request (null when none).
+    pub request: Option<YouRequest>,
 }
 
 /// `now` is party time now; the snapshot may be older (it is published on change only).
@@ -129,6 +171,7 @@ pub fn state_view(
             liked: you.is_some_and(|y| v.liked_by.contains(y)),
             skipped: you.is_some_and(|y| v.skipped_by.contains(y)),
             code_required,
+            request: you.and_then(|y| you_request(snap, y)),
         },
         // The server fills in `connected`; the core knows only who voted.
         guests: GuestsView {
@@ -143,6 +186,17 @@ pub fn state_view(
                 text: n.text.clone(),
                 ms_left: now.until(n.until).as_millis() as u64,
             }),
+        requests: snap
+            .requests
+            .iter()
+            .filter(|r| r.status.is_open() || r.status == crate::core::RequestStatus::Playing)
+            .map(|r| QueueItem {
+                title: r.track.title.clone(),
+                artist: r.track.artist.clone(),
+                status: r.status.contract(),
+                likes: r.likes,
+            })
+            .collect(),
     }
 }
 
@@ -195,5 +249,6 @@ pub fn effect_text(e: &Effect) -> String {
         Effect::TriggerFired { trigger, .. } => format!("trigger {trigger} fired"),
         Effect::TriggerFailed { trigger, reason } => format!("trigger {trigger} failed: {reason}"),
         Effect::Notice { hook, text, .. } => format!("{hook}: {text}"),
+        Effect::Request(ev) => ev.plain(),
     }
 }

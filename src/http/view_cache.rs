@@ -40,6 +40,7 @@ impl ViewCache {
             liked: voter.is_some_and(|v| snap.votes.liked_by.contains(v)),
             skipped: voter.is_some_and(|v| snap.votes.skipped_by.contains(v)),
             code_required,
+            request: voter.and_then(|v| super::view::you_request(snap, v)),
         };
         let you = serde_json::to_string(&you).unwrap_or_default();
         let mut json = String::with_capacity(head.len() + YOU_FIELD.len() + you.len() + 1);

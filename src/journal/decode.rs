@@ -44,6 +44,7 @@ enum Tag {
     Press,
     Host,
     Result,
+    Request,
     Tick,
 }
 
@@ -78,6 +79,7 @@ impl<'de> Visitor<'de> for InputVisitor {
             Tag::Player => Input::Player(PlayerUpdate::deserialize(rest)?),
             Tag::Host => Input::Host(HostOrder::deserialize(rest)?),
             Tag::Result => Input::Result(AdapterResult::deserialize(rest)?),
+            Tag::Request => Input::Request(crate::core::RequestInput::deserialize(rest)?),
             // Like serde's unit variant of an internally tagged enum: other fields are ignored.
             Tag::Tick => {
                 IgnoredAny::deserialize(rest)?;

@@ -4,8 +4,8 @@
 use super::PlayerCommand;
 use crate::clock::Clock;
 use crate::core::{
-    Action, Input, Origin, PlayerUpdate, Press, PressKind, Snapshot, Source, Track, TransportState,
-    Voter,
+    Action, Input, Origin, PlayerUpdate, Press, PressKind, RequestInput, RequestedTrack, Snapshot,
+    Source, Track, TransportState, Voter,
 };
 use crate::inbox::Inbox;
 use anyhow::{Context, Result};
@@ -84,8 +84,13 @@ pub async fn run_player(
         )
         .await;
     let mut index = 0usize;
+    // Guests' requests play next, in the order they were queued, before the playlist goes on.
+    let mut up_next: std::collections::VecDeque<Track> = Default::default();
     loop {
-        let track = playlist[index % playlist.len()].clone();
+        let (track, from_playlist) = match up_next.pop_front() {
+            Some(t) => (t, false),
+            None => (playlist[index % playlist.len()].clone(), true),
+        };
         let duration = Duration::from_millis(track.duration_ms.unwrap_or(180_000));
         let started = clock.now();
         let ends = started + duration;
@@ -117,6 +122,13 @@ pub async fn run_player(
                         skipped = true;
                         break;
                     }
+                    Some(PlayerCommand::Queue { id, track: wish }) => {
+                        up_next.push_back(requested_track(&playlist, &wish));
+                        let queued = Input::Request(RequestInput::Queued { id });
+                        if inbox.send(queued).await.is_err() {
+                            return;
+                        }
+                    }
                     None => return,
                 },
                 _ = tokio::time::sleep_until(clock.instant_at(next_report)) => {
@@ -132,8 +144,27 @@ pub async fn run_player(
                 _ = tokio::time::sleep(clock.real_duration(TRACK_GAP)) => {}
             }
         }
-        index += 1;
+        if from_playlist {
+            index += 1;
+        }
     }
+}
+
+/// The demo plays a requested track as the playlist has it (same key, so it matches).
+fn requested_track(playlist: &[Track], wish: &RequestedTrack) -> Track {
+    playlist
+        .iter()
+        .find(|t| t.key() == wish.uri)
+        .cloned()
+        .unwrap_or_else(|| Track {
+            id: Some(wish.uri.clone()),
+            title: wish.title.clone(),
+            artist: wish.artist.clone(),
+            album: wish.album.clone(),
+            duration_ms: wish.duration_ms,
+            artist_ids: Vec::new(),
+            art_uri: wish.image.clone(),
+        })
 }
 
 /// How much the simulated room likes a track: stable per track, 0.0 (hated) to 1.0 (loved).

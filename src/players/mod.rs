@@ -13,6 +13,12 @@ pub enum PlayerCommand {
     Skip { track: String },
     /// Go back to the previous track (the host's undo of a skip), where the player can.
     Previous,
+    /// Add a guest's requested track to the player's queue; the player answers with
+    /// `Input::Request(RequestInput::Queued | Failed)`.
+    Queue {
+        id: u64,
+        track: crate::core::RequestedTrack,
+    },
 }
 
 /// The loop's side of a running player.

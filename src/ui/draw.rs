@@ -2,7 +2,7 @@
 //!
 //! 80x24 shows every panel compactly; taller and wider terminals give the log (and the
 //! sparkline) the extra room. Tiny terminals get a one-line hint instead of squashed panels.
-use super::{UiState, help, log, notice, now_playing, party, qr, status, votes};
+use super::{UiState, help, log, notice, now_playing, party, qr, requests, status, votes};
 use crate::core::{Snapshot, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -55,7 +55,14 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
         let [log_area, side] =
             Layout::horizontal([Constraint::Min(0), Constraint::Length(side_width)]).areas(middle);
         log::render(frame, log_area, &snap.log, ui.zone);
+        // Guests' requests take the foot of the side column while there are any.
+        let [side, asks] = Layout::vertical([
+            Constraint::Min(0),
+            Constraint::Length(requests::height(snap)),
+        ])
+        .areas(side);
         party::render(frame, side, snap, now);
+        requests::render(frame, asks, snap);
     } else {
         log::render(frame, middle, &snap.log, ui.zone);
     }

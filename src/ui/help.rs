@@ -11,6 +11,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("r", "reset this track's skip votes (likes stay)"),
     ("p", "pause / resume voting"),
     ("+ / -", "raise / lower the skip threshold"),
+    ("a / x", "approve / reject the oldest song request"),
     ("v", "show / hide the vote page's QR code"),
     ("h", "sign in your phone as host (QR, one use)"),
     ("x", "(with h open) sign out every host phone"),

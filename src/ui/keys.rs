@@ -71,6 +71,12 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
             }
             HostCommand::SetThreshold(t)
         }
+        // Guests' requests waiting for the host: the oldest first.
+        KeyCode::Char(c @ ('a' | 'x')) => match super::requests::oldest_pending(snap) {
+            Some(r) if c == 'a' => HostCommand::ApproveRequest(r.id),
+            Some(r) => HostCommand::RejectRequest(r.id),
+            None => return KeyOutcome::None,
+        },
         _ => return KeyOutcome::None,
     };
     KeyOutcome::Command(cmd)

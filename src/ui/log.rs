@@ -170,6 +170,7 @@ fn describe(effect: &Effect) -> (String, Vec<Span<'static>>) {
                 Style::new().fg(Color::Red),
             )],
         ),
+        Effect::Request(ev) => ("request".into(), plain(ev.plain())),
     }
 }
 

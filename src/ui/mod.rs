@@ -9,6 +9,7 @@ pub mod notice;
 pub mod now_playing;
 pub mod party;
 pub mod qr;
+pub mod requests;
 pub mod status;
 pub mod votes;
 

@@ -1,6 +1,7 @@
 //! Headless Chromium driven over the Chrome DevTools Protocol: just enough to open a page,
 //! evaluate JavaScript in it and read its cookies. Chromium is killed when the guard drops.
 #![allow(dead_code)]
+#[allow(dead_code)]
 pub mod party;
 
 use futures::{SinkExt, StreamExt};
@@ -169,9 +170,19 @@ impl Cdp {
 
     /// Opens a new tab and sends every later command to it.
     pub async fn open_page(&mut self) {
-        let target = self
-            .call("Target.createTarget", json!({ "url": "about:blank" }))
-            .await;
+        self.open_target(json!({ "url": "about:blank" })).await;
+    }
+
+    /// Opens a tab in a new browser context (its own cookies: another guest's phone).
+    #[allow(dead_code)]
+    pub async fn open_private_page(&mut self) {
+        let ctx = self.call("Target.createBrowserContext", json!({})).await;
+        let params = json!({ "url": "about:blank", "browserContextId": ctx["browserContextId"] });
+        self.open_target(params).await;
+    }
+
+    async fn open_target(&mut self, params: Value) {
+        let target = self.call("Target.createTarget", params).await;
         let attached = self
             .call(
                 "Target.attachToTarget",

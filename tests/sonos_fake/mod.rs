@@ -47,6 +47,13 @@ pub struct Speaker {
     pub track: u32,
     /// Where in the track the speaker is (GetPositionInfo's RelTime).
     pub rel_secs: u64,
+    /// When set, the speaker plays Spotify tracks from its queue: the track URI is
+    /// `x-sonos-spotify:spotify%3atrack%3a<id>?sid=9&flags=8224&sn=<this>`.
+    pub spotify_sn: Option<&'static str>,
+    /// UPnP errors AddURIToQueue answers with, one per call, before it accepts.
+    pub queue_faults: std::collections::VecDeque<u16>,
+    /// Arguments of every AddURIToQueue call (name → unescaped value), in order.
+    pub add_uri_calls: Vec<HashMap<String, String>>,
     next_sid: u32,
     subs: HashMap<String, String>,
 }
@@ -56,7 +63,13 @@ impl Speaker {
         format!("Song {}", self.track)
     }
     fn uri(&self) -> String {
-        format!("x-file-cifs://nas/music/{}.mp3", self.track)
+        match self.spotify_sn {
+            Some(sn) => format!(
+                "x-sonos-spotify:spotify%3atrack%3a{:0>22}?sid=9&flags=8224&sn={sn}",
+                self.track
+            ),
+            None => format!("x-file-cifs://nas/music/{}.mp3", self.track),
+        }
     }
     fn didl(&self) -> String {
         format!(
@@ -113,6 +126,9 @@ impl Fake {
             state: "PLAYING",
             track: 1,
             rel_secs: 10,
+            spotify_sn: None,
+            queue_faults: Default::default(),
+            add_uri_calls: Vec::new(),
             next_sid: 1,
             subs: HashMap::new(),
         }));
@@ -298,7 +314,63 @@ fn soap_ok(action: &str, inner: &str) -> Response {
     ([("content-type", "text/xml")], body).into_response()
 }
 
-async fn control(State(shared): State<Shared>, headers: HeaderMap, _body: Bytes) -> Response {
+fn fault(code: u16) -> Response {
+    let body = format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail><UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>{code}</errorCode></UPnPError></detail></s:Fault></s:Body></s:Envelope>"#
+    );
+    (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
+}
+
+/// AddURIToQueue as Sonos checks it: the five arguments in order, a Spotify track URI, DIDL
+/// metadata naming the Spotify service (`SA_RINCON<type>_X_#Svc<type>-0-Token`); 402 otherwise.
+fn add_uri_to_queue(s: &mut Speaker, body: &[u8]) -> Response {
+    use party_tui::players::sonos::soap::{SoapReply, parse_reply};
+    let Ok(SoapReply::Ok(args)) = parse_reply(&String::from_utf8_lossy(body)) else {
+        return fault(402);
+    };
+    let doc = String::from_utf8_lossy(body).to_string();
+    let order = [
+        "InstanceID",
+        "EnqueuedURI",
+        "EnqueuedURIMetaData",
+        "DesiredFirstTrackNumberEnqueued",
+        "EnqueueAsNext",
+    ];
+    let mut at = 0;
+    for name in order {
+        match doc[at..].find(&format!("<{name}>")) {
+            Some(i) => at += i,
+            None => return fault(402),
+        }
+    }
+    let uri = &args["EnqueuedURI"];
+    let meta = &args["EnqueuedURIMetaData"];
+    let spotify = uri.starts_with("x-sonos-spotify:spotify%3atrack%3a")
+        || uri.starts_with("spotify%3atrack%3a");
+    let didl_ok = roxmltree::Document::parse(meta).is_ok_and(|d| {
+        d.descendants().any(|n| {
+            n.tag_name().name() == "desc"
+                && n.text()
+                    .is_some_and(|t| t.starts_with("SA_RINCON") && t.ends_with("-0-Token"))
+        })
+    });
+    if args["InstanceID"] != "0" || !spotify || !didl_ok {
+        return fault(402);
+    }
+    s.add_uri_calls.push(args);
+    if let Some(code) = s.queue_faults.pop_front() {
+        return fault(code);
+    }
+    let n = s.add_uri_calls.len();
+    soap_ok(
+        "AddURIToQueue",
+        &format!(
+            "<FirstTrackNumberEnqueued>{n}</FirstTrackNumberEnqueued><NumTracksAdded>1</NumTracksAdded><NewQueueLength>{n}</NewQueueLength>"
+        ),
+    )
+}
+
+async fn control(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let action = headers
         .get("soapaction")
         .and_then(|v| v.to_str().ok())
@@ -344,6 +416,7 @@ async fn control(State(shared): State<Shared>, headers: HeaderMap, _body: Bytes)
                 soap_ok(&action, "")
             }
         },
+        "AddURIToQueue" => add_uri_to_queue(&mut s, &body),
         _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

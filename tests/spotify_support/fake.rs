@@ -24,6 +24,10 @@ pub enum Reply {
     },
     NoContent,
     Body(Value),
+    /// 200 with a short opaque text body, as player commands have answered since 2024.
+    Text(&'static str),
+    /// A status with this exact body (recorded error bodies).
+    Raw(u16, String),
 }
 
 #[derive(Clone, Debug)]
@@ -48,6 +52,14 @@ pub struct FakeState {
     pub registered_redirect: String,
     pub deny_consent: bool,
     pub expires_in: u64,
+    /// Answers to GET /v1/search before the catalogue answers.
+    pub search_script: VecDeque<Reply>,
+    /// Answers to POST /v1/me/player/queue (default: 204).
+    pub queue_script: VecDeque<Reply>,
+    /// The catalogue search finds tracks in (see `search.rs`).
+    pub catalogue: Vec<super::search::CatalogueTrack>,
+    /// URIs accepted into the queue, in order.
+    pub queued: Vec<String>,
     issued: u32,
     codes_made: u32,
 }
@@ -76,12 +88,18 @@ impl Fake {
             registered_redirect: String::new(),
             deny_consent: false,
             expires_in: 3600,
+            search_script: VecDeque::new(),
+            queue_script: VecDeque::new(),
+            catalogue: super::search::catalogue(),
+            queued: Vec::new(),
             issued: 0,
             codes_made: 0,
         }));
         let app = axum::Router::new()
             .route("/v1/me/player", get(player))
             .route("/v1/me/player/next", post(next))
+            .route("/v1/search", get(super::search::search))
+            .route("/v1/me/player/queue", post(super::search::queue))
             .route("/authorize", get(authorize))
             .route("/api/token", post(token))
             .with_state(state.clone());
@@ -138,10 +156,15 @@ fn issue(st: &mut FakeState) -> (String, String) {
     (a, r)
 }
 
-type Shared = State<Arc<Mutex<FakeState>>>;
+pub(super) type Shared = State<Arc<Mutex<FakeState>>>;
 
 /// Record the request, wait the latency, and check the bearer token.
-async fn arrive(st: &Arc<Mutex<FakeState>>, method: &str, path: &str, h: &HeaderMap) -> bool {
+pub(super) async fn arrive(
+    st: &Arc<Mutex<FakeState>>,
+    method: &str,
+    path: &str,
+    h: &HeaderMap,
+) -> bool {
     let latency = {
         let mut s = st.lock().unwrap();
         let seen = Seen {
@@ -162,7 +185,7 @@ async fn arrive(st: &Arc<Mutex<FakeState>>, method: &str, path: &str, h: &Header
     st.lock().unwrap().access_tokens.contains(&bearer)
 }
 
-fn reply(r: Reply) -> Response {
+pub(super) fn reply(r: Reply) -> Response {
     let error = |status: u16, reason: Option<&str>| {
         let mut e = json!({"status": status, "message": format!("fake error {status}")});
         if let Some(reason) = reason {
@@ -187,6 +210,13 @@ fn reply(r: Reply) -> Response {
         }
         Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
         Reply::Body(v) => axum::Json(v).into_response(),
+        Reply::Text(t) => (StatusCode::OK, t).into_response(),
+        Reply::Raw(status, body) => (
+            StatusCode::from_u16(status).unwrap(),
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            body,
+        )
+            .into_response(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The fake Spotify and a rig that runs the real watcher against it on paused tokio time.
 #![allow(dead_code)]
 pub mod fake;
+pub mod search;
 pub mod sim;
 
 use fake::Fake;

@@ -248,6 +248,7 @@ pub fn mid_party() -> Snapshot {
             },
         ],
         notice: None,
+        requests: Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod control;
 pub mod description;
 pub mod didl;
 pub mod discover;
+pub mod enqueue;
 pub mod gena;
 pub mod lastchange;
 pub mod listener;

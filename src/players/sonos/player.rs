@@ -58,6 +58,8 @@ pub struct Follower {
     regroup_at: Option<Instant>,
     /// Checks that events still tell the truth (events mode only).
     watchdog: Watchdog,
+    /// The Spotify account serial, once a Spotify track has played (for queueing requests).
+    spotify_account: Option<super::enqueue::SpotifyAccount>,
 }
 
 impl Follower {
@@ -89,6 +91,7 @@ impl Follower {
             resubscribe_at: None,
             regroup_at: None,
             watchdog: Watchdog::default(),
+            spotify_account: None,
         }
     }
 
@@ -119,6 +122,7 @@ impl Follower {
                 cmd = commands.recv() => match cmd {
                     Some(PlayerCommand::Skip { track }) => self.skip(track).await,
                     Some(PlayerCommand::Previous) => self.previous().await,
+                    Some(PlayerCommand::Queue { id, track }) => self.queue_request(id, track).await,
                     None => break,
                 },
                 Some(event) = events.recv() => self.on_event(event).await,
@@ -391,6 +395,9 @@ impl Follower {
         if self.state.track_uri.starts_with("x-rincon:") && d.desc.zone_group_topology.is_some() {
             self.regroup_at = Some(Instant::now());
         }
+        if let Some(account) = super::enqueue::account_from_uri(&self.state.track_uri) {
+            self.spotify_account = Some(account);
+        }
         let Some(update) = self.state.update(d.desc.name(), &d.desc.base) else {
             return;
         };
@@ -461,6 +468,62 @@ impl Follower {
                 let _ = self.inbox.send(Input::Result(failed)).await;
             }
         }
+    }
+
+    /// A guest's request: AddURIToQueue on the coordinator, the other region's service type
+    /// once after a UPnP 800; the answer goes back to the engine.
+    async fn queue_request(&mut self, id: u64, track: crate::core::RequestedTrack) {
+        use super::enqueue::{self, UPNP_SPOTIFY_REFUSED};
+        use crate::core::RequestInput;
+        let account = self.spotify_account.clone();
+        let first = account
+            .as_ref()
+            .map_or(enqueue::SERVICE_TYPE_EU, |a| a.service_type());
+        let result = match &self.device {
+            None => {
+                Err("The Sonos speaker is not reachable right now: ask again soon.".to_string())
+            }
+            Some(d) => {
+                let mut outcome = Err(String::new());
+                for service_type in [first, enqueue::other_type(first)] {
+                    let Some(args) =
+                        enqueue::add_uri_args(&track.uri, account.as_ref(), service_type)
+                    else {
+                        outcome = Err("Sonos can only queue Spotify tracks here.".into());
+                        break;
+                    };
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    match d.avt.action("AddURIToQueue", &args).await {
+                        Ok(_) => {
+                            outcome = Ok(());
+                            break;
+                        }
+                        Err(ControlError::Upnp { code, .. }) if code == UPNP_SPOTIFY_REFUSED => {
+                            tracing::info!(service_type, "sonos: AddURIToQueue refused (800)");
+                            outcome = Err(enqueue::refused_words(code));
+                        }
+                        Err(ControlError::Upnp { code, .. }) => {
+                            outcome = Err(enqueue::refused_words(code));
+                            break;
+                        }
+                        Err(e) => {
+                            outcome = Err(format!("Sonos did not take it ({e})."));
+                            break;
+                        }
+                    }
+                }
+                outcome
+            }
+        };
+        let answer = match result {
+            Ok(()) => RequestInput::Queued { id },
+            Err(reason) => {
+                tracing::warn!(request = id, %reason, "sonos: request not queued");
+                RequestInput::Failed { id, reason }
+            }
+        };
+        let _ = self.inbox.send(Input::Request(answer)).await;
     }
 
     async fn health(&mut self, level: HealthLevel, detail: String) {

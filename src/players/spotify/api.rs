@@ -51,6 +51,8 @@ struct ErrorObject {
 
 pub struct Api {
     spotify: AuthCodePkceSpotify,
+    /// For the calls rspotify would parse a body of (add to queue).
+    http: reqwest::Client,
 }
 
 impl Api {
@@ -69,7 +71,19 @@ impl Api {
                 OAuth::default(),
                 config,
             ),
+            http: reqwest::Client::new(),
         }
+    }
+
+    /// POST /me/player/queue?uri=… for a guest's request (any 2xx is success).
+    pub async fn add_to_queue(&self, uri: &str) -> Result<(), ApiFailure> {
+        let token = match self.spotify.token.lock().await {
+            Ok(slot) => slot.as_ref().map(|t| t.access_token.clone()),
+            Err(_) => None,
+        }
+        .unwrap_or_default();
+        let base = &self.spotify.config.api_base_url;
+        super::requests::post_queue(&self.http, base, &token, uri).await
     }
 
     pub async fn use_token(&self, access_token: &str) {
@@ -127,7 +141,7 @@ async fn classify(e: ClientError) -> ApiFailure {
     }
 }
 
-async fn from_status(resp: reqwest::Response) -> ApiFailure {
+pub(super) async fn from_status(resp: reqwest::Response) -> ApiFailure {
     let status = resp.status().as_u16();
     if status == 429 {
         let ra = resp

@@ -4,6 +4,7 @@ pub mod config;
 pub mod login;
 pub mod login_cli;
 pub mod map;
+pub mod requests;
 pub mod schedule;
 pub mod session;
 pub mod token;

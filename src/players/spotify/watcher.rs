@@ -63,6 +63,7 @@ pub async fn run_player(
             cmd = commands.recv() => match cmd {
                 Some(PlayerCommand::Skip { track }) => w.skip(track).await,
                 Some(PlayerCommand::Previous) => w.previous().await,
+                Some(PlayerCommand::Queue { id, track }) => w.queue_request(id, track).await,
                 None => return,
             },
             _ = tokio::time::sleep_until(wake) => w.poll().await.map(Some),
@@ -175,6 +176,41 @@ impl Watcher {
             self.report(&said, &next, now).await;
             return Ok(Some(next.at));
         }
+        Ok(None)
+    }
+
+    /// A guest's request: add it to Spotify's queue and tell the engine how it went.
+    async fn queue_request(
+        &mut self,
+        id: u64,
+        track: crate::core::RequestedTrack,
+    ) -> Result<Option<Timestamp>, LoopStopped> {
+        use crate::core::RequestInput;
+        let uri = track.uri.clone();
+        let answer = match self
+            .call(|api| {
+                let uri = uri.clone();
+                Box::pin(async move { api.add_to_queue(&uri).await })
+            })
+            .await
+        {
+            Ok(()) => RequestInput::Queued { id },
+            Err(Failure::Api(e)) => {
+                if let ApiFailure::RateLimited(d) = &e {
+                    self.quiet_until = Some(self.clock.now() + *d);
+                }
+                RequestInput::Failed {
+                    id,
+                    reason: super::requests::queue_failure_words(&e),
+                }
+            }
+            Err(Failure::Login(e)) => RequestInput::Failed {
+                id,
+                reason: format!("The Spotify login has a problem ({e}): the host must fix it."),
+            },
+        };
+        tracing::info!(request = id, %uri, ?answer, "Spotify queue");
+        self.inbox.send(Input::Request(answer)).await?;
         Ok(None)
     }
 

@@ -1,0 +1,235 @@
+//! The recap page in a real headless Chromium at phone (390 px) and desktop (1280 px) widths:
+//! nothing overflows sideways, the SVG timeline scales to the page, the lists carry the
+//! party's figures, and there is no script. Screenshots land in target/recap-*.png for a look.
+//! Also `party-tui report --format html` prints the same page for the same journal.
+mod cdp;
+mod support;
+
+use cdp::{Cdp, Chromium};
+use party_tui::clock::Clock;
+use party_tui::core::*;
+use party_tui::http::{self, HttpState};
+use party_tui::inbox::Inbox;
+use party_tui::journal::{Entry, Journal, PartyStore};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use support::sample::{play, press, vote};
+use support::skip_or_fail;
+use tokio_util::sync::CancellationToken;
+
+const T0: i64 = 1_750_000_000_000;
+
+fn ask(guest: &str, n: u64) -> Input {
+    let t = support::sample::track(n);
+    Input::Request(RequestInput::Ask {
+        voter: Voter::guest(guest),
+        track: RequestedTrack {
+            uri: t.id.clone().unwrap(),
+            title: t.title,
+            artist: t.artist,
+            album: t.album,
+            duration_ms: t.duration_ms,
+            image: None,
+        },
+    })
+}
+
+/// Three hours of a party: tracks every 4 minutes, likes and skips, requests, buttons.
+fn write_party(path: &Path) {
+    let rules = Rules {
+        buttons: vec![ButtonRule {
+            name: "Kitchen".into(),
+            actions: ButtonActions::Always(Action::Like),
+            debounce: None,
+        }],
+        ..Rules::default()
+    };
+    let mut party = Party::new("2026-12-01", rules);
+    let mut inputs: Vec<(i64, Input)> = Vec::new();
+    for n in 0..45u64 {
+        let start = T0 + n as i64 * 240_000;
+        inputs.push((start, play(n)));
+        if n % 7 == 2 {
+            let guest = ["a1b2c3", "d4e5f6", "0a0b0c"][n as usize % 3];
+            inputs.push((start + 5_000, ask(&format!("{guest:0<32}"), n + 1)));
+        }
+        // The night builds up, peaks, then calms down.
+        let crowd = (8.0 * (std::f64::consts::PI * n as f64 / 45.0).sin()) as u64 + 1;
+        for g in 0..crowd {
+            let a = if (n + g) % 5 == 0 {
+                Action::Skip
+            } else {
+                Action::Like
+            };
+            inputs.push((start + 20_000 + g as i64 * 3_000, vote(&format!("g{g}"), a)));
+        }
+        if n % 4 == 0 {
+            inputs.push((
+                start + 60_000,
+                press(Voter::button("Kitchen"), Origin::Dash, Action::Like),
+            ));
+        }
+    }
+    let (mut journal, _) = Journal::open(path).unwrap();
+    let entries: Vec<Entry> = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, input))| Entry {
+            seq: i as u64,
+            at: Timestamp(at),
+            effects: party.apply(&input, Timestamp(at)),
+            input,
+        })
+        .collect();
+    journal.append_batch(&entries).unwrap();
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &c)| acc | (val(c) as u32) << (18 - 6 * i));
+        out.extend(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target")
+}
+
+#[tokio::test]
+async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = PartyStore::open(dir.path()).unwrap();
+    let name = store.new_party().unwrap();
+    let path = store.path(&name);
+    write_party(&path);
+
+    // The CLI prints the recap for the current party.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
+        .args(["report", "--format", "html", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli_page = String::from_utf8(out.stdout).unwrap();
+    assert!(cli_page.starts_with("<!doctype html>"));
+    assert!(!cli_page.contains("<script"), "no scripts in the recap");
+    assert!(cli_page.contains("<svg class=\"timeline\""));
+
+    let (inbox, _rx) = Inbox::new();
+    let (_tx, snaps) = tokio::sync::watch::channel(Arc::new(Snapshot::default()));
+    let state = HttpState::new(
+        inbox,
+        snaps,
+        Default::default(),
+        "t".into(),
+        None,
+        Clock::starting_at(Timestamp(T0), 1.0),
+    )
+    .with_recap(&name, path.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let stop = CancellationToken::new();
+    tokio::spawn(http::serve(listener, state, stop.clone()));
+    let served = reqwest::get(format!("{base}/recap")).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(
+        served.text().await.unwrap(),
+        cli_page,
+        "the same page both ways"
+    );
+
+    let Some(browser) = cdp::find_browser() else {
+        skip_or_fail("chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
+    let mut page = Cdp::connect(&chromium.ws_url).await;
+    page.open_page().await;
+    for (width, mobile) in [(390, true), (1280, false)] {
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
+        page.navigate(&format!("{base}/recap")).await;
+        let ready =
+            "document.readyState === 'complete' && !!document.querySelector('svg.timeline')";
+        let start = std::time::Instant::now();
+        while page.eval(ready).await != json!(true) {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the recap did not load"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let m = page
+            .eval(
+                "(() => { const s = document.querySelector('svg.timeline').getBoundingClientRect(); \
+                 const cards = [...document.querySelectorAll('.grid > .card')].map(c => Math.round(c.getBoundingClientRect().left)); \
+                 return { scroll: document.documentElement.scrollWidth, inner: innerWidth, svg: s.width, \
+                 columns: new Set(cards).size, bars: document.querySelectorAll('svg.timeline rect').length, \
+                 lists: [...document.querySelectorAll('h2')].map(h => h.textContent), \
+                 first_liked: document.querySelector('.grid .card li .name').textContent }; })()",
+            )
+            .await;
+        assert!(
+            m["scroll"].as_i64() <= m["inner"].as_i64(),
+            "{width} px: sideways overflow {m}"
+        );
+        let svg = m["svg"].as_f64().unwrap();
+        assert!(
+            svg > width as f64 * 0.6 && svg <= width as f64,
+            "{width} px: timeline {svg} px wide"
+        );
+        assert_eq!(m["columns"], if mobile { 1 } else { 2 }, "{m}");
+        assert!(m["bars"].as_i64().unwrap() > 20, "{m}");
+        assert_eq!(
+            m["lists"],
+            json!([
+                "The night in likes and skips",
+                "Most liked",
+                "Most skipped",
+                "Top requesters",
+                "Presses per button"
+            ])
+        );
+        assert!(
+            m["first_liked"].as_str().unwrap().starts_with("Song "),
+            "{m}"
+        );
+        let shot = page
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true}),
+            )
+            .await;
+        let png = b64(shot["data"].as_str().expect("screenshot data"));
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let file = target_dir().join(format!("recap-{width}.png"));
+        std::fs::write(&file, png).unwrap();
+        eprintln!("screenshot: {}", file.display());
+    }
+    stop.cancel();
+}
