@@ -1,0 +1,132 @@
+//! The Pi's binaries for the tests and the footprint bench: cross-built with Debian's cross
+//! toolchains (configured in .cargo/config.toml) into their own target dir, and run under
+//! qemu-user with the cross packages' C library.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// One Raspberry Pi OS flavour.
+#[derive(Debug)]
+pub struct Arch {
+    pub triple: &'static str,
+    /// Debian's name, as in the package file name.
+    pub deb_arch: &'static str,
+    pub linker: &'static str,
+    pub qemu: &'static str,
+    /// The cross packages' root: qemu's `-L`, where the ELF interpreter and libc are.
+    pub sysroot: &'static str,
+    /// The Debian packages that bring the linker, the C library and qemu.
+    pub apt: &'static str,
+}
+
+/// 64-bit Raspberry Pi OS (Pi 3, 4, 5, Zero 2).
+pub const AARCH64: Arch = Arch {
+    triple: "aarch64-unknown-linux-gnu",
+    deb_arch: "arm64",
+    linker: "aarch64-linux-gnu-gcc",
+    qemu: "qemu-aarch64-static",
+    sysroot: "/usr/aarch64-linux-gnu",
+    apt: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static",
+};
+
+/// 32-bit Raspberry Pi OS (hard float; Pi 2 and later).
+pub const ARMV7: Arch = Arch {
+    triple: "armv7-unknown-linux-gnueabihf",
+    deb_arch: "armhf",
+    linker: "arm-linux-gnueabihf-gcc",
+    qemu: "qemu-arm-static",
+    sysroot: "/usr/arm-linux-gnueabihf",
+    apt: "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static",
+};
+
+/// Every cross build of the tests and benches goes here: `cargo test` holds the lock on the
+/// normal target dir while its tests run, so a build started from a test must use another.
+pub fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/cross")
+}
+
+fn have(cmd: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Why this machine cannot build `arch` (None when it can).
+pub fn cannot_build(arch: &Arch) -> Option<String> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let std_lib = Path::new(&sysroot).join("lib/rustlib").join(arch.triple);
+    if !std_lib.exists() {
+        return Some(format!(
+            "the Rust standard library for {0} is missing (rustup target add {0})",
+            arch.triple
+        ));
+    }
+    if !have(arch.linker) || !Path::new(arch.sysroot).join("lib").exists() {
+        return Some(format!(
+            "no cross toolchain for {} (apt-get install {})",
+            arch.triple, arch.apt
+        ));
+    }
+    None
+}
+
+/// Why this machine cannot run `arch`'s binaries (None when it can).
+pub fn cannot_run(arch: &Arch) -> Option<String> {
+    if let Some(why) = cannot_build(arch) {
+        return Some(why);
+    }
+    if !have(arch.qemu) {
+        return Some(format!(
+            "no {} to run {} binaries (apt-get install qemu-user-static)",
+            arch.qemu, arch.triple
+        ));
+    }
+    None
+}
+
+/// A command that runs `bin`: natively, or under qemu-user for an ARM binary.
+pub fn command(arch: Option<&Arch>, bin: &Path) -> Command {
+    match arch {
+        None => Command::new(bin),
+        Some(a) => {
+            let mut c = Command::new(a.qemu);
+            c.arg("-L").arg(a.sysroot).arg(bin);
+            c
+        }
+    }
+}
+
+/// The directory a profile's artifacts land in (`dev` builds into `debug`).
+pub fn profile_dir(profile: &str) -> &str {
+    if profile == "dev" { "debug" } else { profile }
+}
+
+/// Builds party-tui for `triple` (None: this machine) in `profile` and returns the binary.
+/// Cargo makes this a quick no-op when .ci/run or an earlier test built it already.
+pub fn build(triple: Option<&str>, profile: &str) -> PathBuf {
+    // One cargo at a time from this test binary: two would only wait for each other's lock.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--locked", "--bin", "party-tui", "--profile", profile])
+        .env("CARGO_TARGET_DIR", target_dir());
+    if let Some(t) = triple {
+        cargo.args(["--target", t]);
+    }
+    let status = cargo.status().expect("cargo runs");
+    assert!(status.success(), "cargo build {triple:?} --profile {profile} failed");
+    let mut bin = target_dir();
+    if let Some(t) = triple {
+        bin.push(t);
+    }
+    bin.join(profile_dir(profile)).join("party-tui")
+}
