@@ -1,6 +1,8 @@
 //! The Pi's binaries for the tests and the footprint bench: cross-built with Debian's cross
-//! toolchains (configured in .cargo/config.toml) into their own target dir, and run under
-//! qemu-user with the cross packages' C library.
+//! toolchains (configured in .cargo/config.toml) into the usual target/<triple>/<profile>, the
+//! same files `cargo build --target …` and `cargo deb --target …` make, and run under qemu-user
+//! with the cross packages' C library. (`cargo test` releases its build lock before it runs the
+//! tests, so a test may run cargo on the same target dir.)
 #![allow(dead_code)]
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,10 +42,12 @@ pub const ARMV7: Arch = Arch {
     apt: "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static",
 };
 
-/// Every cross build of the tests and benches goes here: `cargo test` holds the lock on the
-/// normal target dir while its tests run, so a build started from a test must use another.
+/// Cargo's target dir for this checkout (CARGO_TARGET_DIR when set).
 pub fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/cross")
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) => Path::new(env!("CARGO_MANIFEST_DIR")).join(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target"),
+    }
 }
 
 fn have(cmd: &str) -> bool {
@@ -117,8 +121,7 @@ pub fn build(triple: Option<&str>, profile: &str) -> PathBuf {
     let mut cargo = Command::new(env!("CARGO"));
     cargo
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--locked", "--bin", "party-tui", "--profile", profile])
-        .env("CARGO_TARGET_DIR", target_dir());
+        .args(["build", "--locked", "--bin", "party-tui", "--profile", profile]);
     if let Some(t) = triple {
         cargo.args(["--target", t]);
     }
