@@ -4,8 +4,11 @@
 //! (VmHWM) from /proc. It measures this machine's release build natively and, where the cross
 //! toolchains and qemu-user are installed, the aarch64 and armv7 release builds under qemu
 //! (there the figures are qemu's: the emulator's own memory and translation cost included, so
-//! they bound the Pi's from above rather than equal them). FOOTPRINT_ARCH=native|aarch64|armv7
-//! measures one. Goals (issue 18): ≤ 1% of one core, peak RSS ≤ 25 MB.
+//! they bound the Pi's from above rather than equal them). Under qemu the party runs
+//! `--headless`: Debian 12's qemu-user (7.2) does not emulate the TCGETS2 ioctl the terminal
+//! setup makes (ENOSYS), so the dashboard itself cannot start there. FOOTPRINT_ARCH=native|aarch64|armv7
+//! measures one; FOOTPRINT_NO_BUILD=1 measures the release binaries already in target/ as they
+//! are. Goals (issue 18): ≤ 1% of one core, peak RSS ≤ 25 MB.
 #[path = "../tests/pi/mod.rs"]
 mod pi;
 
@@ -28,10 +31,23 @@ fn main() {
         eprintln!("footprint: needs tmux (apt-get install tmux)");
         return;
     }
-    println!("dashboard, demo at normal speed, {secs} s in a {}x{} tmux pane:", SIZE.0, SIZE.1);
+    println!(
+        "the demo at normal speed for {secs} s in a {}x{} tmux pane (native: the dashboard; \
+         qemu: headless):",
+        SIZE.0, SIZE.1
+    );
+    let release = |triple: Option<&str>| {
+        if std::env::var_os("FOOTPRINT_NO_BUILD").is_some() {
+            let mut bin = pi::target_dir();
+            bin.extend(triple);
+            bin.join("release/party-tui")
+        } else {
+            pi::build(triple, "release")
+        }
+    };
     if wanted("native") {
-        let bin = pi::build(None, "release");
-        measure("native (x86-64)", None, &bin, secs);
+        let bin = release(None);
+        measure("x86-64 dashboard", None, &bin, secs);
     }
     for (name, arch) in [("aarch64", &pi::AARCH64), ("armv7", &pi::ARMV7)] {
         if !wanted(name) {
@@ -41,8 +57,8 @@ fn main() {
             println!("{name}: not measured: {why}");
             continue;
         }
-        let bin = pi::build(Some(arch.triple), "release");
-        measure(&format!("{name} under qemu"), Some(arch), &bin, secs);
+        let bin = release(Some(arch.triple));
+        measure(&format!("{name}, qemu, headless"), Some(arch), &bin, secs);
     }
 }
 
@@ -71,6 +87,7 @@ fn measure(label: &str, arch: Option<&pi::Arch>, bin: &Path, secs: u64) {
         .chain(["--config".into(), config.display().to_string()])
         .chain(["--data-dir".into(), data.display().to_string()])
         .chain(["--demo".into(), "--no-attach".into()])
+        .chain(arch.map(|_| "--headless".to_string()))
         .collect();
     let cmd = argv
         .iter()
@@ -113,15 +130,17 @@ fn measure(label: &str, arch: Option<&pi::Arch>, bin: &Path, secs: u64) {
     let rss = hwm as f64 / 1024.0;
     let size = std::fs::metadata(bin).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
     println!(
-        "{label:<20} CPU {cpu:5.2}% of one core (goal ≤ {GOAL_CPU_PERCENT}%: {}), peak RSS \
+        "{label:<24} CPU {cpu:5.2}% of one core (goal ≤ {GOAL_CPU_PERCENT}%: {}), peak RSS \
          {rss:5.1} MB (goal ≤ {GOAL_RSS_MB} MB: {}), binary {size:.1} MB unstripped",
         if cpu <= GOAL_CPU_PERCENT { "met" } else { "missed" },
         if rss <= GOAL_RSS_MB { "met" } else { "missed" },
     );
-    assert!(
-        screen.contains("party-tui") || screen.lines().count() > 5,
-        "the pane shows no dashboard:\n{screen}"
-    );
+    if arch.is_none() {
+        assert!(
+            screen.lines().filter(|l| !l.trim().is_empty()).count() > 5,
+            "the pane shows no dashboard:\n{screen}"
+        );
+    }
 }
 
 /// utime + stime of a process, in clock ticks (None once it has gone).
