@@ -104,7 +104,14 @@ fn measure(label: &str, arch: Option<&pi::Arch>, bin: &Path, secs: u64) {
     };
     // `exec`: the pane's process is party-tui itself (or qemu running it), not a shell.
     let started = tmux(&[
-        "new-session", "-d", "-s", "fp", "-x", &SIZE.0.to_string(), "-y", &SIZE.1.to_string(),
+        "new-session",
+        "-d",
+        "-s",
+        "fp",
+        "-x",
+        &SIZE.0.to_string(),
+        "-y",
+        &SIZE.1.to_string(),
         &format!("TERM=xterm-256color exec {cmd}"),
     ]);
     assert!(started.status.success(), "tmux: {started:?}");
@@ -128,11 +135,17 @@ fn measure(label: &str, arch: Option<&pi::Arch>, bin: &Path, secs: u64) {
     };
     let cpu = (c1 - c0) as f64 / ticks / wall * 100.0;
     let rss = hwm as f64 / 1024.0;
-    let size = std::fs::metadata(bin).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
+    let size = std::fs::metadata(bin)
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(0.0);
     println!(
         "{label:<24} CPU {cpu:5.2}% of one core (goal ≤ {GOAL_CPU_PERCENT}%: {}), peak RSS \
          {rss:5.1} MB (goal ≤ {GOAL_RSS_MB} MB: {}), binary {size:.1} MB unstripped",
-        if cpu <= GOAL_CPU_PERCENT { "met" } else { "missed" },
+        if cpu <= GOAL_CPU_PERCENT {
+            "met"
+        } else {
+            "missed"
+        },
         if rss <= GOAL_RSS_MB { "met" } else { "missed" },
     );
     if arch.is_none() {

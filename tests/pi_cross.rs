@@ -179,7 +179,9 @@ impl Party {
             let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).ok()?).ok()?;
             v["url"].as_str().map(str::to_string)
         });
-        url.trim_start_matches("http://").trim_end_matches('/').to_string()
+        url.trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string()
     }
 
     fn stop(mut self) {
@@ -231,7 +233,10 @@ fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()

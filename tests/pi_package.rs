@@ -21,8 +21,7 @@ const UNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/party-tui.servic
 const MAX_EXPOSURE: f64 = 2.5;
 
 fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    out
+    cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
 }
 
 fn text(out: &Output) -> String {
@@ -38,7 +37,11 @@ fn exposure(unit: &Path) -> (f64, String) {
     assert!(out.status.success(), "{report}");
     let score = report
         .lines()
-        .find_map(|l| l.split_once("Overall exposure level for ")?.1.split_once(": "))
+        .find_map(|l| {
+            l.split_once("Overall exposure level for ")?
+                .1
+                .split_once(": ")
+        })
         .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("no exposure level in:\n{report}"));
     (score, report)
@@ -80,7 +83,11 @@ fn postinst_says_why_when_the_filesystem_cannot_hold_the_capability() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap());
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap()
+    );
     let out = run(Command::new("sh")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/debian/postinst"))
         .arg("configure")
@@ -107,8 +114,15 @@ fn cap_net_raw_alone_lets_an_unprivileged_user_capture() {
     let capture = |caps: &str| {
         run(Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .args([format!("--inh-caps=-all{caps}"), format!("--bounding-set=-all{caps}")])
-            .args(if caps.is_empty() { vec![] } else { vec![format!("--ambient-caps=-all{caps}")] })
+            .args([
+                format!("--inh-caps=-all{caps}"),
+                format!("--bounding-set=-all{caps}"),
+            ])
+            .args(if caps.is_empty() {
+                vec![]
+            } else {
+                vec![format!("--ambient-caps=-all{caps}")]
+            })
             .arg("--")
             .arg(env!("CARGO_BIN_EXE_party-tui"))
             .arg("--data-dir")
@@ -120,8 +134,16 @@ fn cap_net_raw_alone_lets_an_unprivileged_user_capture() {
     assert!(with.status.success(), "with CAP_NET_RAW: {}", text(&with));
     assert!(text(&with).contains("listening on lo"), "{}", text(&with));
     let without = capture("");
-    assert!(!without.status.success(), "captured without CAP_NET_RAW: {}", text(&without));
-    assert!(text(&without).contains("needs CAP_NET_RAW"), "{}", text(&without));
+    assert!(
+        !without.status.success(),
+        "captured without CAP_NET_RAW: {}",
+        text(&without)
+    );
+    assert!(
+        text(&without).contains("needs CAP_NET_RAW"),
+        "{}",
+        text(&without)
+    );
 }
 
 /// Why this machine cannot build and install packages (None when it can).
@@ -218,7 +240,9 @@ fn check_contents(deb: &Path, dbgsym: &Path, deb_arch: &str) {
         assert!(files.iter().any(|f| f == want), "{want} not in {files:#?}");
     }
     assert!(
-        files.iter().any(|f| f.ends_with("systemd/system/party-tui.service")),
+        files
+            .iter()
+            .any(|f| f.ends_with("systemd/system/party-tui.service")),
         "no unit in {files:#?}"
     );
     // The debug info is in the -dbgsym package, not on the SD card.
@@ -231,7 +255,10 @@ fn check_contents(deb: &Path, dbgsym: &Path, deb_arch: &str) {
     );
     let conffiles = Command::new("sh")
         .arg("-c")
-        .arg(format!("dpkg-deb --ctrl-tarfile '{}' | tar -xOf - ./conffiles", deb.display()))
+        .arg(format!(
+            "dpkg-deb --ctrl-tarfile '{}' | tar -xOf - ./conffiles",
+            deb.display()
+        ))
         .output()
         .unwrap();
     assert!(
@@ -308,10 +335,16 @@ fn amd64_package_installs_checks_out_and_purges_clean() {
     assert!(out.status.success(), "dpkg -i:\n{}", text(&out));
     let bin = Path::new("/usr/bin/party-tui");
     assert_stripped(bin);
-    let version = run(&mut Command::new(bin).arg("--version"));
+    let version = run(Command::new(bin).arg("--version"));
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("party-tui {}", env!("CARGO_PKG_VERSION"))
+    );
+    eprintln!(
+        "amd64: {} ({:.2} MB stripped binary, {:.2} MB package)",
+        deb.display(),
+        std::fs::metadata(bin).unwrap().len() as f64 / 1e6,
+        std::fs::metadata(&deb).unwrap().len() as f64 / 1e6
     );
     let caps = text(&run(Command::new("getcap").arg(bin)));
     assert!(caps.contains("cap_net_raw=ep"), "getcap: {caps:?}");
@@ -339,7 +372,10 @@ fn amd64_package_installs_checks_out_and_purges_clean() {
     let out = run(Command::new("dpkg").args(["--purge", "party-tui"]));
     let said = text(&out);
     assert!(out.status.success(), "dpkg --purge:\n{said}");
-    assert!(said.contains("journals and logs stay in /var/lib/party-tui"), "{said}");
+    assert!(
+        said.contains("journals and logs stay in /var/lib/party-tui"),
+        "{said}"
+    );
     assert!(!installed());
     let left: Vec<PathBuf> = snapshot()
         .difference(&before)
@@ -349,7 +385,10 @@ fn amd64_package_installs_checks_out_and_purges_clean() {
         .collect();
     assert!(left.is_empty(), "the purge left {left:#?}");
     let gone: Vec<&PathBuf> = before.iter().filter(|p| ours(p) && !p.exists()).collect();
-    assert!(gone.is_empty(), "the purge removed what was there before: {gone:#?}");
+    assert!(
+        gone.is_empty(),
+        "the purge removed what was there before: {gone:#?}"
+    );
     assert!(
         Path::new("/var/lib/party-tui/parties/p1.jsonl").exists(),
         "the purge took the host's journals"

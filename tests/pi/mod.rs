@@ -119,19 +119,34 @@ pub fn build(triple: Option<&str>, profile: &str) -> PathBuf {
     static BUILDING: Mutex<()> = Mutex::new(());
     let _one = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--locked", "--bin", "party-tui", "--profile", profile]);
+    cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+        "build",
+        "--locked",
+        "--bin",
+        "party-tui",
+        "--profile",
+        profile,
+    ]);
     // Cargo gives a test the package's CARGO_PKG_*, CARGO_MANIFEST_DIR, …; ring's build script
     // reruns when those change, so passing them on would rebuild ring and everything above it
     // here, and again at the next `cargo build` or `cargo deb` from a shell.
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
-        let from_cargo_for_this_crate = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_"]
-            .iter()
-            .any(|p| k.starts_with(p))
-            || ["CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR", "CARGO_RUSTC_CURRENT_DIR", "OUT_DIR"]
-                .contains(&&*k);
+        let from_cargo_for_this_crate = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&&*k);
         if from_cargo_for_this_crate {
             cargo.env_remove(&key);
         }
@@ -140,7 +155,10 @@ pub fn build(triple: Option<&str>, profile: &str) -> PathBuf {
         cargo.args(["--target", t]);
     }
     let status = cargo.status().expect("cargo runs");
-    assert!(status.success(), "cargo build {triple:?} --profile {profile} failed");
+    assert!(
+        status.success(),
+        "cargo build {triple:?} --profile {profile} failed"
+    );
     let mut bin = target_dir();
     if let Some(t) = triple {
         bin.push(t);
