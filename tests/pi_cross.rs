@@ -101,13 +101,15 @@ fn host_does_a_party(arch: Option<&Arch>, bin: &Path) {
     let (code, out) = run(&["doctor"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("ok    data directory"), "{out}");
-    assert!(out.contains("All good"), "{out}");
+    // No player is configured here (the demo brings its own): a warning, not an error.
+    assert!(out.contains("No errors"), "{out}");
 
     let party = Party::start(arch, bin, &config, &data);
     let url = party.url();
-    let (status, head, state) = http(&url, "GET", "/api/state", None, None);
-    assert_eq!(status, 200, "{head}{state}");
-    let cookie = set_cookie(&head).expect("the state answer gives a new guest a cookie");
+    // Opening the vote page issues a guest (a signed cookie); nothing else does.
+    let (status, head, page) = http(&url, "GET", "/", None, None);
+    assert_eq!(status, 200, "{head}{page}");
+    let cookie = set_cookie(&head).expect("the vote page gives a new guest a cookie");
     let title = wait_until("the demo player to play a track", LIMIT, || {
         let (_, _, body) = http(&url, "GET", "/api/state", Some(&cookie), None);
         let v: Value = serde_json::from_str(&body).ok()?;
