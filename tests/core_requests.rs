@@ -339,10 +339,17 @@ fn a_request_played_trigger_fires_when_a_request_starts() {
     );
     p.apply(&ask("ann", 1), at(0.0));
     let fx = p.apply(&playing(&song(1).uri, "Wish 1"), at(1.0));
-    assert!(
-        fx.iter().any(
-            |e| matches!(e, Effect::TriggerFired { trigger, .. } if trigger == "tell-everyone")
-        )
+    let requester = fx.iter().find_map(|e| match e {
+        Effect::TriggerFired {
+            trigger, requester, ..
+        } if trigger == "tell-everyone" => Some(requester.clone()),
+        _ => None,
+    });
+    // `{requester}` names who asked, as the dashboard does (never the whole guest id).
+    assert_eq!(
+        requester,
+        Some(Some(Voter::guest("ann").to_string())),
+        "{fx:?}"
     );
 }
 

@@ -78,6 +78,7 @@ fn effects(n: u64) -> Vec<Effect> {
                 step: None,
                 press_count: None,
                 hook: None,
+                requester: None,
             },
         ],
         _ => vec![

@@ -72,6 +72,7 @@ fn fired(name: &str) -> Effect {
         step: None,
         press_count: None,
         hook: None,
+        requester: None,
     }
 }
 

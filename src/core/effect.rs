@@ -170,6 +170,9 @@ pub enum Effect {
         /// The inbound hook that chained to this trigger.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         hook: Option<String>,
+        /// The guest whose requested song started (`on = "request_played"`), by display name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requester: Option<String>,
     },
     /// The trigger's call failed for good; `reason` has the service's own words, never a secret.
     TriggerFailed { trigger: String, reason: String },

@@ -26,6 +26,7 @@ impl Party {
             step: None,
             press_count: None,
             hook: None,
+            requester: None,
         }
     }
 

@@ -280,6 +280,7 @@ impl Party {
                         step: None,
                         press_count: None,
                         hook: None,
+                        requester: None,
                     });
                 }
             }
@@ -443,6 +444,7 @@ impl Party {
                     step: None,
                     press_count: None,
                     hook: None,
+                    requester: None,
                 });
             }
         }

@@ -39,8 +39,11 @@ impl Party {
                     .iter()
                     .any(|e| matches!(e, Effect::Play { track: None, .. }));
                 if let Some(track) = started {
-                    let playing = self.requests.track_started(&track, at, out).is_some();
-                    if playing {
+                    let requester = self
+                        .requests
+                        .track_started(&track, at, out)
+                        .map(|r| r.voter.to_string());
+                    if let Some(requester) = requester {
                         for t in &self.rules.triggers {
                             if t.when == TriggerCondition::RequestPlayed {
                                 out.push(Effect::TriggerFired {
@@ -53,6 +56,7 @@ impl Party {
                                     step: None,
                                     press_count: None,
                                     hook: None,
+                                    requester: Some(requester.clone()),
                                 });
                             }
                         }

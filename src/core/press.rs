@@ -216,6 +216,7 @@ impl Party {
                     step: None,
                     press_count: None,
                     hook: None,
+                    requester: None,
                 });
             }
         }
@@ -244,6 +245,7 @@ impl Party {
                     step: None,
                     press_count: None,
                     hook: None,
+                    requester: None,
                 });
             }
         }

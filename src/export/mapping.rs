@@ -212,8 +212,12 @@ pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {
             step,
             press_count: _,
             hook,
+            requester,
         } => {
             meta.push(("trigger", json!(trigger)));
+            if let Some(r) = requester {
+                meta.push(("requester", json!(r)));
+            }
             if let Some(s) = step {
                 meta.push(("step", json!(s)));
             }

@@ -169,6 +169,7 @@ fn party_decisions_carry_their_votes() {
             step: None,
             press_count: None,
             hook: None,
+            requester: None,
         },
     );
     assert_eq!(

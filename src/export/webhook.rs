@@ -4,7 +4,7 @@
 //! text we log or journal.
 //!
 //! Placeholders: {trigger}, {track}, {artist}, {likes}, {skips}, {button}, {battery},
-//! {press_count}, {step}, {hook}, {party}, {vote_url}. In a JSON `body` strings are filled in
+//! {press_count}, {step}, {hook}, {party}, {vote_url}, {requester}. In a JSON `body` strings are filled in
 //! JSON-escaped without quotes (write `"{track}"`) and numbers as numbers (an unknown one is
 //! `null`); in `form` fields everything is plain text (an unknown value is empty).
 use super::client::{Backoff, Outcome, classify, error_chain};
@@ -315,6 +315,7 @@ fn fill(template: &str, f: &Fired, json: bool) -> String {
         .replace("{hook}", &text(&f.hook))
         .replace("{party}", &text(&f.party))
         .replace("{vote_url}", &text(&f.vote_url))
+        .replace("{requester}", &text(&f.requester))
 }
 
 /// What a firing fills into the template.
@@ -330,6 +331,8 @@ pub struct Fired {
     pub press_count: Option<u32>,
     pub step: Option<u32>,
     pub hook: String,
+    /// Who asked for the song (`on = "request_played"`).
+    pub requester: String,
     /// Filled in by the runner: the party's name and the vote page's address.
     pub party: String,
     pub vote_url: String,
@@ -347,6 +350,7 @@ impl Fired {
             step,
             press_count,
             hook,
+            requester,
         } = effect
         else {
             return None;
@@ -362,6 +366,7 @@ impl Fired {
             press_count: *press_count,
             step: *step,
             hook: hook.clone().unwrap_or_default(),
+            requester: requester.clone().unwrap_or_default(),
             party: String::new(),
             vote_url: String::new(),
         })

@@ -34,7 +34,7 @@ fn placeholders_are_filled_json_safely() {
         &config(
             "http://127.0.0.1:9/hook",
             Some("put"),
-            Some(r#"{"text": "{track} by {artist} ({likes}/{skips}) {button}", "battery": {battery}, "n": {press_count}, "at": "{vote_url}"}"#),
+            Some(r#"{"text": "{track} by {artist} ({likes}/{skips}) {button}", "battery": {battery}, "n": {press_count}, "at": "{vote_url}", "who": "{requester}"}"#),
         ),
         &env,
     )
@@ -48,6 +48,7 @@ fn placeholders_are_filled_json_safely() {
         likes: 5,
         skips: 1,
         vote_url: "http://pi:8080/".into(),
+        requester: "guest 1a2b3c".into(),
         ..Fired::default()
     };
     let Payload::Json(text) = hook.render(&fired) else {
@@ -58,6 +59,7 @@ fn placeholders_are_filled_json_safely() {
     assert!(v["battery"].is_null());
     assert!(v["n"].is_null());
     assert_eq!(v["at"], "http://pi:8080/");
+    assert_eq!(v["who"], "guest 1a2b3c");
     let default = Webhook::from_config(&config("https://x/", None, None), &env)
         .unwrap()
         .unwrap();

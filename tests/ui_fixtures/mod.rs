@@ -105,6 +105,7 @@ pub fn mid_party() -> Snapshot {
                 step: None,
                 press_count: None,
                 hook: None,
+                requester: None,
             },
         },
         LogEntry {
