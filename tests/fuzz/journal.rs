@@ -100,11 +100,20 @@ fn party_of_lines(lines: &[&[u8]]) -> Option<Party> {
     Some(party)
 }
 
-/// Whether every line reads as a whole entry (seq and effects included).
+/// Whether every line reads as a whole entry (seq and effects included) and the seqs run one
+/// by one, as the party loop writes them: a missing or repeated line is damage replay names.
 fn strict_lines(lines: &[&[u8]]) -> bool {
-    lines.iter().all(|l| {
-        l.iter().all(u8::is_ascii_whitespace) || serde_json::from_slice::<Entry>(l).is_ok()
-    })
+    let mut seqs = Vec::new();
+    for l in lines {
+        if l.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Entry>(l) {
+            Ok(e) => seqs.push(e.seq),
+            Err(_) => return false,
+        }
+    }
+    seqs.windows(2).all(|w| w[0].checked_add(1) == Some(w[1]))
 }
 
 const JOURNAL_CI_CASES: u32 = 400;
