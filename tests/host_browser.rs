@@ -278,3 +278,75 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     drop(page);
     drop(chromium);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_host_approves_a_guests_song_request_from_the_phone() {
+    let Some(browser) = cdp::find_browser() else {
+        skip_or_fail("chromium is not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[demo]\nguests = 0\n\n[requests]\napproval = \"host\"\n",
+    )
+    .unwrap();
+    let party = Party::start(dir.path());
+    let http = reqwest::Client::new();
+    // A guest: the vote page issues the cookie, the demo catalogue answers the search.
+    let res = http.get(&party.url).send().await.unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let found: Value = http
+        .get(format!("{}api/search?q=laundromat", party.url))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let uri = found["tracks"][0]["uri"]
+        .as_str()
+        .expect("a demo track")
+        .to_string();
+    let asked = http
+        .post(format!("{}api/request", party.url))
+        .header("Cookie", &cookie)
+        .json(&json!({ "uri": uri }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        asked.status().is_success(),
+        "{}",
+        asked.text().await.unwrap()
+    );
+
+    let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
+    let mut page = Cdp::connect(&chromium.ws_url).await;
+    page.open_page().await;
+    page.navigate(&host_link(dir.path())).await;
+    let approve = "(() => { const b = document.querySelector('#requests button[aria-label^=\"Approve\"]'); \
+         if (!b) return false; b.click(); return true; })()";
+    eventually(
+        "the pending request with its Approve button on /host",
+        async || (page.eval(approve).await == json!(true)).then_some(()),
+    )
+    .await;
+    eventually("the request to be approved and queued", async || {
+        let s = state(&http, &party.url).await?;
+        let queue = s["requests"].as_array()?;
+        queue
+            .iter()
+            .any(|r| r["status"] == "queued" || r["status"] == "playing")
+            .then_some(())
+    })
+    .await;
+    let approved: Vec<Value> = host_inputs(dir.path())
+        .into_iter()
+        .filter(|input| input["command"] == "approve_request")
+        .collect();
+    assert_eq!(approved.len(), 1, "{approved:?}");
+    assert_eq!(approved[0]["by"], "host-page");
+}

@@ -46,6 +46,8 @@ pub struct GuestsView {
 /// One request in the queue as every guest sees it.
 #[derive(Debug, Serialize)]
 pub struct QueueItem {
+    /// The request's number (what the host approves or rejects by; it names no guest).
+    pub id: u64,
     pub title: String,
     pub artist: String,
     pub status: &'static str,
@@ -191,6 +193,7 @@ pub fn state_view(
             .iter()
             .filter(|r| r.status.is_open() || r.status == crate::core::RequestStatus::Playing)
             .map(|r| QueueItem {
+                id: r.id,
                 title: r.track.title.clone(),
                 artist: r.track.artist.clone(),
                 status: r.status.contract(),
