@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod config_check;
 pub mod config_notify;
+pub mod config_trigger;
 pub mod core;
 pub mod doctor;
 pub mod doctor_remote;

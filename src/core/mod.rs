@@ -6,6 +6,7 @@ mod notify;
 pub mod party;
 mod party_requests;
 mod press;
+mod request_events;
 pub mod requests;
 pub mod rules;
 pub mod snapshot;
