@@ -144,7 +144,9 @@ pub fn classify(status: u16, reason: String, after: Option<Duration>) -> Outcome
 /// Retry-After in seconds (the HTTP-date form is rare for APIs and falls back to back-off).
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let secs: f64 = value.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs).min(RETRY_AFTER_MAX))
+    // Capped before it becomes a Duration: from_secs_f64 panics past u64::MAX seconds.
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::from_secs_f64(secs.min(RETRY_AFTER_MAX.as_secs_f64())))
 }
 
 /// Exponential back-off with jitter: each wait is uniform in [d/2, d], d doubling up to `max`,
@@ -220,5 +222,13 @@ mod tests {
         assert_eq!(parse_retry_after("99999"), Some(RETRY_AFTER_MAX));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
+        // Found by fuzzing (tests/fuzz/notify.rs): these used to panic.
+        assert_eq!(
+            parse_retry_after("19000000000000000000"),
+            Some(RETRY_AFTER_MAX)
+        );
+        assert_eq!(parse_retry_after("1e300"), Some(RETRY_AFTER_MAX));
+        assert_eq!(parse_retry_after("NaN"), None);
+        assert_eq!(parse_retry_after("inf"), None);
     }
 }

@@ -85,5 +85,11 @@ mod tests {
         let body = r#"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}}"#;
         assert_eq!(body_retry_after(body), Some(Duration::from_secs(5)));
         assert_eq!(body_retry_after("ok"), None);
+        // A number no clock can wait (it used to panic) waits the longest we ever wait.
+        let huge = r#"{"ok":false,"error_code":429,"parameters":{"retry_after":1.5e308}}"#;
+        assert_eq!(
+            body_retry_after(huge),
+            Some(super::super::client::RETRY_AFTER_MAX)
+        );
     }
 }

@@ -8,7 +8,10 @@
 mod buttons;
 mod config;
 mod journal;
+mod mqtt;
 mod mutate;
+mod notify;
+mod requests;
 mod sonos;
 mod spotify;
 

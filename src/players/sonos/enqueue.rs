@@ -34,7 +34,13 @@ pub fn account_from_uri(uri: &str) -> Option<SpotifyAccount> {
     let mut sn = None;
     for pair in query.split('&') {
         match pair.split_once('=') {
-            Some(("sid", v)) => sid = v.parse().ok(),
+            // A sid whose service type (sid × 256 + 7) does not fit is no Sonos service.
+            Some(("sid", v)) => {
+                sid = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|s| s.checked_mul(256).and_then(|t| t.checked_add(7)).is_some())
+            }
             Some(("sn", v)) if !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()) => {
                 sn = Some(v.to_string())
             }
@@ -127,6 +133,14 @@ mod tests {
             account_from_uri("x-sonos-spotify:spotify%3atrack%3ax?sid=9"),
             None
         );
+        // Found by fuzzing (tests/fuzz/requests.rs): a sid this large overflowed
+        // `service_type()` (a panic in debug builds, a wrong type in release).
+        assert_eq!(
+            account_from_uri("x-sonos-spotify:spotify%3atrack%3ax?sid=16777216&sn=7"),
+            None
+        );
+        let largest = account_from_uri("x-sonos-spotify:x?sid=16777215&sn=7").unwrap();
+        assert_eq!(largest.service_type(), u32::MAX);
         assert_eq!(other_type(SERVICE_TYPE_EU), SERVICE_TYPE_US);
         assert_eq!(other_type(SERVICE_TYPE_US), SERVICE_TYPE_EU);
     }

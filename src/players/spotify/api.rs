@@ -157,7 +157,13 @@ pub(super) async fn from_status(resp: reqwest::Response) -> ApiFailure {
         return ApiFailure::Server(status);
     }
     let body = resp.bytes().await.unwrap_or_default();
-    match serde_json::from_slice::<ErrorBody>(&body) {
+    refusal(status, &body)
+}
+
+/// A 4xx (other than 401 and 429) and its body: Spotify's reason and message when the body is
+/// its error object, else the start of the body as it came.
+pub fn refusal(status: u16, body: &[u8]) -> ApiFailure {
+    match serde_json::from_slice::<ErrorBody>(body) {
         Ok(b) => ApiFailure::Refused {
             status,
             reason: b.error.reason,
@@ -166,7 +172,7 @@ pub(super) async fn from_status(resp: reqwest::Response) -> ApiFailure {
         Err(_) => ApiFailure::Refused {
             status,
             reason: None,
-            message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            message: String::from_utf8_lossy(body).chars().take(200).collect(),
         },
     }
 }

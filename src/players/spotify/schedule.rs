@@ -30,6 +30,9 @@ pub const BACKOFF_FIRST: Duration = Duration::from_secs(2);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(120);
 /// A 429 without a usable Retry-After header.
 pub const RETRY_AFTER_DEFAULT: Duration = Duration::from_secs(60);
+/// The longest wait a Retry-After is taken at: a party is over by then, and a larger number
+/// (a broken proxy, a mistyped header) must not overflow a clock.
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(24 * 3600);
 
 /// What the last request told us.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,7 +197,7 @@ fn backoff(failures: u32) -> Duration {
 pub fn parse_retry_after(header: Option<&str>) -> Duration {
     header
         .and_then(|h| h.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+        .map(|s| Duration::from_secs(s).min(RETRY_AFTER_MAX))
         .unwrap_or(RETRY_AFTER_DEFAULT)
 }
 

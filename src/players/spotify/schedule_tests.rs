@@ -234,6 +234,13 @@ fn retry_after_parsing() {
     assert_eq!(parse_retry_after(Some(" 36000 ")), secs(36_000));
     assert_eq!(parse_retry_after(Some("soon")), RETRY_AFTER_DEFAULT);
     assert_eq!(parse_retry_after(None), RETRY_AFTER_DEFAULT);
+    // Found by fuzzing (tests/fuzz/requests.rs): u64::MAX seconds overflowed the search's
+    // `Instant::now() + d` (a panic holding, and so poisoning, the search limits lock).
+    assert_eq!(
+        parse_retry_after(Some("18446744073709551615")),
+        RETRY_AFTER_MAX
+    );
+    assert_eq!(parse_retry_after(Some("100000")), RETRY_AFTER_MAX);
 }
 
 #[test]
