@@ -72,13 +72,16 @@ fn spotify_search_and_errors_mutated() {
     );
 }
 
+/// A cover: its URL and width.
+type Cover = (String, Option<u32>);
+
 #[derive(Clone, Debug)]
 struct Item {
     kind: &'static str,
     id: String,
     name: String,
     artists: Vec<String>,
-    album: Option<(String, Vec<(String, Option<u32>)>)>,
+    album: Option<(String, Vec<Cover>)>,
     duration: Option<u64>,
 }
 

@@ -140,7 +140,7 @@ mod tests {
             None
         );
         let largest = account_from_uri("x-sonos-spotify:x?sid=16777215&sn=7").unwrap();
-        assert_eq!(largest.service_type(), u32::MAX);
+        assert_eq!(largest.service_type(), 4_294_967_047);
         assert_eq!(other_type(SERVICE_TYPE_EU), SERVICE_TYPE_US);
         assert_eq!(other_type(SERVICE_TYPE_US), SERVICE_TYPE_EU);
     }
