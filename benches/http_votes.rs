@@ -5,7 +5,8 @@
 //! again (a house party: mostly duplicates, each still journaled and answered). A 2xx is only
 //! sent after the journal sync; the bench checks the journal holds every acknowledged vote.
 //! Needs `wrk` (Debian: apt-get install wrk). BENCH_SECS (default 10) and BENCH_CONNECTIONS
-//! (default 200) tune it.
+//! (default 200) tune it; BENCH_ONLY=new or BENCH_ONLY=guests runs one vote run alone (for a
+//! profiler).
 #[path = "support/party.rs"]
 mod party;
 
@@ -58,6 +59,8 @@ struct Figures {
     p99_ms: f64,
     non_2xx: u64,
     socket_errors: String,
+    /// Server CPU time per request (user + system, all threads).
+    server_cpu_us: f64,
 }
 
 /// A house party's worth of guests per wrk thread for the second run: each votes once on
@@ -85,32 +88,46 @@ fn main() {
     let per_thread = 25_000 * secs as usize;
     sign_guests(dir.path(), &key, per_thread);
 
+    // BENCH_ONLY=guests (or new) measures one vote run alone, for a profiler.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let shutdown = CancellationToken::new();
     let hello = rt.block_on(start_hello(shutdown.clone()));
-    let bare = wrk(hello, &script(dir.path(), 0), secs, conns);
-    report("bare axum hello-world", &bare);
+    let bare = if only.is_empty() {
+        let bare = wrk(hello, &script(dir.path(), 0), secs, conns);
+        report("bare axum hello-world", &bare);
+        bare
+    } else {
+        Figures::default()
+    };
     shutdown.cancel();
 
     let runs = [
-        ("POST /api/vote, a new guest every vote", 0),
+        ("new", "POST /api/vote, a new guest every vote", 0),
         (
+            "guests",
             "POST /api/vote, 200 guests voting again and again",
             PARTY_GUESTS_PER_THREAD,
         ),
     ];
-    for (i, (what, guests)) in runs.into_iter().enumerate() {
+    let runs = runs
+        .into_iter()
+        .filter(|(name, ..)| only.is_empty() || only == *name);
+    for (i, (_, what, guests)) in runs.enumerate() {
         let journal = dir.path().join(format!("bench-{i}.jsonl"));
         let shutdown = CancellationToken::new();
         let addr = rt.block_on(start_party(&journal, key.clone(), shutdown.clone()));
         let votes = wrk(addr, &script(dir.path(), guests), secs, conns);
         report(what, &votes);
-        let ratio = votes.per_sec / bare.per_sec.max(1.0);
-        println!(
-            "  {ratio:.2}x the bare rate (goal >= {GOAL_RATIO}x: {}); p99 {:.2} ms (goal <= {GOAL_P99_MS} ms: {})",
-            verdict(ratio >= GOAL_RATIO),
-            votes.p99_ms,
-            verdict(votes.p99_ms <= GOAL_P99_MS)
-        );
+        if bare.requests > 0 {
+            let ratio = votes.per_sec / bare.per_sec;
+            println!(
+                "  {ratio:.2}x the bare rate (goal >= {GOAL_RATIO}x: {}); p99 {:.2} ms (goal <= {GOAL_P99_MS} ms: {}); {:.1}x the bare server's CPU per request",
+                verdict(ratio >= GOAL_RATIO),
+                votes.p99_ms,
+                verdict(votes.p99_ms <= GOAL_P99_MS),
+                votes.server_cpu_us / bare.server_cpu_us
+            );
+        }
         // Durability: every acknowledged vote is already in the journal (the reply waits
         // for the sync), so the journal holds at least as many presses as wrk got 2xx.
         let acknowledged = votes.requests - votes.non_2xx;
@@ -164,6 +181,7 @@ async fn start_hello(shutdown: CancellationToken) -> SocketAddr {
 }
 
 fn wrk(addr: SocketAddr, script: &Path, secs: u32, conns: u32) -> Figures {
+    let cpu_before = server_cpu();
     let out = std::process::Command::new("wrk")
         .args([
             "-t2",
@@ -182,7 +200,21 @@ fn wrk(addr: SocketAddr, script: &Path, secs: u32, conns: u32) -> Figures {
         "wrk failed: {text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    parse_wrk(&text)
+    let mut f = parse_wrk(&text);
+    f.server_cpu_us = (server_cpu() - cpu_before).as_secs_f64() * 1e6 / f.requests.max(1) as f64;
+    f
+}
+
+/// CPU time of this process (the server side: wrk is a child and not counted). Per request it
+/// says what the server costs whatever else loads the machine, which wrk's rate alone cannot.
+fn server_cpu() -> std::time::Duration {
+    // SAFETY: getrusage only writes the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64) + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 fn parse_wrk(text: &str) -> Figures {
@@ -219,12 +251,13 @@ fn millis(s: &str) -> f64 {
 
 fn report(what: &str, f: &Figures) {
     println!(
-        "{what}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} requests, {} non-2xx{}",
+        "{what}: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, {} requests, {} non-2xx, server CPU {:.1} µs per request{}",
         f.per_sec,
         f.p50_ms,
         f.p99_ms,
         f.requests,
         f.non_2xx,
+        f.server_cpu_us,
         if f.socket_errors.is_empty() {
             String::new()
         } else {

@@ -37,8 +37,8 @@ fn a_later_skip_replaces_the_like_and_a_later_like_the_skip() {
     p.apply(&vote("a", Action::Skip), at(2.0));
     assert_eq!(counts(&p, 2.0), (1, 1, 1, 1));
     let s = p.snapshot(at(2.0));
-    assert_eq!(s.votes.skipped_by, vec![Voter::guest("a")]);
-    assert_eq!(s.votes.liked_by, vec![Voter::guest("b")]);
+    assert_eq!(s.votes.skipped_by.to_vec(), vec![Voter::guest("a")]);
+    assert_eq!(s.votes.liked_by.to_vec(), vec![Voter::guest("b")]);
     assert_eq!(s.likes_per_minute.iter().sum::<u64>(), 1);
     // …and back: the like replaces the skip vote.
     p.apply(&vote("a", Action::Like), at(3.0));

@@ -145,8 +145,8 @@ fn party_snapshot(liked_by: Vec<Voter>) -> Snapshot {
             needed: 3,
             window: Some(WindowState::Open),
             window_closes_at: Some(Timestamp::from_millis(1_000_000 + 3_600_000)),
-            liked_by,
-            skipped_by: vec![other.clone()],
+            liked_by: liked_by.into_iter().collect(),
+            skipped_by: [other.clone()].into_iter().collect(),
             ..Votes::default()
         },
         log: vec![LogEntry {

@@ -15,7 +15,8 @@ pub type Reply = (oneshot::Sender<Vec<Effect>>, Vec<Effect>);
 /// Everything the loop applied since its last hand-over.
 pub struct Batch {
     pub epoch: u64,
-    pub entries: Vec<Entry>,
+    /// Shared with the loop, which carries them out once they are durable.
+    pub entries: std::sync::Arc<[Entry]>,
     pub replies: Vec<Reply>,
 }
 
@@ -79,7 +80,7 @@ impl Writer {
         let Some(epoch) = batches.last().map(|b| b.epoch) else {
             return outcomes;
         };
-        let entries: Vec<&Entry> = batches.iter().flat_map(|b| &b.entries).collect();
+        let entries: Vec<&Entry> = batches.iter().flat_map(|b| b.entries.iter()).collect();
         let Some(last_seq) = entries.last().map(|e| e.seq) else {
             return outcomes;
         };

@@ -53,8 +53,11 @@ pub struct Engine {
     last_at: Timestamp,
     next_seq: u64,
     epoch: u64,
-    /// Applied and handed to the writer, not yet durable; and whether someone waits for it.
-    in_flight: VecDeque<(Entry, bool)>,
+    /// Batches applied and handed to the writer, not yet durable (shared with the writer, not
+    /// copied); and for each entry whether someone waits for it.
+    in_flight: VecDeque<(Arc<[Entry]>, Vec<bool>)>,
+    /// Entries in `in_flight`.
+    in_flight_entries: usize,
     retry: Vec<Input>,
     journal_failing: bool,
     /// The party could not be rebuilt after a failed write: nothing is applied until it is.
@@ -82,6 +85,7 @@ impl Engine {
             next_seq,
             epoch: 0,
             in_flight: VecDeque::new(),
+            in_flight_entries: 0,
             retry: Vec::new(),
             journal_failing: false,
             broken: false,
@@ -118,7 +122,7 @@ impl Engine {
         loop {
             let deadline = self.party.next_deadline();
             let wake = deadline.map(|d| self.clock.instant_at(d));
-            let room = self.in_flight.len() < MAX_IN_FLIGHT;
+            let room = self.in_flight_entries < MAX_IN_FLIGHT;
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
@@ -209,7 +213,9 @@ impl Engine {
             }
             return;
         }
-        self.in_flight.extend(entries.iter().cloned().zip(waited));
+        let entries: Arc<[Entry]> = entries.into();
+        self.in_flight_entries += entries.len();
+        self.in_flight.push_back((entries.clone(), waited));
         self.committer.send(Job::Write(Batch {
             epoch: self.epoch,
             entries,
@@ -232,13 +238,17 @@ impl Engine {
                 durable_len,
                 notice,
             } if epoch == self.epoch => {
+                // The writer syncs whole batches, so a batch is either all durable or not yet.
                 while self
                     .in_flight
                     .front()
-                    .is_some_and(|(e, _)| e.seq <= last_seq)
+                    .is_some_and(|(b, _)| b.last().is_none_or(|e| e.seq <= last_seq))
                 {
-                    let (entry, _) = self.in_flight.pop_front().expect("checked");
-                    self.carry_out(&entry);
+                    let (batch, _) = self.in_flight.pop_front().expect("checked");
+                    self.in_flight_entries -= batch.len();
+                    for entry in batch.iter() {
+                        self.carry_out(entry);
+                    }
                 }
                 if let Some(tx) = &self.sinks.committed {
                     let _ = tx.send(durable_len);
@@ -272,13 +282,16 @@ impl Engine {
     /// A write failed: the journal holds everything up to `next_seq` and nothing after. Make
     /// the party that again, keep the inputs nobody waits for to try again, and tell the host.
     fn roll_back(&mut self, error: std::io::Error, next_seq: u64) {
-        let lost = self.in_flight.len();
+        let lost = self.in_flight_entries;
+        self.in_flight_entries = 0;
         let failed: Vec<_> = self.in_flight.drain(..).collect();
-        for (entry, answered) in failed {
-            // Votes were answered 503 and their senders retry; what nobody waits for (player
-            // updates, Dash presses, keys) is tried again here.
-            if !answered && !matches!(entry.input, Input::Tick) {
-                self.keep_for_retry(entry.input);
+        for (batch, waited) in failed {
+            for (entry, answered) in batch.iter().zip(waited) {
+                // Votes were answered 503 and their senders retry; what nobody waits for
+                // (player updates, Dash presses, keys) is tried again here.
+                if !answered && !matches!(entry.input, Input::Tick) {
+                    self.keep_for_retry(entry.input.clone());
+                }
             }
         }
         self.epoch += 1;
@@ -359,7 +372,13 @@ impl Engine {
 
     fn carry_out(&self, entry: &Entry) {
         for effect in &entry.effects {
-            tracing::info!(target: "party", seq = entry.seq, effect = ?effect);
+            // Every vote is in the journal already; at a party's busiest, a log line for each
+            // would cost more than the vote.
+            if matches!(effect, Effect::Press { .. }) {
+                tracing::debug!(target: "party", seq = entry.seq, effect = ?effect);
+            } else {
+                tracing::info!(target: "party", seq = entry.seq, effect = ?effect);
+            }
             if let Effect::Host {
                 command: crate::core::HostCommand::PlayPrevious,
                 ..

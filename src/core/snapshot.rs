@@ -1,6 +1,6 @@
 //! The read-only view of a party that the dashboard, the HTTP API and attached views draw from.
 use super::effect::{KeepReason, LogEntry, TrackResult, WindowState};
-use super::input::Voter;
+use super::voting::VoterList;
 use super::rules::Threshold;
 use super::time::Timestamp;
 use super::track::{Source, Track, TransportState};
@@ -84,8 +84,9 @@ pub struct Votes {
     pub window_secs: u64,
     pub keep: Option<KeepReason>,
     pub paused: bool,
-    pub liked_by: Vec<Voter>,
-    pub skipped_by: Vec<Voter>,
+    /// Shared with the party, not copied (see `VoterList`).
+    pub liked_by: VoterList,
+    pub skipped_by: VoterList,
     /// Voters who pressed lately (the share threshold's base): how many are voting.
     #[serde(default)]
     pub active_voters: u32,

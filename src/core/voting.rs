@@ -56,43 +56,49 @@ impl VoterBook {
     }
 }
 
-/// Who voted one way on the current track: in voting order (the dashboard lists them) with a
-/// set beside it, so the one-vote check stays O(1) however many guests a track has.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct VoterList {
-    order: Vec<Voter>,
-    seen: std::collections::HashSet<Voter>,
-}
+/// Who voted one way on the current track, in voter order. A persistent set: the snapshot
+/// published after every batch shares it with the party instead of copying it (a track with
+/// tens of thousands of guests made that copy the biggest cost of a vote), and a guest's page
+/// asks it whether they voted in O(log n).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct VoterList(imbl::OrdSet<Voter>);
 
 impl VoterList {
     /// Adds the voter; false if they had already voted this way.
     pub fn insert(&mut self, voter: &Voter) -> bool {
-        if self.seen.contains(voter) {
+        if self.0.contains(voter) {
             return false;
         }
-        self.seen.insert(voter.clone());
-        self.order.push(voter.clone());
+        self.0.insert(voter.clone());
         true
     }
     pub fn contains(&self, voter: &Voter) -> bool {
-        self.seen.contains(voter)
+        self.0.contains(voter)
     }
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
     /// Takes the voter's vote back; false if they had not voted this way.
     pub fn remove(&mut self, voter: &Voter) -> bool {
-        if !self.seen.remove(voter) {
-            return false;
-        }
-        self.order.retain(|v| v != voter);
-        true
+        self.0.remove(voter).is_some()
     }
     pub fn clear(&mut self) {
-        self.order.clear();
-        self.seen.clear();
+        self.0.clear();
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Voter> {
+        self.0.iter()
     }
     pub fn to_vec(&self) -> Vec<Voter> {
-        self.order.clone()
+        self.0.iter().cloned().collect()
+    }
+}
+
+impl FromIterator<Voter> for VoterList {
+    fn from_iter<I: IntoIterator<Item = Voter>>(iter: I) -> Self {
+        VoterList(iter.into_iter().collect())
     }
 }

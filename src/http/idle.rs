@@ -1,6 +1,10 @@
 //! A connection that closes after `IDLE_TIMEOUT` without a byte read or written. hyper's
 //! header-read timeout covers the wait for a request; this covers everything after it (a body
 //! that never arrives, a client that stops reading a response).
+//!
+//! Reading and writing only note the time; the timer is moved when it fires early, not on
+//! every read and write (resetting a tokio timer takes the timer wheel's lock, and a vote
+//! does three of them).
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -12,6 +16,9 @@ use tokio::time::{Instant, Sleep};
 pub struct IdleStream {
     inner: TcpStream,
     timeout: Duration,
+    /// When a byte was last read or written.
+    active: Instant,
+    /// At or before `active + timeout`; checked against it when it fires.
     deadline: Pin<Box<Sleep>>,
 }
 
@@ -20,12 +27,26 @@ impl IdleStream {
         IdleStream {
             inner,
             timeout,
+            active: Instant::now(),
             deadline: Box::pin(tokio::time::sleep(timeout)),
         }
     }
 
     fn touch(&mut self) {
-        self.deadline.as_mut().reset(Instant::now() + self.timeout);
+        self.active = Instant::now();
+    }
+
+    /// Ready once the connection has really been idle for `timeout`.
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            std::task::ready!(self.deadline.as_mut().poll(cx));
+            let due = self.active + self.timeout;
+            if due <= Instant::now() {
+                return Poll::Ready(());
+            }
+            // There was traffic since the timer was set: move it and wait again.
+            self.deadline.as_mut().reset(due);
+        }
     }
 }
 
@@ -41,7 +62,7 @@ impl AsyncRead for IdleStream {
                 this.touch();
                 Poll::Ready(r)
             }
-            Poll::Pending => match this.deadline.as_mut().poll(cx) {
+            Poll::Pending => match this.poll_idle(cx) {
                 Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     "connection idle too long",

@@ -42,9 +42,21 @@ use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-/// Everything the handlers share. Cheap to clone.
+/// Everything the handlers share: one `Arc`, as axum clones the state for every request (twice:
+/// the guard's layer and the handler's extractor), and twenty reference counts were a measured
+/// share of a vote's cost.
 #[derive(Clone)]
-pub struct HttpState {
+pub struct HttpState(Arc<Shared>);
+
+impl std::ops::Deref for HttpState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Clone)]
+pub struct Shared {
     pub inbox: Inbox,
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     pub buttons: Arc<ButtonDirectory>,
@@ -87,7 +99,7 @@ impl HttpState {
         party_code: Option<String>,
         clock: Clock,
     ) -> Self {
-        HttpState {
+        HttpState(Arc::new(Shared {
             inbox,
             snapshots,
             buttons: Arc::new(buttons),
@@ -110,29 +122,34 @@ impl HttpState {
             shutdown: CancellationToken::new(),
             searcher: None,
             recap: None,
-        }
+        }))
         .with_limits(&HttpLimits::default())
+    }
+
+    /// For the builders below, before the server starts (a copy if already shared).
+    fn shared_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The per-address limits from `[http]` (the defaults until this is called).
     pub fn with_limits(self, limits: &HttpLimits) -> Self {
         let per_hour = limits.new_guests_per_hour;
-        HttpState {
-            minter: (per_hour > 0).then(|| {
-                Arc::new(guard::RateLimiter::new(RateLimit {
-                    burst: per_hour,
-                    per_sec: f64::from(per_hour) / 3600.0,
-                }))
-            }),
-            trusted_proxies: limits.trusted_proxies.clone().into(),
-            ..self.with_rate_limit(limits.rate_limit)
-        }
+        let mut state = self.with_rate_limit(limits.rate_limit);
+        let shared = state.shared_mut();
+        shared.minter = (per_hour > 0).then(|| {
+            Arc::new(guard::RateLimiter::new(RateLimit {
+                burst: per_hour,
+                per_sec: f64::from(per_hour) / 3600.0,
+            }))
+        });
+        shared.trusted_proxies = limits.trusted_proxies.clone().into();
+        state
     }
 
     /// The key guest cookies are signed with (a random one until this is called: cookies
     /// would not survive a restart).
     pub fn with_guest_key(mut self, key: GuestKey) -> Self {
-        self.guest_key = Arc::new(key);
+        self.shared_mut().guest_key = Arc::new(key);
         self
     }
 
@@ -143,13 +160,13 @@ impl HttpState {
 
     /// Host sign-ins whose revocation is kept in `data_dir` (default: in memory only).
     pub fn with_host_sessions(mut self, data_dir: &std::path::Path) -> Self {
-        self.host_sessions = Arc::new(host_auth::HostSessions::load(data_dir));
+        self.shared_mut().host_sessions = Arc::new(host_auth::HostSessions::load(data_dir));
         self
     }
 
     /// The party's name for guests (`[party] name`); blank means the journal's name.
     pub fn with_party_name(mut self, name: Option<String>) -> Self {
-        self.party_name = name
+        self.shared_mut().party_name = name
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty())
             .map(Into::into);
@@ -158,25 +175,25 @@ impl HttpState {
 
     /// Inbound rule hooks (`POST /hooks/{name}`).
     pub fn with_hooks(mut self, hooks: routes_hooks::HookDirectory) -> Self {
-        self.hooks = Arc::new(hooks);
+        self.shared_mut().hooks = Arc::new(hooks);
         self
     }
 
     /// Serve `/recap` from this party's journal.
     pub fn with_recap(mut self, party: &str, journal: std::path::PathBuf) -> Self {
-        self.recap = Some(Arc::new((party.to_string(), journal)));
+        self.shared_mut().recap = Some(Arc::new((party.to_string(), journal)));
         self
     }
 
     /// Offer song requests, searching with this searcher.
     pub fn with_search(mut self, searcher: Arc<crate::requests::search::Searcher>) -> Self {
-        self.searcher = Some(searcher);
+        self.shared_mut().searcher = Some(searcher);
         self
     }
 
     /// Per-address rate limit (None: unlimited, e.g. for a load bench from one address).
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.limiter = limit.map(|l| Arc::new(guard::RateLimiter::new(l)));
+        self.shared_mut().limiter = limit.map(|l| Arc::new(guard::RateLimiter::new(l)));
         self
     }
 }
@@ -219,10 +236,9 @@ pub async fn serve(
     tracing::info!(%addr, "http server listening");
     let limits =
         server::ConnLimits::for_fd_limit(server::raise_fd_limit(), state.trusted_proxies.to_vec());
-    let app = router(HttpState {
-        shutdown: shutdown.clone(),
-        ..state
-    });
+    let mut state = state;
+    state.shared_mut().shutdown = shutdown.clone();
+    let app = router(state);
     server::run(listener, app, limits, shutdown).await?;
     tracing::info!("http server stopped");
     Ok(())

@@ -53,8 +53,19 @@ impl From<LoopStopped> for ApiError {
     }
 }
 
-/// The answer to a press once it is journaled: the core's verdict on it.
-pub fn press_answer(effects: &[Effect], voter: &Voter) -> serde_json::Value {
+/// The answer to a press once it is journaled: the core's verdict on it. Typed rather than a
+/// `serde_json::Value`: every vote builds one, and the map cost more than the serialising.
+#[derive(Debug, serde::Serialize)]
+pub struct PressAnswer {
+    pub result: &'static str,
+    pub counted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skips: Option<u32>,
+}
+
+pub fn press_answer(effects: &[Effect], voter: &Voter) -> PressAnswer {
     let verdict = effects.iter().find_map(|e| match e {
         Effect::Press {
             voter: v,
@@ -66,14 +77,19 @@ pub fn press_answer(effects: &[Effect], voter: &Voter) -> serde_json::Value {
         _ => None,
     });
     match verdict {
-        Some((result, likes, skips)) => json!({
-            "result": result.label(),
-            "counted": result.counted(),
-            "likes": likes,
-            "skips": skips,
-        }),
+        Some((result, likes, skips)) => PressAnswer {
+            result: result.label(),
+            counted: result.counted(),
+            likes: Some(likes),
+            skips: Some(skips),
+        },
         // Journaled, but the core said nothing about it.
-        None => json!({ "result": "recorded", "counted": false }),
+        None => PressAnswer {
+            result: "recorded",
+            counted: false,
+            likes: None,
+            skips: None,
+        },
     }
 }
 

@@ -123,7 +123,9 @@ async fn press(
         battery,
     });
     let effects = st.inbox.submit(input).await?;
-    Ok(Json(press_answer(&effects, &voter)))
+    Ok(Json(
+        serde_json::to_value(press_answer(&effects, &voter)).expect("a press answer is JSON"),
+    ))
 }
 
 fn short(s: &str) -> String {

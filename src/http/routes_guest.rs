@@ -3,10 +3,10 @@ use super::HttpState;
 use super::body::{self, RawBody};
 use super::client::ClientIp;
 use super::cookies;
-use super::reply::{ApiError, press_answer};
+use super::reply::{ApiError, PressAnswer, press_answer};
 use super::view::{StateView, state_view};
 use crate::core::{Action, Input, Origin, Press, PressKind, Voter};
-use axum::extract::{Extension, State};
+use axum::extract::{Extension, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
@@ -177,27 +177,26 @@ enum VoteKind {
     Skip,
 }
 
-async fn vote(
-    State(st): State<HttpState>,
-    headers: HeaderMap,
-    RawBody(bytes): RawBody,
-) -> Result<Json<serde_json::Value>, ApiError> {
+async fn vote(State(st): State<HttpState>, req: Request) -> Result<Json<PressAnswer>, ApiError> {
+    // The headers are read in place (the `HeaderMap` extractor would copy them for every vote).
+    let headers = req.headers();
     // Minting a guest here would let a client without a cookie jar vote without limit, and a
     // cookie we did not sign is a guest someone made up.
-    let Some(id) = st.guest_id(&headers) else {
+    let Some(id) = st.guest_id(headers) else {
         return Err(ApiError::forbidden(
-            if cookies::guest_cookie(&headers).is_some() {
+            if cookies::guest_cookie(headers).is_some() {
                 "this guest cookie was not issued by this party: reload the vote page"
             } else {
                 "no guest cookie: open the vote page first, then vote from it (each address gets only a few new guests per hour)"
             },
         ));
     };
-    if code_required(&st, &headers) {
+    if code_required(&st, headers) {
         return Err(ApiError::forbidden(
             "enter the party code first (POST /api/join {\"code\":\"...\"})",
         ));
     }
+    let RawBody(bytes) = RawBody::from_request(req, &()).await?;
     let VoteBody { vote } = body::json(&bytes, r#"{"vote":"like"} or {"vote":"skip"}"#)?;
     let action = match vote {
         VoteKind::Like => Action::Like,
