@@ -3,7 +3,8 @@
 //! Module map (see README.md for the data flow):
 //! - `core`: the pure engine (`Party::apply(input, at) -> Vec<Effect>`), rules, snapshot.
 //! - `app`: the one loop that owns the party: inbox → apply → journal → effects → snapshot.
-//! - `journal`: append-only JSON Lines, group commit, torn-tail recovery, replay.
+//! - `journal`: append-only JSON Lines with a checksum per line, group commit, torn-tail
+//!   recovery, replay.
 //! - `players`: demo, Sonos (UPnP), Spotify (Web API).
 //! - `buttons`: Dash capture (ARP/DHCP) and button payloads.
 //! - `http`: vote page, webhooks, party API.  `export`: CompetitionLabs events and triggers.

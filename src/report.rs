@@ -101,10 +101,10 @@ impl Report {
             if line.is_empty() {
                 continue;
             }
-            let entry: Entry = match serde_json::from_str(&line) {
+            let entry: Entry = match crate::journal::read_line(line.as_bytes()) {
                 Ok(e) => e,
                 Err(_) if lines.peek().is_none() => break,
-                Err(e) => anyhow::bail!("{}: line {} is corrupt: {e}", path.display(), i + 1),
+                Err(e) => anyhow::bail!("{}: line {} {e}", path.display(), i + 1),
             };
             report.add(&entry);
         }

@@ -104,3 +104,158 @@ fn a_corrupt_last_line_fails_open_and_names_the_line() {
     let msg = format!("{err:#}");
     assert!(msg.contains("p.jsonl: line 3 is corrupt"), "{msg}");
 }
+
+/// The journal's bytes with one byte of line `number` (1-based) changed to `to`.
+fn change_byte(path: &std::path::Path, number: usize, what: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.split('\n').map(String::from).collect();
+    let line = &mut lines[number - 1];
+    assert!(line.contains(what), "{line}");
+    *line = line.replacen(what, to, 1);
+    std::fs::write(path, lines.join("\n")).unwrap();
+}
+
+#[test]
+fn every_line_carries_a_checksum_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.jsonl");
+    let (mut j, _) = Journal::open(&path).unwrap();
+    let written = [entry(0, "a"), entry(1, "b")];
+    j.append_batch(&written).unwrap();
+    drop(j);
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (line, e) in text.lines().zip(&written) {
+        let (body, crc) = line.rsplit_once(r#","crc":""#).expect(line);
+        assert_eq!(crc, format!("{:08x}\"}}", crc32fast::hash(body.as_bytes())));
+        assert_eq!(&party_tui::journal::read_line(line.as_bytes()).unwrap(), e);
+        // Still JSON Lines of entries for any tool.
+        assert_eq!(&serde_json::from_str::<Entry>(line).unwrap(), e);
+    }
+    let (j, rec) = Journal::open(&path).unwrap();
+    assert_eq!((rec.entries, j.next_seq()), (2, 2));
+}
+
+#[test]
+fn a_journal_from_before_checksums_opens_replays_and_carries_on_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.jsonl");
+    let mut old = Vec::new();
+    for e in [entry(0, "a"), entry(1, "b")] {
+        serde_json::to_writer(&mut old, &e).unwrap();
+        old.push(b'\n');
+    }
+    std::fs::write(&path, &old).unwrap();
+    let (mut j, rec) = Journal::open(&path).unwrap();
+    assert_eq!(
+        (rec.entries, j.next_seq()),
+        (2, 2),
+        "next seq from an old last line"
+    );
+    j.append_batch(&[entry(2, "c")]).unwrap();
+    drop(j);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.starts_with(std::str::from_utf8(&old).unwrap()),
+        "old lines stay as they were"
+    );
+    assert!(text.lines().last().unwrap().contains(r#""crc":"#));
+
+    let opened = party_tui::journal::open_party(&path, || Party::new("p", Rules::default()))
+        .expect("old lines, then new ones");
+    assert_eq!(opened.replayed.entries, 3);
+    assert_eq!(opened.journal.next_seq(), 3);
+    let mut serial = Party::new("p", Rules::default());
+    for e in [entry(0, "a"), entry(1, "b"), entry(2, "c")] {
+        serial.apply(&e.input, e.at);
+    }
+    assert_eq!(opened.party, serial);
+}
+
+#[test]
+fn a_changed_byte_in_a_complete_line_is_an_error_naming_the_line_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.jsonl");
+    let (mut j, _) = Journal::open(&path).unwrap();
+    j.append_batch(&[entry(0, "a"), entry(1, "bob"), entry(2, "c")])
+        .unwrap();
+    drop(j);
+    // Without the checksum this read as a vote from guest "rob": a silently different party.
+    change_byte(&path, 2, "bob", "rob");
+    let (j, _) = Journal::open(&path).expect("open parses only the last line");
+    drop(j);
+    let mut p = Party::new("p", Rules::default());
+    let err = replay(&mut p, &path).expect_err("a changed line must not replay");
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("p.jsonl: line 2 is damaged: its checksum says "),
+        "{msg}"
+    );
+
+    // As a start meets it: repair cannot explain it, so the error says what to do.
+    let err = party_tui::journal::open_party(&path, || Party::new("p", Rules::default()))
+        .err()
+        .expect("a start refuses it too");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("line 2 is damaged"), "{msg}");
+    assert!(
+        msg.contains("--new-party") && msg.contains(r#""crc""#),
+        "{msg}"
+    );
+
+    // The last line is the one open reads: the same there.
+    let (mut j, _) = {
+        std::fs::remove_file(&path).unwrap();
+        Journal::open(&path).unwrap()
+    };
+    j.append_batch(&[entry(0, "a"), entry(1, "b")]).unwrap();
+    drop(j);
+    change_byte(&path, 2, "1001", "1007");
+    let err = Journal::open(&path)
+        .err()
+        .expect("open checks the last line");
+    assert!(
+        format!("{err:#}").contains("p.jsonl: line 2 is damaged"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn a_torn_line_with_a_checksum_is_dropped_like_any_torn_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.jsonl");
+    let (mut j, _) = Journal::open(&path).unwrap();
+    j.append_batch(&[entry(0, "a"), entry(1, "b")]).unwrap();
+    drop(j);
+    let mut line = Vec::new();
+    party_tui::journal::write_line(&mut line, &entry(2, "c")).unwrap();
+    // All but the newline: complete JSON with a matching checksum, yet never synced whole.
+    let torn = &line[..line.len() - 1];
+    append_raw(&path, torn);
+    let mut p = Party::new("p", Rules::default());
+    assert_eq!(
+        replay(&mut p, &path).unwrap().entries,
+        2,
+        "replay leaves it out"
+    );
+    let (j, rec) = Journal::open(&path).unwrap();
+    assert_eq!((rec.entries, rec.torn_bytes), (2, torn.len() as u64));
+    assert_eq!(j.next_seq(), 2);
+    drop(j);
+    // Cut inside the checksum, or with a damaged byte: a torn tail all the same.
+    for cut in [line.len() - 6, line.len() / 2] {
+        append_raw(&path, &line[..cut]);
+        let (_, rec) = Journal::open(&path).unwrap();
+        assert_eq!((rec.entries, rec.torn_bytes), (2, cut as u64));
+    }
+    let mut damaged = torn.to_vec();
+    damaged[20] ^= 1;
+    append_raw(&path, &damaged);
+    let (_, rec) = Journal::open(&path).unwrap();
+    assert_eq!(rec.torn_bytes, damaged.len() as u64);
+    assert_eq!(
+        replay(&mut Party::new("p", Rules::default()), &path)
+            .unwrap()
+            .entries,
+        2
+    );
+}

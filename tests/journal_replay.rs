@@ -68,8 +68,8 @@ fn a_corrupt_line_deep_in_the_journal_is_named_by_its_absolute_number() {
     let inputs: Vec<Input> = (0..MANY).map(input).collect();
     write_journal(&path, &inputs);
     let mut bytes = std::fs::read(&path).unwrap();
-    // The first line after 9 MiB loses its opening brace: past the first block of each of two
-    // parsers, so its number adds up lines of blocks parsed elsewhere.
+    // The first line after 9 MiB loses its opening brace (which its checksum tells): past the
+    // first block of each of two parsers, so its number adds up lines of blocks parsed elsewhere.
     let start = 9 << 20;
     let start = start + bytes[start..].iter().position(|&b| b == b'\n').unwrap() + 1;
     let number = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -81,7 +81,7 @@ fn a_corrupt_line_deep_in_the_journal_is_named_by_its_absolute_number() {
     let err = replay(&mut party, &path).unwrap_err();
     let msg = format!("{err:#}");
     assert!(
-        msg.contains(&format!("p.jsonl: line {number} is corrupt: ")),
+        msg.contains(&format!("p.jsonl: line {number} is damaged: ")),
         "{msg}"
     );
 }

@@ -1,8 +1,10 @@
 //! A tolerant reader of a party's journal file from a byte offset. It only depends on the file
 //! format (JSON Lines of `journal::Entry`), not on the journal's writer, and it never fails on
 //! what a crash can leave behind: an incomplete last line is left for later (the writer may be
-//! in the middle of it), a corrupt complete line is skipped and counted.
-use crate::journal::Entry;
+//! in the middle of it), a corrupt complete line is skipped and counted. So is a line whose
+//! checksum does not match (`journal::read_line`): a damaged entry is never sent as if it were
+//! the one the party loop wrote.
+use crate::journal::{Entry, read_line};
 use std::collections::VecDeque;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -22,7 +24,8 @@ pub struct JournalTail {
     /// The end of the last line parsed into `ready` (or skipped).
     read_to: u64,
     ready: VecDeque<TailEntry>,
-    /// Complete lines that did not parse, skipped (a hand-edited or damaged journal).
+    /// Complete lines that did not parse or failed their checksum, skipped (a hand-edited or
+    /// damaged journal).
     pub corrupt_lines: u64,
     /// The journal's durable length, from the party loop: never read past it.
     limit: Option<tokio::sync::watch::Receiver<u64>>,
@@ -95,7 +98,7 @@ impl JournalTail {
                 self.read_to = end;
                 continue;
             }
-            match serde_json::from_slice::<Entry>(line) {
+            match read_line(line) {
                 Ok(entry) => self.ready.push_back(TailEntry { entry, end }),
                 Err(e) => {
                     self.corrupt_lines += 1;
@@ -118,7 +121,7 @@ impl JournalTail {
         file.read_to_end(&mut rest)?;
         if let Some(nl) = rest.iter().position(|&b| b == b'\n') {
             let end = self.read_to + nl as u64 + 1;
-            match serde_json::from_slice::<Entry>(&rest[..nl]) {
+            match read_line(&rest[..nl]) {
                 Ok(entry) => self.ready.push_back(TailEntry { entry, end }),
                 Err(_) => self.corrupt_lines += 1,
             }
@@ -217,6 +220,31 @@ mod tests {
         let mut resumed = JournalTail::new(&path, l0.len() as u64);
         assert!(resumed.peek().unwrap().is_some()); // skips "not json", then seq 1
         assert_eq!(resumed.pop().unwrap().entry.seq, 1);
+    }
+
+    #[test]
+    fn a_line_whose_checksum_fails_is_skipped_never_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let mut bytes = Vec::new();
+        for seq in 0..3 {
+            let e = Entry {
+                seq,
+                at: Timestamp(1_000 + seq as i64),
+                input: Input::Tick,
+                effects: vec![],
+            };
+            crate::journal::write_line(&mut bytes, &e).unwrap();
+        }
+        // Line 2's time: 1001 → 1009, still an entry as JSON.
+        let at = bytes.windows(9).position(|w| w == br#""at":1001"#).unwrap();
+        bytes[at + 8] = b'9';
+        std::fs::write(&path, &bytes).unwrap();
+        let mut tail = JournalTail::new(&path, 0);
+        assert_eq!(tail.pop_seq(), Some(0));
+        assert_eq!(tail.pop_seq(), Some(2));
+        assert_eq!(tail.pop_seq(), None);
+        assert_eq!(tail.corrupt_lines, 1);
     }
 
     #[test]

@@ -1,16 +1,20 @@
 //! Append-only JSON Lines journal, one file per party: one `Entry` per line, written in batches
 //! with one sync each (group commit). After a crash the bytes after the last newline are a torn
 //! line: `Journal::open` drops them and says so; `replay` rebuilds the party from the rest.
+//! Each line ends with a checksum of its bytes, `"crc":"…"` (`line`): a complete line that does
+//! not match it is damage, named by its line number, never read as a different entry.
 //!
 //! Both run at every start, so neither may cost seconds on a long party: `open` only counts
 //! newlines and parses the last line (`scan`), `replay` parses on every core (`replay`).
 mod decode;
+mod line;
 mod repair;
 mod replay;
 mod reserve;
 mod scan;
 mod store;
 
+pub use line::{LineError, read as read_line, write as write_line};
 pub use repair::Repaired;
 pub use replay::{Anomaly, Replayed, replay};
 pub use store::PartyStore;
@@ -108,8 +112,8 @@ pub struct Journal {
 impl Journal {
     /// Opens (or creates) the journal, drops a torn last line and finds the next seq.
     ///
-    /// Only the last complete line is parsed: a corrupt line before it is `replay`'s to report,
-    /// and replay runs at every start anyway.
+    /// Only the last complete line is parsed (and its checksum checked): a corrupt line before
+    /// it is `replay`'s to report, and replay runs at every start anyway.
     pub fn open(path: &Path) -> Result<(Journal, Recovery)> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
@@ -134,10 +138,10 @@ impl Journal {
             None => 0,
             Some(last) => {
                 let number = lines.newlines - last.newlines_after + 1;
-                let e: SeqOnly = serde_json::from_slice(&last.bytes).map_err(|e| Anomaly {
+                let e = line::parse::<SeqOnly, SeqOnly>(&last.bytes).map_err(|e| Anomaly {
                     path: path.to_path_buf(),
                     line: number,
-                    what: format!("is corrupt: {e}"),
+                    what: e.to_string(),
                 })?;
                 e.seq.checked_add(1).with_context(|| {
                     format!(
@@ -190,8 +194,7 @@ impl Journal {
     pub fn append_refs(&mut self, entries: &[&Entry]) -> std::io::Result<()> {
         let mut buf = Vec::with_capacity(entries.len() * 256);
         for e in entries {
-            serde_json::to_writer(&mut buf, e)?;
-            buf.push(b'\n');
+            line::write(&mut buf, e)?;
         }
         self.append_bytes(&buf)?;
         if let Some(last) = entries.last() {

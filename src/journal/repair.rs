@@ -9,7 +9,7 @@
 //!
 //! Anything else (a gap, a corrupt line with no entry after it, a seq before the first line)
 //! cannot be proven harmless and stays an error that names the line and what to do.
-use super::Entry;
+use super::line::{self, LineError};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,7 +96,7 @@ fn plan(bytes: &[u8]) -> Result<(Vec<&[u8]>, Repaired), Unrepairable> {
                     repaired.torn_bytes += (line.len() - rest.len()) as u64;
                     (seq, rest)
                 }
-                None => return Err((number, format!("is corrupt: {e}"))),
+                None => return Err((number, unreadable(&e))),
             },
         };
         match kept.last() {
@@ -124,8 +124,19 @@ fn plan(bytes: &[u8]) -> Result<(Vec<&[u8]>, Repaired), Unrepairable> {
     Ok((kept.into_iter().map(|(_, l)| l).collect(), repaired))
 }
 
-fn seq_of(line: &[u8]) -> Result<u64, serde_json::Error> {
-    serde_json::from_slice::<Entry>(line).map(|e| e.seq)
+fn seq_of(line: &[u8]) -> Result<u64, LineError> {
+    line::read(line).map(|e| e.seq)
+}
+
+/// Why a line cannot be read, with how to mend it by hand where that is not obvious.
+fn unreadable(e: &LineError) -> String {
+    match e {
+        LineError::Checksum { .. } => format!(
+            "{e}. If you know what it should say, fix it and delete its \"crc\" field (a line \
+             without one is read unchecked)"
+        ),
+        LineError::Json(_) => e.to_string(),
+    }
 }
 
 /// The whole entry at the end of a line that begins with a torn write, if there is one.
@@ -202,6 +213,36 @@ mod tests {
         assert!(kept_seqs(&before).unwrap_err().1.contains("before"));
         let max = format!("{}\n{}\n", line(u64::MAX, "a"), line(0, "b"));
         assert!(kept_seqs(&max).is_err(), "seq does not wrap");
+    }
+
+    fn checked(seq: u64, who: &str) -> String {
+        let mut buf = Vec::new();
+        line::write(&mut buf, &line::read(line(seq, who).as_bytes()).unwrap()).unwrap();
+        buf.pop();
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn checksummed_lines_repair_alike_and_a_changed_one_is_named_with_what_to_do() {
+        // The old failure path's torn write, glued to a retried line that has a checksum.
+        let torn = &checked(2, "b")[..40];
+        let text = format!(
+            "{}\n{}\n{torn}{}\n{}\n",
+            checked(0, "a"),
+            checked(1, "x"),
+            checked(1, "b"),
+            checked(2, "c"),
+        );
+        let (seqs, r) = kept_seqs(&text).unwrap();
+        assert_eq!(seqs, vec![0, 1, 2]);
+        assert_eq!((r.torn_bytes, r.retried_entries), (40, 1));
+        // A line whose checksum fails is no torn write: it stays an error, with the way out.
+        let damaged = checked(1, "bob").replace("bob", "rob");
+        let text = format!("{}\n{damaged}\n{}\n", checked(0, "a"), checked(2, "c"));
+        let (number, what) = kept_seqs(&text).unwrap_err();
+        assert_eq!(number, 2);
+        assert!(what.starts_with("is damaged: its checksum says "), "{what}");
+        assert!(what.contains(r#"delete its "crc" field"#), "{what}");
     }
 
     #[test]

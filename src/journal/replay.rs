@@ -5,9 +5,11 @@
 //! applies their results in file order. Bounded channels keep a few blocks in memory, never the
 //! whole journal.
 use super::decode::Decoded;
+use super::line::{self, LineError};
 use crate::core::{Party, Timestamp};
 use anyhow::{Context, Result};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use std::fs::File;
 use std::io::{self, Read};
 use std::num::NonZeroUsize;
@@ -38,6 +40,27 @@ struct ReplayEntry {
     input: Decoded,
 }
 
+/// A line from before checksums: no fields but `Entry`'s (see `line`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OldReplayEntry {
+    seq: u64,
+    at: Timestamp,
+    input: Decoded,
+    #[serde(default, rename = "effects")]
+    _effects: IgnoredAny,
+}
+
+impl From<OldReplayEntry> for ReplayEntry {
+    fn from(e: OldReplayEntry) -> ReplayEntry {
+        ReplayEntry {
+            seq: e.seq,
+            at: e.at,
+            input: e.input,
+        }
+    }
+}
+
 /// One block, parsed.
 struct Parsed {
     /// Lines in the block, empty ones included, so the applier can number lines.
@@ -49,7 +72,7 @@ struct Parsed {
 struct Corrupt {
     /// 1-based, within its block.
     line: u64,
-    error: serde_json::Error,
+    error: LineError,
 }
 
 /// Apply every complete entry of the journal at `path` to `party`.
@@ -135,7 +158,7 @@ fn apply_in_order(
                 return Err(Anomaly {
                     path: path.to_path_buf(),
                     line: lines_before + c.line,
-                    what: format!("is corrupt: {}", c.error),
+                    what: c.error.to_string(),
                 }
                 .into());
             }
@@ -208,13 +231,7 @@ fn parse_block(block: &[u8]) -> Result<Parsed, Corrupt> {
         if line.is_empty() {
             continue;
         }
-        // serde_json checks UTF-8 string by string in a byte slice; one check of the line is
-        // cheaper. Invalid UTF-8 goes the byte way, for serde_json's own error.
-        let parsed = match std::str::from_utf8(line) {
-            Ok(text) => serde_json::from_str::<ReplayEntry>(text),
-            Err(_) => serde_json::from_slice::<ReplayEntry>(line),
-        };
-        match parsed {
+        match line::parse::<ReplayEntry, OldReplayEntry>(line) {
             Ok(e) => events.push((e.seq, lines, e.at, e.input)),
             Err(error) => return Err(Corrupt { line: lines, error }),
         }

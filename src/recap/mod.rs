@@ -51,7 +51,7 @@ impl Recap {
         for line in BufReader::new(file).lines() {
             let line = line?;
             // Torn or odd lines were reported by Report already; the recap draws what it can.
-            let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
+            let Ok(entry) = crate::journal::read_line(line.as_bytes()) else {
                 continue;
             };
             let start = *start.get_or_insert(entry.at.0);
