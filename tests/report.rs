@@ -117,20 +117,14 @@ fn the_cli_report_uses_the_configured_party_name() {
     let report = |config_text: &str, format: &str| {
         let config = dir.path().join("config.toml");
         std::fs::write(&config, config_text).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.path())
-            .args(["report", "--format", format])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        support::stdout_of(
+            std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(dir.path())
+                .args(["report", "--format", format]),
+        )
     };
     let named = "[party]\nname = \"Anna's 30th & co\"\n";
     assert!(report(named, "text").starts_with("Party Anna's 30th & co\n"));

@@ -30,6 +30,16 @@ pub fn find_browser() -> Option<&'static str> {
         .find(|b| crate::support::have_command(b))
 }
 
+/// The browser to test with; without one the test skips, saying why (or fails in CI, where
+/// PARTY_TUI_REQUIRE_PRIVILEGED=1).
+pub fn browser_or_skip() -> Option<&'static str> {
+    let found = find_browser();
+    if found.is_none() {
+        crate::support::skip_or_fail("chromium is not installed (apt-get install chromium)");
+    }
+    found
+}
+
 pub struct Chromium {
     child: Child,
     /// `ws://127.0.0.1:PORT/devtools/browser/…` from Chromium's own announcement.
@@ -83,6 +93,13 @@ impl Chromium {
             }
         };
         guard
+    }
+
+    /// A DevTools connection attached to a new tab.
+    pub async fn page(&self) -> Cdp {
+        let mut page = Cdp::connect(&self.ws_url).await;
+        page.open_page().await;
+        page
     }
 }
 
