@@ -97,9 +97,14 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
     let path = store.path(&name);
     write_party(&path);
 
-    // The CLI prints the recap for the current party.
+    // The CLI prints the recap for the current party. Its own (empty) config: a `[party] name`
+    // in the user's config would name the party differently from what `/recap` is given here.
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
     let cli_page = support::stdout_of(
         std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
+            .arg("--config")
+            .arg(&config)
             .args(["report", "--format", "html", "--data-dir"])
             .arg(dir.path()),
     );
