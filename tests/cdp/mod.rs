@@ -1,7 +1,6 @@
 //! Headless Chromium driven over the Chrome DevTools Protocol: just enough to open a page,
 //! evaluate JavaScript in it and read its cookies. Chromium is killed when the guard drops.
 #![allow(dead_code)]
-#[allow(dead_code)]
 pub mod party;
 
 use futures::{SinkExt, StreamExt};
