@@ -66,7 +66,7 @@ fn real_main() -> Result<()> {
             party,
             format,
             demo,
-        }) => report(&data_dir, party, format, demo),
+        }) => report(&cfg, &data_dir, party, format, demo),
         Some(Command::Discover {
             what: DiscoverWhat::Buttons { interface, seconds },
         }) => party_tui::buttons::run_discover(
@@ -119,6 +119,7 @@ fn parties(data_dir: &std::path::Path, demo: bool) -> Result<()> {
 }
 
 fn report(
+    cfg: &config::Config,
     data_dir: &std::path::Path,
     party: Option<String>,
     format: ReportFormat,
@@ -137,13 +138,15 @@ fn report(
             dir.display()
         ),
     };
-    let report = party_tui::report::Report::from_journal(&name, &store.path(&name))?;
+    let path = store.path(&name);
+    let shown = party_tui::report::display_name(cfg.party.name.as_deref(), &name);
+    let report = party_tui::report::Report::from_journal(&shown, &path)?;
     match format {
         ReportFormat::Text => print!("{}", report.to_text()),
         ReportFormat::Csv => print!("{}", report.to_csv()),
         ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         ReportFormat::Html => {
-            let recap = party_tui::recap::Recap::from_journal(&name, &store.path(&name))?;
+            let recap = party_tui::recap::Recap::from_journal(&shown, &path)?;
             print!("{}", party_tui::recap::html::page(&recap));
         }
     }

@@ -17,6 +17,7 @@ pub const MAX_TIMELINE_BUCKETS: usize = 48;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Report {
+    /// The party's name as shown (`display_name`: `[party] name` or the journal's name).
     pub party: String,
     /// First and last journal entry (ms since the epoch).
     pub started_at: Option<i64>,
@@ -76,6 +77,16 @@ pub struct SongTotal {
     pub skipped: u32,
     /// The quickest skip among its plays.
     pub fastest_skip_secs: Option<u64>,
+}
+
+/// The party's name as the host and guests see it: `[party] name` when set and not blank
+/// (as the vote page shows it), otherwise the journal's date-time name.
+pub fn display_name(configured: Option<&str>, journal: &str) -> String {
+    configured
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(journal)
+        .to_string()
 }
 
 fn outcome_words(result: TrackResult) -> &'static str {
@@ -279,5 +290,23 @@ impl Report {
         });
         v.truncate(n);
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_name;
+
+    #[test]
+    fn the_configured_name_wins_unless_blank() {
+        assert_eq!(
+            display_name(Some(" Anna's 30th "), "2026-12-01_2000"),
+            "Anna's 30th"
+        );
+        assert_eq!(
+            display_name(Some("  "), "2026-12-01_2000"),
+            "2026-12-01_2000"
+        );
+        assert_eq!(display_name(None, "2026-12-01_2000"), "2026-12-01_2000");
     }
 }

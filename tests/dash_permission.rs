@@ -76,7 +76,7 @@ fn without_cap_net_raw_the_capture_says_how_to_grant_it() {
         try_capture()
     };
     let hint = format!(
-        "button capture needs CAP_NET_RAW: sudo setcap cap_net_raw,cap_net_admin=eip {}",
+        "button capture needs CAP_NET_RAW: sudo setcap cap_net_raw=ep {}",
         exe.display()
     );
     assert!(said.contains(&format!("error: {hint}\n")), "{said}");

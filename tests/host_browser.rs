@@ -6,12 +6,11 @@
 mod cdp;
 mod support;
 
-use cdp::party::{Party, eventually};
+use cdp::party::{Party, demo_journal, eventually, first_track, state};
 use cdp::{Cdp, Chromium};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use support::skip_or_fail;
 
 /// Phone widths (a small Android, an iPhone) and a desktop, in CSS pixels.
 const WIDTHS: [(u32, bool); 3] = [(320, true), (390, true), (1280, false)];
@@ -37,32 +36,13 @@ fn host_link(dir: &Path) -> String {
     lines[0].to_string()
 }
 
-/// The host commands in the party's journal (the demo keeps its parties under demo/).
+/// The host commands in the party's journal.
 fn host_inputs(data_dir: &Path) -> Vec<Value> {
-    let parties = data_dir.join("demo").join("parties");
-    let journal = std::fs::read_dir(&parties)
-        .expect("parties dir")
-        .map(|e| e.expect("dir entry").path())
-        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .expect("a journal");
-    std::fs::read_to_string(journal)
-        .expect("read journal")
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("journal line is JSON"))
+    demo_journal(data_dir)
+        .into_iter()
         .filter(|e| e["input"]["type"] == "host")
         .map(|e| e["input"].clone())
         .collect()
-}
-
-/// The party's state as guests get it, if it answers.
-async fn state(http: &reqwest::Client, url: &str) -> Option<Value> {
-    http.get(format!("{url}api/state"))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()
 }
 
 fn shots_dir() -> PathBuf {
@@ -93,23 +73,16 @@ async fn shoot_at_widths(page: &mut Cdp, name: &str) {
 
 #[tokio::test]
 async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
-    let Some(browser) = cdp::find_browser() else {
-        skip_or_fail("chromium is not installed (apt-get install chromium)");
+    let Some(browser) = cdp::browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
+    let mut party = Party::start_configured(
+        dir.path(),
         "[demo]\nguests = 0\n\n[http]\nparty_code = \"disco\"\n",
-    )
-    .unwrap();
-    let mut party = Party::start(dir.path());
+    );
     let http = reqwest::Client::new();
-    let title = eventually("the demo to play a track", async || {
-        let s = state(&http, &party.url).await?;
-        s["now_playing"]["title"].as_str().map(str::to_string)
-    })
-    .await;
+    let title = first_track(&http, &party.url).await;
 
     // Without a session, the page and the commands are closed.
     let res = http.get(format!("{}host", party.url)).send().await.unwrap();
@@ -130,8 +103,7 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
     );
 
     let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
-    let mut page = Cdp::connect(&chromium.ws_url).await;
-    page.open_page().await;
+    let mut page = chromium.page().await;
     page.navigate(&link).await;
     let shown = "(() => { const t = document.getElementById('title'), s = document.getElementById('skip'); \
          return t && s ? [location.pathname, t.textContent, s.disabled] : null; })()";
@@ -281,17 +253,14 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_host_approves_a_guests_song_request_from_the_phone() {
-    let Some(browser) = cdp::find_browser() else {
-        skip_or_fail("chromium is not installed (apt-get install chromium)");
+    let Some(browser) = cdp::browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("config.toml"),
+    let party = Party::start_configured(
+        dir.path(),
         "[demo]\nguests = 0\n\n[requests]\napproval = \"host\"\n",
-    )
-    .unwrap();
-    let party = Party::start(dir.path());
+    );
     let http = reqwest::Client::new();
     // A guest: the vote page issues the cookie, the demo catalogue answers the search.
     let res = http.get(&party.url).send().await.unwrap();
@@ -324,8 +293,7 @@ async fn the_host_approves_a_guests_song_request_from_the_phone() {
     );
 
     let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
-    let mut page = Cdp::connect(&chromium.ws_url).await;
-    page.open_page().await;
+    let mut page = chromium.page().await;
     page.navigate(&host_link(dir.path())).await;
     let approve = "(() => { const b = document.querySelector('#requests button[aria-label^=\"Approve\"]'); \
          if (!b) return false; b.click(); return true; })()";

@@ -7,79 +7,47 @@ mod cdp;
 mod notify_fake;
 mod support;
 
+use cdp::party::{eventually, first_track, state};
 use notify_fake::*;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// Upper bound for anything the test waits on; a pass takes a few seconds.
-const LIMIT: Duration = Duration::from_secs(30);
-const POLL: Duration = Duration::from_millis(50);
 const HOOK_TOKEN: &str = "hook-token-0123456789";
 /// Party time runs this much faster than the wall clock (the demo's clock), so waiting out a
 /// sequence window takes a moment.
 const SPEED: &str = "4";
 const SEQUENCE_WINDOW_SECS: i64 = 8;
 
-struct Party {
-    child: Child,
+/// The real binary, headless, on a free port, with the secrets the config names; the data
+/// dir lives as long as the party.
+struct NotifyParty {
+    party: cdp::party::Party,
+    /// The vote page's address without the trailing `/`.
     url: String,
     dir: tempfile::TempDir,
 }
 
-impl Party {
-    fn start(config: &str) -> Party {
+impl NotifyParty {
+    fn start(config: &str) -> NotifyParty {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .args([
-                "--headless",
-                "--demo",
-                "--new-party",
-                "--bind",
-                "127.0.0.1:0",
-            ])
-            .args(["--demo-speed", SPEED])
-            .arg("--data-dir")
-            .arg(dir.path())
-            .arg("--config")
-            .arg(dir.path().join("config.toml"))
-            .env("PARTY_HOOK_TOKEN", HOOK_TOKEN)
-            .env("WEBEX_TOKEN", WEBEX_TOKEN)
-            .env("TWILIO_ACCOUNT_SID", TWILIO_SID)
-            .env("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start party-tui");
-        let lines = cdp::drain_lines(child.stderr.take().expect("piped stderr"));
-        let mut seen = Vec::new();
-        let url = loop {
-            match lines.recv_timeout(LIMIT) {
-                Ok(line) => match line.strip_prefix("party-tui: vote page on ") {
-                    Some(url) => break url.trim().trim_end_matches('/').to_string(),
-                    None => seen.push(line),
-                },
-                Err(_) => panic!("party-tui printed no vote URL:\n{}", seen.join("\n")),
-            }
-        };
-        Party { child, url, dir }
+        let party = cdp::party::Party::start_with(
+            dir.path(),
+            "127.0.0.1:0",
+            &["--demo-speed", SPEED],
+            &[
+                ("PARTY_HOOK_TOKEN", HOOK_TOKEN),
+                ("WEBEX_TOKEN", WEBEX_TOKEN),
+                ("TWILIO_ACCOUNT_SID", TWILIO_SID),
+                ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+            ],
+        );
+        let url = party.url.trim_end_matches('/').to_string();
+        NotifyParty { party, url, dir }
     }
 
-    /// Every journal line of the party (the demo keeps its parties under demo/).
+    /// Every journal line of the party.
     fn journal(&self) -> Vec<Value> {
-        let parties = self.dir.path().join("demo").join("parties");
-        let journal = std::fs::read_dir(&parties)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
-            .expect("a journal");
-        std::fs::read_to_string(journal)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        cdp::party::demo_journal(self.dir.path())
     }
 
     /// Every journaled effect of one kind, in order.
@@ -89,27 +57,6 @@ impl Party {
             .flat_map(|e| e["effects"].as_array().cloned().unwrap_or_default())
             .filter(|f| f["effect"] == kind)
             .collect()
-    }
-}
-
-impl Drop for Party {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < LIMIT,
-            "timed out after {LIMIT:?} waiting for {what}"
-        );
-        tokio::time::sleep(POLL).await;
     }
 }
 
@@ -192,20 +139,9 @@ async fn press(http: &reqwest::Client, url: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_presses_chat_then_sms_then_call_and_a_rested_button_starts_again() {
     let fake = Fake::start().await;
-    let party = Party::start(&config(&fake.base));
+    let party = NotifyParty::start(&config(&fake.base));
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    eventually("the demo to play a track", async || {
-        let s: Value = http
-            .get(format!("{}/api/state", party.url))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        s["now_playing"]["title"].as_str().map(str::to_string)
-    })
-    .await;
+    first_track(&http, &party.party.url).await;
 
     // Each press is answered once journaled; the runner is woken by that commit and calls.
     // Each waits for the previous call to arrive, so arrival order is press order.
@@ -257,14 +193,7 @@ async fn three_presses_chat_then_sms_then_call_and_a_rested_button_starts_again(
         .max()
         .unwrap();
     eventually("the sequence window to pass", async || {
-        let s: Value = http
-            .get(format!("{}/api/state", party.url))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let s = state(&http, &party.party.url).await?;
         (s["at"].as_i64()? > last_press + SEQUENCE_WINDOW_SECS * 1000 + 500).then_some(())
     })
     .await;
@@ -283,14 +212,7 @@ async fn three_presses_chat_then_sms_then_call_and_a_rested_button_starts_again(
         .collect();
     assert_eq!(steps, [json!(1), json!(2), json!(3), json!(1)]);
     // The secrets went out in headers and the path, and are in no journal line.
-    let journal = std::fs::read_to_string(
-        std::fs::read_dir(party.dir.path().join("demo/parties"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path(),
-    );
+    let journal = std::fs::read_to_string(&cdp::party::demo_journals(party.dir.path())[0]);
     let journal = journal.unwrap_or_default();
     assert!(!journal.contains(WEBEX_TOKEN) && !journal.contains(TWILIO_TOKEN));
 }
@@ -298,7 +220,7 @@ async fn three_presses_chat_then_sms_then_call_and_a_rested_button_starts_again(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hooks_need_their_token_and_are_journaled_with_their_name() {
     let fake = Fake::start().await;
-    let party = Party::start(&config(&fake.base));
+    let party = NotifyParty::start(&config(&fake.base));
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let post = |path: &str| http.post(format!("{}{path}", party.url));
     let status = |r: reqwest::Response| r.status().as_u16();
@@ -365,15 +287,13 @@ async fn hooks_need_their_token_and_are_journaled_with_their_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hook_notice_shows_on_the_vote_page_in_chromium() {
-    let Some(browser) = cdp::find_browser() else {
-        support::skip_or_fail("chromium is not installed (apt-get install chromium)");
+    let Some(browser) = cdp::browser_or_skip() else {
         return;
     };
     let fake = Fake::start().await;
-    let party = Party::start(&config(&fake.base));
+    let party = NotifyParty::start(&config(&fake.base));
     let chromium = cdp::Chromium::launch(browser, &party.dir.path().join("chromium-profile"));
-    let mut page = cdp::Cdp::connect(&chromium.ws_url).await;
-    page.open_page().await;
+    let mut page = chromium.page().await;
     page.navigate(&format!("{}/", party.url)).await;
     let banner = "(() => { const n = document.getElementById('notice'); return n ? [n.hidden, n.textContent] : null; })()";
     eventually("the page to load with the banner hidden", async || {

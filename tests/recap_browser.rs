@@ -5,7 +5,8 @@
 mod cdp;
 mod support;
 
-use cdp::{Cdp, Chromium};
+use cdp::Chromium;
+use cdp::party::eventually;
 use party_tui::clock::Clock;
 use party_tui::core::*;
 use party_tui::http::{self, HttpState};
@@ -14,9 +15,7 @@ use party_tui::journal::{Entry, Journal, PartyStore};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 use support::sample::{play, press, vote};
-use support::skip_or_fail;
 use tokio_util::sync::CancellationToken;
 
 const T0: i64 = 1_750_000_000_000;
@@ -86,29 +85,6 @@ fn write_party(path: &Path) {
     journal.append_batch(&entries).unwrap();
 }
 
-fn b64(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        _ => 63,
-    };
-    let bytes: Vec<u8> = s
-        .bytes()
-        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
-        .collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &c)| acc | (val(c) as u32) << (18 - 6 * i));
-        out.extend(&n.to_be_bytes()[1..chunk.len()]);
-    }
-    out
-}
-
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target")
 }
@@ -121,18 +97,17 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
     let path = store.path(&name);
     write_party(&path);
 
-    // The CLI prints the recap for the current party.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
-        .args(["report", "--format", "html", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    // The CLI prints the recap for the current party. Its own (empty) config: a `[party] name`
+    // in the user's config would name the party differently from what `/recap` is given here.
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let cli_page = support::stdout_of(
+        std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
+            .arg("--config")
+            .arg(&config)
+            .args(["report", "--format", "html", "--data-dir"])
+            .arg(dir.path()),
     );
-    let cli_page = String::from_utf8(out.stdout).unwrap();
     assert!(cli_page.starts_with("<!doctype html>"));
     assert!(!cli_page.contains("<script"), "no scripts in the recap");
     assert!(cli_page.contains("<svg class=\"timeline\""));
@@ -160,13 +135,11 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
         "the same page both ways"
     );
 
-    let Some(browser) = cdp::find_browser() else {
-        skip_or_fail("chromium is not installed (apt-get install chromium)");
+    let Some(browser) = cdp::browser_or_skip() else {
         return;
     };
     let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
-    let mut page = Cdp::connect(&chromium.ws_url).await;
-    page.open_page().await;
+    let mut page = chromium.page().await;
     for (width, mobile) in [(390, true), (1280, false)] {
         page.call(
             "Emulation.setDeviceMetricsOverride",
@@ -176,14 +149,10 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
         page.navigate(&format!("{base}/recap")).await;
         let ready =
             "document.readyState === 'complete' && !!document.querySelector('svg.timeline')";
-        let start = std::time::Instant::now();
-        while page.eval(ready).await != json!(true) {
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "the recap did not load"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        eventually("the recap to load", async || {
+            (page.eval(ready).await == json!(true)).then_some(())
+        })
+        .await;
         let m = page
             .eval(
                 "(() => { const s = document.querySelector('svg.timeline').getBoundingClientRect(); \
@@ -219,16 +188,10 @@ async fn the_recap_reads_well_on_a_phone_and_a_desktop() {
             m["first_liked"].as_str().unwrap().starts_with("Song "),
             "{m}"
         );
-        let shot = page
-            .call(
-                "Page.captureScreenshot",
-                json!({"format": "png", "captureBeyondViewport": true}),
-            )
-            .await;
-        let png = b64(shot["data"].as_str().expect("screenshot data"));
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let file = target_dir().join(format!("recap-{width}.png"));
-        std::fs::write(&file, png).unwrap();
+        page.screenshot(&file).await;
+        let png = std::fs::read(&file).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         eprintln!("screenshot: {}", file.display());
     }
     stop.cancel();

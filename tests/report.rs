@@ -2,7 +2,7 @@
 mod support;
 
 use party_tui::core::*;
-use party_tui::journal::{Entry, Journal};
+use party_tui::journal::{Entry, Journal, PartyStore};
 use party_tui::report::Report;
 use support::sample::press;
 
@@ -92,4 +92,51 @@ fn a_recorded_party_reports_its_tracks_presses_and_timeline() {
         text.contains("Most skipped\n  Song 2 — Band: 3 skip votes, skipped after 0:00\n"),
         "{text}"
     );
+}
+
+/// `party-tui report` shows the party under `[party] name`, as the vote page does, and under
+/// the journal's name when none is set.
+#[test]
+fn the_cli_report_uses_the_configured_party_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = PartyStore::open(dir.path()).unwrap();
+    let journal_name = store.new_party().unwrap();
+    let (mut journal, _) = Journal::open(&store.path(&journal_name)).unwrap();
+    let mut party = Party::new(&journal_name, Rules::default());
+    let at = Timestamp(T0);
+    let input = play(1);
+    let effects = party.apply(&input, at);
+    journal
+        .append_batch(&[Entry {
+            seq: 0,
+            at,
+            input,
+            effects,
+        }])
+        .unwrap();
+    let report = |config_text: &str, format: &str| {
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, config_text).unwrap();
+        support::stdout_of(
+            std::process::Command::new(env!("CARGO_BIN_EXE_party-tui"))
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(dir.path())
+                .args(["report", "--format", format]),
+        )
+    };
+    let named = "[party]\nname = \"Anna's 30th & co\"\n";
+    assert!(report(named, "text").starts_with("Party Anna's 30th & co\n"));
+    let json: serde_json::Value = serde_json::from_str(&report(named, "json")).unwrap();
+    assert_eq!(json["party"], "Anna's 30th & co");
+    assert!(report(named, "html").contains("<h1>Anna's 30th &amp; co</h1>"));
+    // Unset or blank: the journal's name.
+    for unnamed in ["", "[party]\nname = \" \"\n"] {
+        let text = report(unnamed, "text");
+        assert!(
+            text.starts_with(&format!("Party {journal_name}\n")),
+            "{text}"
+        );
+    }
 }

@@ -5,58 +5,28 @@
 mod cdp;
 mod support;
 
-use cdp::party::{Party, eventually};
+use cdp::party::{Party, demo_journal, eventually, first_track};
 use cdp::{Cdp, Chromium};
 use serde_json::{Value, json};
-use std::path::Path;
-use support::skip_or_fail;
 
 const WISH: &str = "Midnight at the Laundromat";
 const PLAYING_NOW: &str = "Your song is playing now";
-
-fn journal(data_dir: &Path) -> Vec<Value> {
-    let parties = data_dir.join("demo").join("parties");
-    let path = std::fs::read_dir(&parties)
-        .expect("parties dir")
-        .map(|e| e.expect("dir entry").path())
-        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .expect("a journal");
-    std::fs::read_to_string(path)
-        .expect("read journal")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("journal line is JSON"))
-        .collect()
-}
 
 const STATUS: &str = "(() => { const s = document.getElementById('req-status'); return s ? s.textContent : null; })()";
 
 #[tokio::test]
 async fn a_guest_requests_a_song_and_only_that_guest_is_told_when_it_plays() {
-    let Some(browser) = cdp::find_browser() else {
-        skip_or_fail("chromium is not installed (apt-get install chromium)");
+    let Some(browser) = cdp::browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("config.toml"), "[demo]\nguests = 0\n").unwrap();
-    let party = Party::start(dir.path());
+    let party = Party::start_configured(dir.path(), "[demo]\nguests = 0\n");
     let http = reqwest::Client::new();
-    let first = eventually("the demo to play a track", async || {
-        let s: Value = http
-            .get(format!("{}api/state", party.url))
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        s["now_playing"]["title"].as_str().map(str::to_string)
-    })
-    .await;
+    let first = first_track(&http, &party.url).await;
     assert_ne!(first, WISH, "the demo starts with another track");
 
     let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
-    let mut ann = Cdp::connect(&chromium.ws_url).await;
-    ann.open_page().await;
+    let mut ann = chromium.page().await;
     ann.navigate(&party.url).await;
     eventually("the request form", async || {
         (ann.eval("!!document.getElementById('req-q')").await == json!(true)).then_some(())
@@ -86,7 +56,7 @@ async fn a_guest_requests_a_song_and_only_that_guest_is_told_when_it_plays() {
         .cookie(&party.url, "pt_guest")
         .await
         .expect("guest cookie");
-    let entries = journal(dir.path());
+    let entries = demo_journal(dir.path());
     let ask = entries
         .iter()
         .find(|e| e["input"]["type"] == "request" && e["input"]["request"] == "ask")

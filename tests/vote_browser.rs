@@ -4,11 +4,10 @@
 mod cdp;
 mod support;
 
-use cdp::party::{Party, eventually};
-use cdp::{Cdp, Chromium};
+use cdp::Chromium;
+use cdp::party::{Party, demo_journals, eventually, first_track, read_journal};
 use serde_json::{Value, json};
 use std::path::Path;
-use support::skip_or_fail;
 
 async fn state(http: &reqwest::Client, url: &str) -> Value {
     let res = http
@@ -20,19 +19,12 @@ async fn state(http: &reqwest::Client, url: &str) -> Value {
     res.json().await.expect("state is JSON")
 }
 
-/// The phone presses in the party's journal (the demo keeps its parties under demo/).
+/// The phone presses in the party's journal.
 fn phone_presses(data_dir: &Path) -> Vec<Value> {
-    let parties = data_dir.join("demo").join("parties");
-    let journals: Vec<_> = std::fs::read_dir(&parties)
-        .expect("parties dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
-        .collect();
+    let journals = demo_journals(data_dir);
     assert_eq!(journals.len(), 1, "one new party: {journals:?}");
-    std::fs::read_to_string(&journals[0])
-        .expect("read journal")
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("journal line is JSON"))
+    read_journal(&journals[0])
+        .into_iter()
         .filter(|e| e["input"]["type"] == "press" && e["input"]["origin"] == "phone")
         .collect()
 }
@@ -49,24 +41,17 @@ const PAGE_MSG: &str = "document.getElementById('msg').textContent";
 
 #[tokio::test]
 async fn a_like_tapped_in_chromium_is_journaled_counted_once_and_a_second_tap_refused() {
-    let Some(browser) = cdp::find_browser() else {
-        skip_or_fail("chromium is not installed (apt-get install chromium)");
+    let Some(browser) = cdp::browser_or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     // No simulated guests: the browser is the only one voting.
-    std::fs::write(dir.path().join("config.toml"), "[demo]\nguests = 0\n").unwrap();
-    let party = Party::start(dir.path());
+    let party = Party::start_configured(dir.path(), "[demo]\nguests = 0\n");
     let http = reqwest::Client::new();
-    let title = eventually("the demo to play a track", async || {
-        let s = state(&http, &party.url).await;
-        s["now_playing"]["title"].as_str().map(str::to_string)
-    })
-    .await;
+    let title = first_track(&http, &party.url).await;
 
     let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
-    let mut page = Cdp::connect(&chromium.ws_url).await;
-    page.open_page().await;
+    let mut page = chromium.page().await;
     page.navigate(&party.url).await;
     let shown =
         // Null-safe: the first polls may still see the blank page before navigation commits.

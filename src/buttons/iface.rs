@@ -35,9 +35,11 @@ pub enum CaptureError {
     Thread(#[source] io::Error),
 }
 
-/// What the status line and the log say when we may not open raw sockets.
+/// What the status line and the log say when we may not open raw sockets. An `AF_PACKET`
+/// socket needs CAP_NET_RAW only; CAP_NET_ADMIN would matter for promiscuous mode, which we do
+/// not ask for (see `open_receiver`). The same grant as pkg/debian/postinst and the unit.
 pub fn setcap_hint(binary: &str) -> String {
-    format!("button capture needs CAP_NET_RAW: sudo setcap cap_net_raw,cap_net_admin=eip {binary}")
+    format!("button capture needs CAP_NET_RAW: sudo setcap cap_net_raw=ep {binary}")
 }
 
 pub use crate::netinfo::default_route_iface;
@@ -150,7 +152,7 @@ eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0
         };
         assert_eq!(
             err.to_string(),
-            "button capture needs CAP_NET_RAW: sudo setcap cap_net_raw,cap_net_admin=eip /usr/local/bin/party-tui"
+            "button capture needs CAP_NET_RAW: sudo setcap cap_net_raw=ep /usr/local/bin/party-tui"
         );
     }
 }

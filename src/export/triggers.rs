@@ -161,12 +161,12 @@ impl TriggerRunner {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 Some(done) = calls.join_next(), if !calls.is_empty() => {
-                    if let Ok(start) = done {
-                        if let Some(n) = pending.get_mut(&start) {
-                            *n -= 1;
-                            if *n == 0 {
-                                pending.remove(&start);
-                            }
+                    if let Ok(start) = done
+                        && let Some(n) = pending.get_mut(&start)
+                    {
+                        *n -= 1;
+                        if *n == 0 {
+                            pending.remove(&start);
                         }
                     }
                 }

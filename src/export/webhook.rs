@@ -6,7 +6,9 @@
 //! Placeholders: {trigger}, {track}, {artist}, {likes}, {skips}, {button}, {battery},
 //! {press_count}, {step}, {hook}, {party}, {vote_url}, {requester}. In a JSON `body` strings are filled in
 //! JSON-escaped without quotes (write `"{track}"`) and numbers as numbers (an unknown one is
-//! `null`); in `form` fields everything is plain text (an unknown value is empty).
+//! `null`); in `form` fields everything is plain text (an unknown value is empty), except in
+//! Twilio's `Twiml` field, which is XML: there values are XML-escaped (`&` becomes `&amp;`), so
+//! a track called "Rock & Roll" cannot break the call.
 use super::client::{Backoff, Outcome, classify, error_chain};
 use super::reply_text::{body_retry_after, service_message};
 use crate::config::TriggerConfig;
@@ -180,11 +182,11 @@ impl Webhook {
 
     pub fn render(&self, f: &Fired) -> Payload {
         match &self.template {
-            Template::Json(body) => Payload::Json(fill(body, f, true)),
+            Template::Json(body) => Payload::Json(fill(body, f, Escape::Json)),
             Template::Form(fields) => Payload::Form(
                 fields
                     .iter()
-                    .map(|(k, v)| (k.clone(), fill(v, f, false)))
+                    .map(|(k, v)| (k.clone(), fill(v, f, Escape::for_form_field(k))))
                     .collect(),
             ),
             Template::Empty => Payload::Empty,
@@ -288,18 +290,40 @@ enum Failure {
     Final(String),
 }
 
-/// Fills the placeholders; `json` escapes strings for a JSON template and writes unknown
-/// numbers as `null`, otherwise everything is plain text and unknown is empty.
-fn fill(template: &str, f: &Fired, json: bool) -> String {
-    let text = |s: &str| {
-        if json {
+/// How a placeholder's text is written into its template.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    /// Inside a JSON string; unknown numbers are `null`.
+    Json,
+    /// Inside XML text or an attribute (TwiML); unknown is empty.
+    Xml,
+    /// As is; unknown is empty.
+    Plain,
+}
+
+impl Escape {
+    /// Twilio's `Twiml` parameter is an XML document: a guest's track title with `<` or `&`
+    /// in it would otherwise make Twilio reject the call (error 12100) or say something else.
+    fn for_form_field(name: &str) -> Escape {
+        if name.eq_ignore_ascii_case("twiml") {
+            Escape::Xml
+        } else {
+            Escape::Plain
+        }
+    }
+}
+
+/// Fills the placeholders, each escaped as `escape` says.
+fn fill(template: &str, f: &Fired, escape: Escape) -> String {
+    let text = |s: &str| match escape {
+        Escape::Json => {
             let quoted = serde_json::to_string(s).unwrap_or_default();
             quoted[1..quoted.len() - 1].to_string()
-        } else {
-            s.to_string()
         }
+        Escape::Xml => crate::players::sonos::lastchange::escape_xml(s),
+        Escape::Plain => s.to_string(),
     };
-    let unknown = if json { "null" } else { "" };
+    let unknown = if escape == Escape::Json { "null" } else { "" };
     let number = |n: Option<u32>| n.map_or(unknown.to_string(), |n| n.to_string());
     let battery = f.battery.map_or(unknown.into(), |b| format!("{b:.2}"));
     template

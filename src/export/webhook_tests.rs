@@ -106,6 +106,43 @@ fn form_fields_are_plain_text_in_the_written_order() {
 }
 
 #[test]
+fn twiml_values_are_xml_escaped_and_other_fields_are_not() {
+    let hook = one(r#"
+        [[trigger]]
+        name = "call"
+        url = "https://api.twilio.com/2010-04-01/Accounts/${SID}/Calls.json"
+        form = { To = "+15558675310", Twiml = "<Response><Say voice=\"{artist}\">{track} on {button}</Say></Response>", Note = "{track}" }
+        "#);
+    let fired = Fired {
+        track: r#"Rock & Roll <Live> "2"'s"#.into(),
+        artist: r#"a"b"#.into(),
+        button: "</Say><Hangup/>".into(),
+        ..Fired::default()
+    };
+    let Payload::Form(fields) = hook.render(&fired) else {
+        panic!("a form")
+    };
+    assert_eq!(
+        fields[1],
+        (
+            "Twiml".into(),
+            "<Response><Say voice=\"a&quot;b\">Rock &amp; Roll &lt;Live&gt; &quot;2&quot;&apos;s \
+             on &lt;/Say&gt;&lt;Hangup/&gt;</Say></Response>"
+                .into()
+        )
+    );
+    // The escaped document parses, and says exactly the text we were given.
+    let doc = roxmltree::Document::parse(&fields[1].1).expect("well-formed TwiML");
+    let say = doc.descendants().find(|n| n.has_tag_name("Say")).unwrap();
+    assert_eq!(say.attribute("voice"), Some(r#"a"b"#));
+    assert_eq!(
+        say.text(),
+        Some(r#"Rock & Roll <Live> "2"'s on </Say><Hangup/>"#)
+    );
+    assert_eq!(fields[2].1, r#"Rock & Roll <Live> "2"'s"#, "plain text");
+}
+
+#[test]
 fn headers_take_env_and_unset_names_are_named() {
     let hook = one(r#"
         [[trigger]]

@@ -1,7 +1,6 @@
 //! Headless Chromium driven over the Chrome DevTools Protocol: just enough to open a page,
 //! evaluate JavaScript in it and read its cookies. Chromium is killed when the guard drops.
 #![allow(dead_code)]
-#[allow(dead_code)]
 pub mod party;
 
 use futures::{SinkExt, StreamExt};
@@ -28,6 +27,16 @@ pub fn find_browser() -> Option<&'static str> {
     BROWSERS
         .into_iter()
         .find(|b| crate::support::have_command(b))
+}
+
+/// The browser to test with; without one the test skips, saying why (or fails in CI, where
+/// PARTY_TUI_REQUIRE_PRIVILEGED=1).
+pub fn browser_or_skip() -> Option<&'static str> {
+    let found = find_browser();
+    if found.is_none() {
+        crate::support::skip_or_fail("chromium is not installed (apt-get install chromium)");
+    }
+    found
 }
 
 pub struct Chromium {
@@ -83,6 +92,13 @@ impl Chromium {
             }
         };
         guard
+    }
+
+    /// A DevTools connection attached to a new tab.
+    pub async fn page(&self) -> Cdp {
+        let mut page = Cdp::connect(&self.ws_url).await;
+        page.open_page().await;
+        page
     }
 }
 

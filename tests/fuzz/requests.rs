@@ -8,7 +8,7 @@ use party_tui::players::sonos::enqueue::{
     SERVICE_TYPE_EU, account_from_uri, add_uri_args, other_type, refused_words,
 };
 use party_tui::players::sonos::soap::{SoapReply, parse_reply};
-use party_tui::players::spotify::api::{ApiFailure, refusal};
+use party_tui::players::spotify::api::{ApiFailure, MAX_MESSAGE_CHARS, refusal};
 use party_tui::players::spotify::requests::{parse_search, queue_failure_words};
 use party_tui::players::spotify::schedule::{RETRY_AFTER_MAX, parse_retry_after};
 use party_tui::requests::search::is_spotify_track_uri;
@@ -65,6 +65,15 @@ fn spotify_search_and_errors_mutated() {
             }
             let f = refusal(status, &body);
             match &f {
+                ApiFailure::Refused {
+                    message, reason, ..
+                } if [Some(message), reason.as_ref()]
+                    .iter()
+                    .flatten()
+                    .any(|t| t.chars().count() > MAX_MESSAGE_CHARS) =>
+                {
+                    Err(format!("a {status} kept too much: {f:?}"))
+                }
                 ApiFailure::Refused { status: s, .. } if *s == status => words_of(&f),
                 other => Err(format!("a {status} read as {other:?}")),
             }

@@ -116,10 +116,10 @@ impl Mosquitto {
         self.child = Some(child);
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Some(c) = &mut self.child {
-                if let Ok(Some(status)) = c.try_wait() {
-                    panic!("mosquitto exited ({status}); log: {}", self.log());
-                }
+            if let Some(c) = &mut self.child
+                && let Ok(Some(status)) = c.try_wait()
+            {
+                panic!("mosquitto exited ({status}); log: {}", self.log());
             }
             assert!(start.elapsed() < LIMIT, "mosquitto did not listen");
             std::thread::sleep(Duration::from_millis(20));

@@ -25,6 +25,18 @@ pub fn have_command(cmd: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Runs `cmd` (the binary, usually) to the end and gives its stdout; fails with its stderr
+/// when it does not succeed.
+pub fn stdout_of(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().expect("run the command");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
 /// Wait for a condition another process brings about, checking every `step`. This is
 /// synchronisation on an observable condition with a deadline, not a sleep standing in for it.
 pub fn wait_until<T>(what: &str, limit: Duration, mut check: impl FnMut() -> Option<T>) -> T {

@@ -42,11 +42,11 @@ pub fn press(voter: Voter, origin: Origin, action: Action) -> Input {
 /// The `i`-th input of a busy evening: a new track every `per_track` inputs, otherwise one of
 /// `guests` guests liking (two in three) or voting to skip.
 pub fn evening(i: u64, per_track: u64, guests: u64) -> Input {
-    if i % per_track == 0 {
+    if i.is_multiple_of(per_track) {
         return play(i / per_track);
     }
     let guest = (i * 7919) % guests;
-    let action = if guest % 3 == 0 {
+    let action = if guest.is_multiple_of(3) {
         Action::Skip
     } else {
         Action::Like

@@ -276,11 +276,11 @@ impl Ha {
             out.push((self.topic("skip_threshold"), threshold.to_string()));
         }
         for (id, name) in &self.buttons {
-            if let Some(b) = snap.buttons.iter().find(|b| &b.name == name) {
-                if let Some(level) = b.battery {
-                    let pct = (level.clamp(0.0, 1.0) * 100.0).round() as u32;
-                    out.push((self.topic(&format!("battery/{id}")), pct.to_string()));
-                }
+            if let Some(b) = snap.buttons.iter().find(|b| &b.name == name)
+                && let Some(level) = b.battery
+            {
+                let pct = (level.clamp(0.0, 1.0) * 100.0).round() as u32;
+                out.push((self.topic(&format!("battery/{id}")), pct.to_string()));
             }
         }
         out.into_iter()

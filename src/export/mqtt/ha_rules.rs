@@ -149,10 +149,10 @@ pub fn parse_topic<'a>(prefix: &str, topic: &'a str) -> Result<Option<TopicParts
 
 fn expand(obj: &mut Map<String, Value>, table: &[(&str, &str)]) {
     for (short, long) in table {
-        if short != long {
-            if let Some(v) = obj.remove(*short) {
-                obj.insert(long.to_string(), v);
-            }
+        if short != long
+            && let Some(v) = obj.remove(*short)
+        {
+            obj.insert(long.to_string(), v);
         }
     }
 }
@@ -229,10 +229,10 @@ fn check_entity(component: &str, c: &Map<String, Value>) -> Result<(), String> {
     for k in ["state_topic", "json_attributes_topic", "availability_topic"] {
         sub(k)?;
     }
-    if let Some(Value::String(t)) = c.get("command_topic") {
-        if !valid_publish_topic(t) {
-            return Err(format!("command_topic `{t}` is not a valid publish topic"));
-        }
+    if let Some(Value::String(t)) = c.get("command_topic")
+        && !valid_publish_topic(t)
+    {
+        return Err(format!("command_topic `{t}` is not a valid publish topic"));
     }
     match component {
         "sensor" | "binary_sensor" => {

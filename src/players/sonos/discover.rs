@@ -23,14 +23,14 @@ pub async fn print(timeout: Duration) -> Result<()> {
         println!("{room:<20} {:<40} {}", f.friendly_name, f.location);
     }
     // One speaker's view of the groups names every coordinator.
-    if let Ok(d) = super::description::fetch(&http, &found[0].location).await {
-        if let Some(Ok(groups)) = resolve::groups(&http, &d).await {
-            println!();
-            for g in &groups {
-                let rooms: Vec<&str> = g.members.iter().map(|m| m.room.as_str()).collect();
-                let leader = g.coordinator().map_or("?", |c| c.room.as_str());
-                println!("group led by {leader}: {}", rooms.join(", "));
-            }
+    if let Ok(d) = super::description::fetch(&http, &found[0].location).await
+        && let Some(Ok(groups)) = resolve::groups(&http, &d).await
+    {
+        println!();
+        for g in &groups {
+            let rooms: Vec<&str> = g.members.iter().map(|m| m.room.as_str()).collect();
+            let leader = g.coordinator().map_or("?", |c| c.room.as_str());
+            println!("group led by {leader}: {}", rooms.join(", "));
         }
     }
     println!(

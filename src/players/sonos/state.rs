@@ -44,10 +44,10 @@ impl AvtState {
             .into_iter()
             .flatten()
         {
-            if let Ok(Some(item)) = parse_didl(&meta) {
-                if let Some(station) = item.station() {
-                    self.station = Some(station.to_string());
-                }
+            if let Ok(Some(item)) = parse_didl(&meta)
+                && let Some(station) = item.station()
+            {
+                self.station = Some(station.to_string());
             }
         }
         if let Some(rel) = change.rel_time {

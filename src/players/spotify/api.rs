@@ -36,6 +36,10 @@ impl ApiFailure {
     }
 }
 
+/// How much of what Spotify said we keep: it reaches guests' phones, the log and the journal,
+/// and a proxy or a broken server may answer with a page of text.
+pub const MAX_MESSAGE_CHARS: usize = 200;
+
 /// Spotify's error object: `{"error": {"status": 403, "message": "…", "reason": "…"}}`.
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -161,18 +165,54 @@ pub(super) async fn from_status(resp: reqwest::Response) -> ApiFailure {
 }
 
 /// A 4xx (other than 401 and 429) and its body: Spotify's reason and message when the body is
-/// its error object, else the start of the body as it came.
+/// its error object, else the start of the body as it came; either cut to
+/// `MAX_MESSAGE_CHARS` characters (on a char boundary).
 pub fn refusal(status: u16, body: &[u8]) -> ApiFailure {
+    let cut = |text: &str| text.chars().take(MAX_MESSAGE_CHARS).collect::<String>();
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(b) => ApiFailure::Refused {
             status,
-            reason: b.error.reason,
-            message: b.error.message,
+            reason: b.error.reason.as_deref().map(cut),
+            message: cut(&b.error.message),
         },
         Err(_) => ApiFailure::Refused {
             status,
             reason: None,
-            message: String::from_utf8_lossy(body).chars().take(200).collect(),
+            message: cut(&String::from_utf8_lossy(body)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(f: &ApiFailure) -> &str {
+        match f {
+            ApiFailure::Refused { message, .. } => message,
+            other => panic!("not a refusal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn spotify_error_objects_keep_reason_and_message() {
+        let body = br#"{"error": {"status": 403, "message": "Player command failed: Premium required", "reason": "PREMIUM_REQUIRED"}}"#;
+        let f = refusal(403, body);
+        assert_eq!(f.reason(), Some("PREMIUM_REQUIRED"));
+        assert_eq!(message(&f), "Player command failed: Premium required");
+    }
+
+    #[test]
+    fn long_messages_are_cut_on_a_char_boundary_json_or_not() {
+        // Multi-byte characters, so a byte cut would split one.
+        let long = "é🎵".repeat(300);
+        let json = serde_json::json!({"error": {"status": 404, "message": long, "reason": long}});
+        let from_json = refusal(404, json.to_string().as_bytes());
+        let from_text = refusal(404, long.as_bytes());
+        let want: String = long.chars().take(MAX_MESSAGE_CHARS).collect();
+        assert_eq!(message(&from_json), want);
+        assert_eq!(message(&from_text), want);
+        assert_eq!(from_json.reason(), Some(want.as_str()));
+        assert_eq!(message(&from_json).chars().count(), MAX_MESSAGE_CHARS);
     }
 }
