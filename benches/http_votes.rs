@@ -7,6 +7,10 @@
 //! Needs `wrk` (Debian: apt-get install wrk). BENCH_SECS (default 10) and BENCH_CONNECTIONS
 //! (default 200) tune it; BENCH_ONLY=new or BENCH_ONLY=guests runs one vote run alone (for a
 //! profiler).
+/// The allocator the party-tui binary uses (src/main.rs), for the server side measured here.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/party.rs"]
 mod party;
 
@@ -19,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The goals from issue 4: at least half the bare server's rate, p99 within 10 ms.
 const GOAL_RATIO: f64 = 0.5;
+/// Issue 17's goal for a new guest every vote (each one a new voter the party keeps).
+const GOAL_RATIO_NEW_GUESTS: f64 = 0.3;
 const GOAL_P99_MS: f64 = 10.0;
 
 /// POST /api/vote as guest number `n % GUESTS` of each wrk thread (GUESTS 0: a new guest every
@@ -102,17 +108,23 @@ fn main() {
     shutdown.cancel();
 
     let runs = [
-        ("new", "POST /api/vote, a new guest every vote", 0),
+        (
+            "new",
+            "POST /api/vote, a new guest every vote",
+            0,
+            GOAL_RATIO_NEW_GUESTS,
+        ),
         (
             "guests",
             "POST /api/vote, 200 guests voting again and again",
             PARTY_GUESTS_PER_THREAD,
+            GOAL_RATIO,
         ),
     ];
     let runs = runs
         .into_iter()
         .filter(|(name, ..)| only.is_empty() || only == *name);
-    for (i, (_, what, guests)) in runs.enumerate() {
+    for (i, (_, what, guests, goal)) in runs.enumerate() {
         let journal = dir.path().join(format!("bench-{i}.jsonl"));
         let shutdown = CancellationToken::new();
         let addr = rt.block_on(start_party(&journal, key.clone(), shutdown.clone()));
@@ -121,8 +133,8 @@ fn main() {
         if bare.requests > 0 {
             let ratio = votes.per_sec / bare.per_sec;
             println!(
-                "  {ratio:.2}x the bare rate (goal >= {GOAL_RATIO}x: {}); p99 {:.2} ms (goal <= {GOAL_P99_MS} ms: {}); {:.1}x the bare server's CPU per request",
-                verdict(ratio >= GOAL_RATIO),
+                "  {ratio:.2}x the bare rate (goal >= {goal}x: {}); p99 {:.2} ms (goal <= {GOAL_P99_MS} ms: {}); {:.1}x the bare server's CPU per request",
+                verdict(ratio >= goal),
                 votes.p99_ms,
                 verdict(votes.p99_ms <= GOAL_P99_MS),
                 votes.server_cpu_us / bare.server_cpu_us

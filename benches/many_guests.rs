@@ -4,6 +4,10 @@
 //! for a change to reach every open page (probes: a new guest's like, timed until all pages
 //! show it), and the process's peak RSS (goal ≤ 50 MB; the pages' client side included).
 //! PAGES (default 1000), VOTERS (200), BENCH_SECS (10) and PROBES (20) tune it.
+/// The allocator the party-tui binary uses (src/main.rs), for the server side measured here.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "support/party.rs"]
 mod party;
 

@@ -334,7 +334,10 @@ async fn spawn_http(
         Some(searcher) => state.with_search(searcher),
         None => state,
     }
-    .with_recap(party, journal.to_path_buf());
+    .with_recap(
+        &crate::report::display_name(cfg.party.name.as_deref(), party),
+        journal.to_path_buf(),
+    );
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
         let (listener, _instance, _url) = match up {
