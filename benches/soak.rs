@@ -3,8 +3,11 @@
 //! process's RSS and open file descriptors along the way (the curve is printed: both must stay
 //! flat) and reports the journal's bytes per party hour. SOAK_PARTY_HOURS (default 6),
 //! SOAK_SPEED (100) and SOAK_VOTES_PER_SEC (8: under the per-address limit of 10/s) tune it.
+#[path = "support/binary.rs"]
+mod binary;
+
+use binary::{env_or, fds, free_port, rss_mb};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// One sample every this much real time.
@@ -27,7 +30,8 @@ fn main() {
     let real = Duration::from_secs_f64(hours * 3600.0 / speed);
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    let mut child = start(dir.path(), port, speed);
+    // One address sends every vote: the flood limit off, as in the other HTTP benches.
+    let mut child = binary::start(dir.path(), port, speed, "[http]\nrate_limit_per_sec = 0\n");
     println!(
         "soak: {hours} party hours at --demo-speed {speed} ({:.0} s), {votes_per_sec} votes/s from {GUESTS} guests",
         real.as_secs_f64()
@@ -72,20 +76,7 @@ fn main() {
 async fn run(pid: u32, data: &Path, port: u16, real: Duration, votes_per_sec: f64) -> Vec<Sample> {
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/api/vote");
-    // Up: the vote page answers.
-    let started = Instant::now();
-    while http
-        .get(format!("http://127.0.0.1:{port}/api/state"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "party-tui did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    binary::wait_up(&http, port).await;
     let t0 = Instant::now();
     let mut samples = Vec::new();
     let mut next_sample = t0;
@@ -108,7 +99,7 @@ async fn run(pid: u32, data: &Path, port: u16, real: Duration, votes_per_sec: f6
             party_tui::http::load_or_create_guest_key(data).expect("the party's guest key")
         });
         let guest = key.cookie_value(&format!("{:032x}", 0xa000 + n % GUESTS as u64));
-        let vote = if (n / GUESTS as u64) % 2 == 0 {
+        let vote = if (n / GUESTS as u64).is_multiple_of(2) {
             "like"
         } else {
             "skip"
@@ -132,27 +123,6 @@ async fn run(pid: u32, data: &Path, port: u16, real: Duration, votes_per_sec: f6
     samples
 }
 
-fn start(dir: &Path, port: u16, speed: f64) -> Child {
-    let config = dir.join("config.toml");
-    // One address sends every vote: the flood limit off, as in the other HTTP benches.
-    std::fs::write(&config, "[http]\nrate_limit_per_sec = 0\n").expect("write config");
-    Command::new(env!("CARGO_BIN_EXE_party-tui"))
-        .arg("--headless")
-        .arg("--demo")
-        .args(["--demo-speed", &speed.to_string()])
-        .arg("--config")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .env("HOME", dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start party-tui")
-}
-
 fn journals(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -170,30 +140,4 @@ fn journals(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().unwrap().port()
-}
-
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
-fn fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

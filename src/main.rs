@@ -10,7 +10,16 @@ use party_tui::{app, config, paths};
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h's `mi_option_e` (libmimalloc-sys names only some).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> std::process::ExitCode {
+    // Give freed memory back to the system at once rather than after a second (mimalloc's
+    // default): a burst of votes should not leave the Pi's memory held. (Its arenas are
+    // committed as used, not whole: MI_DEFAULT_ARENA_EAGER_COMMIT in .cargo/config.toml,
+    // as that is decided before main runs.)
+    // SAFETY: a plain option setter, called before any thread is started.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     // A journal write past a file-size limit (ulimit -f, LimitFSIZE=) must be an error the
     // party loop handles (votes refused, nothing lost), not a signal that kills the process.
     // SAFETY: setting a signal's disposition to "ignore" before any thread is started.

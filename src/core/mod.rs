@@ -28,5 +28,5 @@ pub use requests::{
 pub use rules::{ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondition, TriggerRule};
 pub use snapshot::{HealthLevel, Notice, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;
-pub use voting::VoterList;
 pub use track::{PlayerUpdate, Source, Track, TransportState};
+pub use voting::VoterList;

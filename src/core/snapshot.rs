@@ -1,9 +1,9 @@
 //! The read-only view of a party that the dashboard, the HTTP API and attached views draw from.
 use super::effect::{KeepReason, LogEntry, TrackResult, WindowState};
-use super::voting::VoterList;
 use super::rules::Threshold;
 use super::time::Timestamp;
 use super::track::{Source, Track, TransportState};
+use super::voting::VoterList;
 use serde::{Deserialize, Serialize};
 
 /// How many log lines a snapshot carries (newest first).

@@ -95,7 +95,7 @@ pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, 
             HostCommand::SetWindow(b.secs)
         }
         "approve" | "reject" => {
-            let b: RequestIdBody = body::json(&bytes, r#"{"id":3} (the request's id)"#)?;
+            let b: RequestIdBody = body::json(bytes, r#"{"id":3} (the request's id)"#)?;
             if command == "approve" {
                 HostCommand::ApproveRequest(b.id)
             } else {

@@ -73,10 +73,10 @@ impl RateLimiter {
             buckets.retain(|_, b| refill(b) < burst);
             // Slow buckets (new guests per hour) may all still be short: then forget the one
             // quiet for longest, so the map stays bounded whatever the number of addresses.
-            if buckets.len() >= MAX_TRACKED_ADDRS {
-                if let Some(oldest) = buckets.iter().min_by_key(|(_, b)| b.last).map(|(k, _)| *k) {
-                    buckets.remove(&oldest);
-                }
+            if buckets.len() >= MAX_TRACKED_ADDRS
+                && let Some(oldest) = buckets.iter().min_by_key(|(_, b)| b.last).map(|(k, _)| *k)
+            {
+                buckets.remove(&oldest);
             }
         }
         let bucket = buckets.entry(ip).or_insert(Bucket {
@@ -111,10 +111,10 @@ pub async fn rate_limit(State(state): State<HttpState>, mut req: Request, next: 
     if let Some(ip) = ip {
         req.extensions_mut().insert(ClientIp(ip));
     }
-    if let (Some(limiter), Some(ip)) = (state.limiter.as_deref(), ip) {
-        if let Err(wait) = limiter.check(ip, Instant::now()) {
-            return too_many(format!("too many requests from {ip}"), wait);
-        }
+    if let (Some(limiter), Some(ip)) = (state.limiter.as_deref(), ip)
+        && let Err(wait) = limiter.check(ip, Instant::now())
+    {
+        return too_many(format!("too many requests from {ip}"), wait);
     }
     next.run(req).await
 }

@@ -80,10 +80,10 @@ async fn web_button(
     }
     let WebButtonEvent { click, eid } =
         payloads::parse_web_button(&params).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    if let Some(eid) = &eid {
-        if !st.seen_eids.first_time(&id, eid) {
-            return Ok(Json(json!({ "result": "duplicate event", "eid": eid })));
-        }
+    if let Some(eid) = &eid
+        && !st.seen_eids.first_time(&id, eid)
+    {
+        return Ok(Json(json!({ "result": "duplicate event", "eid": eid })));
     }
     let answer = press(&st, &name, Origin::WebButton, click, None).await;
     if let (Err(_), Some(eid)) = (&answer, &eid) {

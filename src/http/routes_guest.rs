@@ -53,11 +53,11 @@ fn guest(
     if st.guest_id(headers).is_some() {
         return None;
     }
-    if let (Some(minter), Some(Extension(ClientIp(ip)))) = (st.minter.as_deref(), ip) {
-        if minter.check(ip, tokio::time::Instant::now()).is_err() {
-            tracing::debug!(%ip, "no new guest: this address had its share");
-            return None;
-        }
+    if let (Some(minter), Some(Extension(ClientIp(ip)))) = (st.minter.as_deref(), ip)
+        && minter.check(ip, tokio::time::Instant::now()).is_err()
+    {
+        tracing::debug!(%ip, "no new guest: this address had its share");
+        return None;
     }
     let (_, value) = st.guest_key.issue();
     Some(cookies::guest_set_cookie(&value))
