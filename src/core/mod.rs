@@ -29,4 +29,4 @@ pub use rules::{ButtonActions, ButtonRule, Rules, Step, Threshold, TriggerCondit
 pub use snapshot::{HealthLevel, Notice, NowPlaying, Snapshot, SourceHealth, Votes};
 pub use time::Timestamp;
 pub use track::{PlayerUpdate, Source, Track, TransportState};
-pub use voting::VoterList;
+pub use voting::{VoterList, VoterSet};

@@ -3,7 +3,7 @@ use super::effect::{KeepReason, LogEntry, TrackResult, WindowState};
 use super::rules::Threshold;
 use super::time::Timestamp;
 use super::track::{Source, Track, TransportState};
-use super::voting::VoterList;
+use super::voting::VoterSet;
 use serde::{Deserialize, Serialize};
 
 /// How many log lines a snapshot carries (newest first).
@@ -84,9 +84,9 @@ pub struct Votes {
     pub window_secs: u64,
     pub keep: Option<KeepReason>,
     pub paused: bool,
-    /// Shared with the party, not copied (see `VoterList`).
-    pub liked_by: VoterList,
-    pub skipped_by: VoterList,
+    /// Shared with the party's copy, not copied (see `VoterList`).
+    pub liked_by: VoterSet,
+    pub skipped_by: VoterSet,
     /// Voters who pressed lately (the share threshold's base): how many are voting.
     #[serde(default)]
     pub active_voters: u32,

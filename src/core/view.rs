@@ -20,8 +20,8 @@ impl Party {
             window_secs: self.rules.vote_window.as_secs(),
             keep: cur.and_then(|c| c.keep.clone()),
             paused: self.paused,
-            liked_by: cur.map(|c| c.likes.clone()).unwrap_or_default(),
-            skipped_by: cur.map(|c| c.skips.clone()).unwrap_or_default(),
+            liked_by: cur.map(|c| c.likes.shared()).unwrap_or_default(),
+            skipped_by: cur.map(|c| c.skips.shared()).unwrap_or_default(),
             active_voters: self.active_voters(at),
         };
         Snapshot {

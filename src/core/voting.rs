@@ -56,23 +56,109 @@ impl VoterBook {
     }
 }
 
-/// Who voted one way on the current track, in voter order. A persistent set: the snapshot
-/// published after every batch shares it with the party instead of copying it (a track with
-/// tens of thousands of guests made that copy the biggest cost of a vote), and a guest's page
-/// asks it whether they voted in O(log n).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct VoterList(imbl::OrdSet<Voter>);
+/// Who voted one way on the current track: in voting order with a hash set beside it, so the
+/// one-vote check stays O(1) however many guests a track has (this is the hot path of every
+/// press, and of replay).
+///
+/// Readers get the same voters as a `VoterSet` the published snapshot shares instead of
+/// copying (a track with tens of thousands of guests made that copy the biggest cost of a
+/// vote). It is brought up to date when a snapshot asks for it, with only the voters added
+/// since the last one, so applying and replaying inputs never pay for it.
+#[derive(Debug, Default)]
+pub struct VoterList {
+    order: Vec<Voter>,
+    seen: std::collections::HashSet<Voter>,
+    /// The persistent copy for snapshots, and how many of `order` it holds (None: rebuild,
+    /// after a removal).
+    shared: std::sync::Mutex<(VoterSet, Option<usize>)>,
+}
 
 impl VoterList {
     /// Adds the voter; false if they had already voted this way.
     pub fn insert(&mut self, voter: &Voter) -> bool {
-        if self.0.contains(voter) {
+        if self.seen.contains(voter) {
             return false;
         }
-        self.0.insert(voter.clone());
+        self.seen.insert(voter.clone());
+        self.order.push(voter.clone());
         true
     }
+    pub fn contains(&self, voter: &Voter) -> bool {
+        self.seen.contains(voter)
+    }
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+    /// Takes the voter's vote back; false if they had not voted this way.
+    pub fn remove(&mut self, voter: &Voter) -> bool {
+        if !self.seen.remove(voter) {
+            return false;
+        }
+        self.order.retain(|v| v != voter);
+        self.shared_mut().1 = None;
+        true
+    }
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.seen.clear();
+        *self.shared_mut() = (VoterSet::default(), Some(0));
+    }
+    pub fn to_vec(&self) -> Vec<Voter> {
+        self.order.clone()
+    }
+
+    /// The voters as a set to share with readers: O(new voters · log n) since the last call.
+    pub fn shared(&self) -> VoterSet {
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        let (set, synced) = &mut *shared;
+        match *synced {
+            Some(n) if n <= self.order.len() => {
+                for v in &self.order[n..] {
+                    set.0.insert(v.clone());
+                }
+            }
+            _ => *set = self.order.iter().cloned().collect(),
+        }
+        *synced = Some(self.order.len());
+        set.clone()
+    }
+
+    fn shared_mut(&mut self) -> &mut (VoterSet, Option<usize>) {
+        self.shared.get_mut().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Clone for VoterList {
+    fn clone(&self) -> Self {
+        VoterList {
+            order: self.order.clone(),
+            seen: self.seen.clone(),
+            shared: std::sync::Mutex::new(
+                self.shared
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+            ),
+        }
+    }
+}
+
+/// Equal when the same voters voted in the same order (the snapshot copy is a cache).
+impl PartialEq for VoterList {
+    fn eq(&self, other: &Self) -> bool {
+        self.order == other.order
+    }
+}
+
+/// A snapshot's voters: a persistent set (cloning it is O(1)), serialised as a sorted list.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct VoterSet(imbl::OrdSet<Voter>);
+
+impl VoterSet {
     pub fn contains(&self, voter: &Voter) -> bool {
         self.0.contains(voter)
     }
@@ -82,13 +168,6 @@ impl VoterList {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-    /// Takes the voter's vote back; false if they had not voted this way.
-    pub fn remove(&mut self, voter: &Voter) -> bool {
-        self.0.remove(voter).is_some()
-    }
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
     pub fn iter(&self) -> impl Iterator<Item = &Voter> {
         self.0.iter()
     }
@@ -97,8 +176,8 @@ impl VoterList {
     }
 }
 
-impl FromIterator<Voter> for VoterList {
+impl FromIterator<Voter> for VoterSet {
     fn from_iter<I: IntoIterator<Item = Voter>>(iter: I) -> Self {
-        VoterList(iter.into_iter().collect())
+        VoterSet(iter.into_iter().collect())
     }
 }
