@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, post};
@@ -134,6 +134,23 @@ struct Req {
     body: Bytes,
 }
 
+/// Every fake service records the whole request: one extractor instead of four in each handler.
+impl<S: Send + Sync> FromRequest<S> for Req {
+    type Rejection = Response;
+    async fn from_request(req: Request, _: &S) -> Result<Self, Response> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?;
+        Ok(Req {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
 impl Req {
     fn content_type(&self) -> String {
         self.headers
@@ -218,17 +235,8 @@ fn twilio_error(code: u32, message: &str, status: u16) -> Response {
 async fn twilio(
     State(fake): State<Fake>,
     Path((sid, resource)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let fail = |status: StatusCode, code, msg: &str| {
         answer(
             &fake,
@@ -364,17 +372,8 @@ fn webex_checks(req: &Req) -> Result<Value, (StatusCode, Response)> {
 
 async fn webex_message(
     State(fake): State<Fake>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let v = match webex_checks(&req) {
         Ok(v) => v,
         Err((s, r)) => return answer(&fake, "webex", &req, s, r),
@@ -426,17 +425,8 @@ async fn webex_message(
 
 async fn webex_room(
     State(fake): State<Fake>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let v = match webex_checks(&req) {
         Ok(v) => v,
         Err((s, r)) => return answer(&fake, "webex", &req, s, r),
@@ -462,17 +452,8 @@ async fn webex_room(
 async fn slack(
     State(fake): State<Fake>,
     Path((_, _, c)): Path<(String, String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let word = |s: StatusCode, w: &'static str| answer(&fake, "slack", &req, s, text_body(w));
     if c == "ARCHIVED" {
         return word(StatusCode::GONE, "channel_is_archived");
@@ -493,17 +474,8 @@ async fn slack(
 /// Home Assistant answers 200 with an empty body whatever happens (the id is the secret).
 async fn home_assistant(
     State(fake): State<Fake>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let status = match req.method {
         Method::POST | Method::PUT | Method::HEAD => StatusCode::OK,
         _ => StatusCode::METHOD_NOT_ALLOWED,
@@ -545,17 +517,8 @@ fn ntfy_priority(p: &str) -> Option<u8> {
 async fn ntfy_topic(
     State(fake): State<Fake>,
     Path(topic): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let h = |names: &[&str]| {
         names.iter().find_map(|n| {
             req.headers
@@ -583,17 +546,8 @@ async fn ntfy_topic(
 /// The JSON form goes to the root URL with the topic inside.
 async fn ntfy_json(
     State(fake): State<Fake>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let v: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let Some(topic) = v.get("topic").and_then(Value::as_str) else {
         let e = json!({"code": 40001, "http": 400, "error": "invalid request: topic missing"});
@@ -616,17 +570,8 @@ async fn ntfy_json(
 async fn telegram(
     State(fake): State<Fake>,
     Path(bot): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Req,
 ) -> Response {
-    let req = Req {
-        method,
-        uri,
-        headers,
-        body,
-    };
     let fail = |status: StatusCode, description: &str| {
         let v = json!({"ok": false, "error_code": status.as_u16(), "description": description});
         answer(&fake, "telegram", &req, status, json_body(v))
