@@ -68,9 +68,8 @@ impl VoterBook {
 pub struct VoterList {
     order: Vec<Voter>,
     seen: std::collections::HashSet<Voter>,
-    /// The persistent copy for snapshots, and how many of `order` it holds (None: rebuild,
-    /// after a removal).
-    shared: std::sync::Mutex<(VoterSet, Option<usize>)>,
+    /// The persistent copy for snapshots, and how many of `order` (its first ones) it holds.
+    shared: std::sync::Mutex<(VoterSet, usize)>,
 }
 
 impl VoterList {
@@ -97,14 +96,25 @@ impl VoterList {
         if !self.seen.remove(voter) {
             return false;
         }
-        self.order.retain(|v| v != voter);
-        self.shared_mut().1 = None;
+        let at = self
+            .order
+            .iter()
+            .position(|v| v == voter)
+            .expect("seen ⇔ in order");
+        self.order.remove(at);
+        // A guest changing their mind (a skip replacing their like) is common: take them out
+        // of the shared copy too rather than rebuilding it at the next snapshot.
+        let (set, synced) = self.shared_mut();
+        if at < *synced {
+            set.0.remove(voter);
+            *synced -= 1;
+        }
         true
     }
     pub fn clear(&mut self) {
         self.order.clear();
         self.seen.clear();
-        *self.shared_mut() = (VoterSet::default(), Some(0));
+        *self.shared_mut() = (VoterSet::default(), 0);
     }
     pub fn to_vec(&self) -> Vec<Voter> {
         self.order.clone()
@@ -114,19 +124,14 @@ impl VoterList {
     pub fn shared(&self) -> VoterSet {
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         let (set, synced) = &mut *shared;
-        match *synced {
-            Some(n) if n <= self.order.len() => {
-                for v in &self.order[n..] {
-                    set.0.insert(v.clone());
-                }
-            }
-            _ => *set = self.order.iter().cloned().collect(),
+        for v in &self.order[*synced..] {
+            set.0.insert(v.clone());
         }
-        *synced = Some(self.order.len());
+        *synced = self.order.len();
         set.clone()
     }
 
-    fn shared_mut(&mut self) -> &mut (VoterSet, Option<usize>) {
+    fn shared_mut(&mut self) -> &mut (VoterSet, usize) {
         self.shared.get_mut().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -179,5 +184,43 @@ impl VoterSet {
 impl FromIterator<Voter> for VoterSet {
     fn from_iter<I: IntoIterator<Item = Voter>>(iter: I) -> Self {
         VoterSet(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Votes, changes of mind, new tracks and snapshots in any order: every snapshot's set holds
+    /// exactly the voters the list holds, and an earlier snapshot is never changed afterwards.
+    #[test]
+    fn the_shared_copy_follows_the_list_and_old_snapshots_stay_as_they_were() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+        let mut list = VoterList::default();
+        let mut taken: Vec<(VoterSet, Vec<Voter>)> = Vec::new();
+        for _ in 0..20_000 {
+            let voter = Voter::guest(&rng.random_range(0..40).to_string());
+            match rng.random_range(0..100) {
+                0..55 => {
+                    list.insert(&voter);
+                }
+                55..80 => {
+                    list.remove(&voter);
+                }
+                80..81 => list.clear(),
+                _ => {
+                    let set = list.shared();
+                    let mut expected = list.to_vec();
+                    expected.sort();
+                    assert_eq!(set.to_vec(), expected);
+                    taken.push((set, expected));
+                }
+            }
+        }
+        assert!(taken.len() > 1000, "the sequence took snapshots");
+        for (set, expected) in &taken {
+            assert_eq!(&set.to_vec(), expected, "an earlier snapshot changed");
+        }
     }
 }

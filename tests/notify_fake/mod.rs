@@ -370,10 +370,7 @@ fn webex_checks(req: &Req) -> Result<Value, (StatusCode, Response)> {
     })
 }
 
-async fn webex_message(
-    State(fake): State<Fake>,
-    req: Req,
-) -> Response {
+async fn webex_message(State(fake): State<Fake>, req: Req) -> Response {
     let v = match webex_checks(&req) {
         Ok(v) => v,
         Err((s, r)) => return answer(&fake, "webex", &req, s, r),
@@ -423,10 +420,7 @@ async fn webex_message(
     answer(&fake, "webex", &req, StatusCode::OK, json_body(reply))
 }
 
-async fn webex_room(
-    State(fake): State<Fake>,
-    req: Req,
-) -> Response {
+async fn webex_room(State(fake): State<Fake>, req: Req) -> Response {
     let v = match webex_checks(&req) {
         Ok(v) => v,
         Err((s, r)) => return answer(&fake, "webex", &req, s, r),
@@ -472,10 +466,7 @@ async fn slack(
 }
 
 /// Home Assistant answers 200 with an empty body whatever happens (the id is the secret).
-async fn home_assistant(
-    State(fake): State<Fake>,
-    req: Req,
-) -> Response {
+async fn home_assistant(State(fake): State<Fake>, req: Req) -> Response {
     let status = match req.method {
         Method::POST | Method::PUT | Method::HEAD => StatusCode::OK,
         _ => StatusCode::METHOD_NOT_ALLOWED,
@@ -514,11 +505,7 @@ fn ntfy_priority(p: &str) -> Option<u8> {
     }
 }
 
-async fn ntfy_topic(
-    State(fake): State<Fake>,
-    Path(topic): Path<String>,
-    req: Req,
-) -> Response {
+async fn ntfy_topic(State(fake): State<Fake>, Path(topic): Path<String>, req: Req) -> Response {
     let h = |names: &[&str]| {
         names.iter().find_map(|n| {
             req.headers
@@ -544,10 +531,7 @@ async fn ntfy_topic(
 }
 
 /// The JSON form goes to the root URL with the topic inside.
-async fn ntfy_json(
-    State(fake): State<Fake>,
-    req: Req,
-) -> Response {
+async fn ntfy_json(State(fake): State<Fake>, req: Req) -> Response {
     let v: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let Some(topic) = v.get("topic").and_then(Value::as_str) else {
         let e = json!({"code": 40001, "http": 400, "error": "invalid request: topic missing"});
@@ -567,11 +551,7 @@ async fn ntfy_json(
     answer(&fake, "ntfy", &req, StatusCode::OK, r)
 }
 
-async fn telegram(
-    State(fake): State<Fake>,
-    Path(bot): Path<String>,
-    req: Req,
-) -> Response {
+async fn telegram(State(fake): State<Fake>, Path(bot): Path<String>, req: Req) -> Response {
     let fail = |status: StatusCode, description: &str| {
         let v = json!({"ok": false, "error_code": status.as_u16(), "description": description});
         answer(&fake, "telegram", &req, status, json_body(v))
