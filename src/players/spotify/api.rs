@@ -75,7 +75,12 @@ impl Api {
                 OAuth::default(),
                 config,
             ),
-            http: reqwest::Client::new(),
+            // Bounded like rspotify's own calls: the watcher awaits this inline, so a queue
+            // POST stalled on the Pi's Wi-Fi would otherwise stop polling and skips with it.
+            http: reqwest::Client::builder()
+                .timeout(super::requests::CALL_TIMEOUT)
+                .build()
+                .expect("a reqwest client with a timeout builds"),
         }
     }
 
@@ -192,6 +197,27 @@ mod tests {
             ApiFailure::Refused { message, .. } => message,
             other => panic!("not a refusal: {other:?}"),
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_call_to_a_speechless_server_gives_up() {
+        // Accepts the connection and never answers (a half-dead link).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        let _held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((s, _)) = listener.accept().await {
+                open.push(s);
+            }
+        });
+        let api = Api::new("client", &base, &base);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(60),
+            api.add_to_queue("spotify:track:4PTG3Z6ehGkBFwjybzWkR8"),
+        )
+        .await
+        .expect("the call gives up by itself, well before a minute");
+        assert!(matches!(outcome, Err(ApiFailure::Network(_))), "{outcome:?}");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 /// Spotify refuses `limit` above 10 for Development Mode apps since February 2026.
 pub const SEARCH_LIMIT: u32 = 10;
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Each call's bound, as rspotify puts on its own: a stalled connection must not stall a loop.
+pub(super) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {

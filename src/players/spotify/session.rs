@@ -1,4 +1,4 @@
-//! The watcher's login: the current token, refreshed ahead of expiry or on a 401, and every
+//! A login over the token file (the watcher's, and guests' search's): the current token, refreshed ahead of expiry or on a 401, and every
 //! rotated refresh token written to the token file before the new access token is used.
 use super::token::{LOGIN_AGAIN, Token, TokenClient, TokenError, TokenStore};
 use crate::core::Timestamp;
@@ -51,6 +51,9 @@ impl Session {
 
     /// Refresh now (after a 401, or ahead of expiry), persisting the rotated refresh token.
     pub async fn refresh(&mut self, now: Timestamp) -> Result<String, SessionError> {
+        if let Some(access) = self.adopt_rotated(now) {
+            return Ok(access);
+        }
         let old = self.loaded()?.refresh_token.clone();
         let fresh = match self.client.refresh(&old, now).await {
             Ok(t) => t,
@@ -76,6 +79,25 @@ impl Session {
         Ok(access)
     }
 
+    /// More than one session keeps this file (the watcher's, guests' search): when another
+    /// one rotated the refresh token since we read it, ours is spent and the file's is the
+    /// good one. Take it, and its access token too while that is still fresh. Not when our own
+    /// rotation failed to save: then the file is the older one.
+    fn adopt_rotated(&mut self, now: Timestamp) -> Option<String> {
+        let mine = self.token.as_ref()?;
+        if self.persist_warning.is_some() {
+            return None;
+        }
+        let stored = self.store.load().ok().flatten()?;
+        if stored.refresh_token == mine.refresh_token {
+            return None;
+        }
+        tracing::info!("Spotify token was refreshed by another session; using it");
+        let fresh = (!stored.needs_refresh(now)).then(|| stored.access_token.clone());
+        self.token = Some(stored);
+        fresh
+    }
+
     fn loaded(&mut self) -> Result<&Token, SessionError> {
         if self.token.is_none() {
             let token = self.store.load()?.ok_or_else(|| {
@@ -88,5 +110,36 @@ impl Session {
             self.token = Some(token);
         }
         Ok(self.token.as_ref().expect("loaded just above"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(n: u32, expires_at: Timestamp) -> Token {
+        Token {
+            access_token: format!("access-{n}"),
+            refresh_token: format!("refresh-{n}"),
+            expires_at,
+            scope: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_another_session_rotated_is_taken_not_refreshed_with_a_spent_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token.json");
+        let now = Timestamp::from_millis(10_000_000);
+        let store = TokenStore::new(&path);
+        store.save(&token(1, now)).unwrap();
+        // Nothing listens there: a refresh would fail, so passing means none was tried.
+        let client = TokenClient::new("http://127.0.0.1:9", "client");
+        let mut search = Session::new(client, TokenStore::new(&path));
+        assert!(search.access_token(now).await.is_err(), "token 1 is due");
+        // The watcher's session rotated it meanwhile.
+        store.save(&token(2, now + std::time::Duration::from_secs(3600))).unwrap();
+        assert_eq!(search.access_token(now).await.unwrap(), "access-2");
+        assert_eq!(search.access_token(now).await.unwrap(), "access-2");
     }
 }
