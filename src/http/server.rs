@@ -153,7 +153,37 @@ pub async fn run(
 fn idle(stream: TcpStream) -> IdleStream {
     // Votes are tiny request/response pairs: do not wait to coalesce them.
     let _ = stream.set_nodelay(true);
+    give_up_on_silent_peers(&stream, IDLE_TIMEOUT);
     IdleStream::new(stream, IDLE_TIMEOUT)
+}
+
+/// A phone that leaves the Wi-Fi (or whose Wi-Fi drops) sends no FIN. Its event stream's
+/// keep-alives still go into the kernel's send buffer, which `IdleStream` counts as traffic, so
+/// the stream, its per-address slot and its place in "connected" would last until TCP gives up
+/// retransmitting (~15 min on Linux). With this the kernel drops a connection whose sent data
+/// stays unacknowledged for `after`: the next keep-alive finds a dead phone within ~45 s.
+fn give_up_on_silent_peers(stream: &TcpStream, after: Duration) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::AsRawFd;
+        let ms = libc::c_uint::try_from(after.as_millis()).unwrap_or(libc::c_uint::MAX);
+        // SAFETY: setsockopt reads `size_of::<c_uint>()` bytes from `ms`, which lives across
+        // the call; the descriptor is the open socket `stream` owns.
+        let rc = unsafe {
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_USER_TIMEOUT,
+                (&raw const ms).cast(),
+                std::mem::size_of::<libc::c_uint>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            tracing::debug!(error = %io::Error::last_os_error(), "TCP_USER_TIMEOUT not set");
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = (stream, after);
 }
 
 fn service(
@@ -260,6 +290,32 @@ mod tests {
         drop(held);
         assert!(t.admit(a, &limits).is_some());
         assert_eq!(t.open.lock().unwrap().1.get(&a), None, "slots given back");
+    }
+
+    /// A dead phone's stream must not hold its slot until TCP's retransmissions give up.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn accepted_connections_drop_peers_that_stop_acknowledging() {
+        use std::os::fd::AsRawFd;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        give_up_on_silent_peers(&accepted, IDLE_TIMEOUT);
+        let mut ms: libc::c_uint = 0;
+        let mut len = std::mem::size_of::<libc::c_uint>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into `ms`.
+        let rc = unsafe {
+            libc::getsockopt(
+                accepted.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_USER_TIMEOUT,
+                (&raw mut ms).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        assert_eq!(u128::from(ms), IDLE_TIMEOUT.as_millis());
     }
 
     #[test]
