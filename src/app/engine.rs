@@ -56,8 +56,6 @@ pub struct Engine {
     /// Batches applied and handed to the writer, not yet durable (shared with the writer, not
     /// copied); and for each entry whether someone waits for it.
     in_flight: VecDeque<(Arc<[Entry]>, Vec<bool>)>,
-    /// Entries in `in_flight`.
-    in_flight_entries: usize,
     retry: Vec<Input>,
     journal_failing: bool,
     /// The party could not be rebuilt after a failed write: nothing is applied until it is.
@@ -85,7 +83,6 @@ impl Engine {
             next_seq,
             epoch: 0,
             in_flight: VecDeque::new(),
-            in_flight_entries: 0,
             retry: Vec::new(),
             journal_failing: false,
             broken: false,
@@ -122,7 +119,7 @@ impl Engine {
         loop {
             let deadline = self.party.next_deadline();
             let wake = deadline.map(|d| self.clock.instant_at(d));
-            let room = self.in_flight_entries < MAX_IN_FLIGHT;
+            let room = self.in_flight_entries() < MAX_IN_FLIGHT;
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
@@ -214,7 +211,6 @@ impl Engine {
             return;
         }
         let entries: Arc<[Entry]> = entries.into();
-        self.in_flight_entries += entries.len();
         self.in_flight.push_back((entries.clone(), waited));
         self.committer.send(Job::Write(Batch {
             epoch: self.epoch,
@@ -227,6 +223,15 @@ impl Engine {
         while let Some(outcome) = self.committer.try_next() {
             self.on_outcome(outcome);
         }
+    }
+
+    /// Entries applied but not yet durable: seqs are given in order without gaps, so they run
+    /// from the oldest in-flight batch's first to `next_seq`.
+    fn in_flight_entries(&self) -> usize {
+        self.in_flight
+            .front()
+            .and_then(|(b, _)| b.first())
+            .map_or(0, |e| (self.next_seq - e.seq) as usize)
     }
 
     fn on_outcome(&mut self, outcome: Outcome) {
@@ -245,7 +250,6 @@ impl Engine {
                     .is_some_and(|(b, _)| b.last().is_none_or(|e| e.seq <= last_seq))
                 {
                     let (batch, _) = self.in_flight.pop_front().expect("checked");
-                    self.in_flight_entries -= batch.len();
                     for entry in batch.iter() {
                         self.carry_out(entry);
                     }
@@ -282,8 +286,7 @@ impl Engine {
     /// A write failed: the journal holds everything up to `next_seq` and nothing after. Make
     /// the party that again, keep the inputs nobody waits for to try again, and tell the host.
     fn roll_back(&mut self, error: std::io::Error, next_seq: u64) {
-        let lost = self.in_flight_entries;
-        self.in_flight_entries = 0;
+        let lost = self.in_flight_entries();
         let failed: Vec<_> = self.in_flight.drain(..).collect();
         for (batch, waited) in failed {
             for (entry, answered) in batch.iter().zip(waited) {
@@ -379,55 +382,38 @@ impl Engine {
             } else {
                 tracing::info!(target: "party", seq = entry.seq, effect = ?effect);
             }
-            if let Effect::Host {
-                command: crate::core::HostCommand::PlayPrevious,
-                ..
-            } = effect
-            {
-                let sent = self
-                    .sinks
-                    .player
-                    .as_ref()
-                    .is_some_and(|p| p.try_send(PlayerCommand::Previous).is_ok());
-                if !sent {
-                    tracing::warn!("play previous: no player is taking commands");
-                }
-            }
-            if let Effect::Request(crate::core::RequestEvent::Queue { id, track }) = effect {
-                self.send_to_player(PlayerCommand::Queue {
-                    id: *id,
-                    track: track.clone(),
-                });
-            }
-            if let Effect::SkipDecided { track, .. } = effect {
-                match &self.sinks.player {
-                    Some(player) => {
-                        if player
-                            .try_send(PlayerCommand::Skip {
-                                track: track.clone(),
-                            })
-                            .is_err()
-                        {
-                            tracing::warn!(%track, "player is not taking commands; skip dropped");
-                        }
+            let cmd = match effect {
+                Effect::Host {
+                    command: crate::core::HostCommand::PlayPrevious,
+                    ..
+                } => PlayerCommand::Previous,
+                Effect::Request(crate::core::RequestEvent::Queue { id, track }) => {
+                    PlayerCommand::Queue {
+                        id: *id,
+                        track: track.clone(),
                     }
-                    None => tracing::warn!(%track, "skip decided but no player is running"),
                 }
-            }
+                Effect::SkipDecided { track, .. } => PlayerCommand::Skip {
+                    track: track.clone(),
+                },
+                _ => continue,
+            };
+            self.send_to_player(cmd);
         }
     }
 
-    /// A queue command the player cannot take stays "queued" until it expires (the loop holds
-    /// no inbox sender of its own, or it would never see the last one go).
+    /// A command the player cannot take is dropped with a warning: a skip or "previous" is not
+    /// carried out, a request stays "queued" until it expires (the loop holds no inbox sender
+    /// of its own, or it would never see the last one go).
     fn send_to_player(&self, cmd: PlayerCommand) {
-        let why = match &self.sinks.player {
-            Some(player) => match player.try_send(cmd.clone()) {
+        let (cmd, why) = match &self.sinks.player {
+            Some(player) => match player.try_send(cmd) {
                 Ok(()) => return,
-                Err(_) => "the player is not taking commands",
+                Err(e) => (e.into_inner(), "the player is not taking commands"),
             },
-            None => "no player is running",
+            None => (cmd, "no player is running"),
         };
-        tracing::warn!(?cmd, "request not queued: {why}");
+        tracing::warn!(?cmd, "player command dropped: {why}");
     }
 
     fn publish(&self) {
