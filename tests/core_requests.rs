@@ -113,7 +113,10 @@ fn an_admitted_request_is_queued_then_played_and_its_guest_told() {
         }]
     );
     assert_eq!(status_of(&p, "ann").0.contract(), "playing");
-    // Likes on a requested track credit its requester.
+    // Likes on a requested track credit its requester; one a guest takes back by voting skip
+    // (in the window, a few seconds in) is taken back from the requester too.
+    p.apply(&support::sample::vote("dan", Action::Like), at(3.01));
+    p.apply(&support::sample::vote("dan", Action::Skip), at(3.02));
     p.apply(&support::sample::vote("bob", Action::Like), at(3.5));
     p.apply(&support::sample::vote("cid", Action::Like), at(3.6));
     p.apply(&support::sample::vote("cid", Action::Like), at(3.7)); // duplicate: not counted

@@ -65,7 +65,11 @@ impl Party {
                     self.requests.track_stopped(out);
                 }
             }
-            Input::Press(_) => self.requests.credit_likes(out),
+            Input::Press(_) => {
+                if let Some(cur) = &self.current {
+                    self.requests.credit_likes(cur.likes.len() as u32);
+                }
+            }
             _ => {}
         }
         self.requests.expire_due(&self.rules.requests, at, out);

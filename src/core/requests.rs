@@ -1,8 +1,8 @@
 //! Guests' song requests: the rules that admit or refuse them, the queue, and matching what
 //! plays against open requests. Pure like the rest of the core: the player adapter queues the
 //! track (`RequestEvent::Queue`) and reports back (`RequestInput::Queued` / `Failed`).
-use super::effect::{Effect, PressResult};
-use super::input::{Action, CommandSource, Voter};
+use super::effect::Effect;
+use super::input::{CommandSource, Voter};
 use super::time::Timestamp;
 use super::track::Track;
 use serde::{Deserialize, Serialize};
@@ -418,20 +418,11 @@ impl RequestBook {
         }
     }
 
-    /// Likes counted on the playing request's track are credited to its requester.
-    pub fn credit_likes(&mut self, effects: &[Effect]) {
-        let Some(r) = self.playing.and_then(|id| self.requests.get_mut(&id)) else {
-            return;
-        };
-        for e in effects {
-            if let Effect::Press {
-                action: Some(Action::Like),
-                result: PressResult::Counted | PressResult::Protected,
-                ..
-            } = e
-            {
-                r.likes += 1;
-            }
+    /// The playing request's track has `likes` now: its requester is credited with them (the
+    /// track's own count, so a like a guest takes back by voting skip is taken back here too).
+    pub fn credit_likes(&mut self, likes: u32) {
+        if let Some(r) = self.playing.and_then(|id| self.requests.get_mut(&id)) {
+            r.likes = likes;
         }
     }
 
