@@ -217,7 +217,10 @@ mod tests {
         )
         .await
         .expect("the call gives up by itself, well before a minute");
-        assert!(matches!(outcome, Err(ApiFailure::Network(_))), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(ApiFailure::Network(_))),
+            "{outcome:?}"
+        );
     }
 
     #[test]

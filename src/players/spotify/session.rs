@@ -138,7 +138,9 @@ mod tests {
         let mut search = Session::new(client, TokenStore::new(&path));
         assert!(search.access_token(now).await.is_err(), "token 1 is due");
         // The watcher's session rotated it meanwhile.
-        store.save(&token(2, now + std::time::Duration::from_secs(3600))).unwrap();
+        store
+            .save(&token(2, now + std::time::Duration::from_secs(3600)))
+            .unwrap();
         assert_eq!(search.access_token(now).await.unwrap(), "access-2");
         assert_eq!(search.access_token(now).await.unwrap(), "access-2");
     }
