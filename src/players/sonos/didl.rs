@@ -152,7 +152,8 @@ pub fn unwrap_text_attr(value: &str) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
-/// "H:MM:SS" or "H:MM:SS.mmm" → milliseconds; "NOT_IMPLEMENTED", "" and junk → None.
+/// "H:MM:SS" or "H:MM:SS.mmm" → milliseconds; "NOT_IMPLEMENTED", "" and junk (hours past
+/// what milliseconds can hold included) → None.
 pub fn parse_hms(text: &str) -> Option<u64> {
     let mut parts = text.trim().split(':');
     let h: u64 = parts.next()?.parse().ok()?;
@@ -161,7 +162,10 @@ pub fn parse_hms(text: &str) -> Option<u64> {
     if parts.next().is_some() || !(0.0..60.0).contains(&s) {
         return None;
     }
-    Some((h * 3600 + m * 60) * 1000 + (s * 1000.0).round() as u64)
+    h.checked_mul(3600)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_mul(1000)?
+        .checked_add((s * 1000.0).round() as u64)
 }
 
 /// Album art paths like "/getaa?…" are relative to the speaker ("http://ip:1400").
@@ -283,6 +287,10 @@ mod tests {
         assert_eq!(parse_hms("NOT_IMPLEMENTED"), None);
         assert_eq!(parse_hms(""), None);
         assert_eq!(parse_hms("0:99"), None);
+        // Found by fuzzing LastChange: hours that overflow milliseconds panicked (debug builds).
+        assert_eq!(parse_hms("18446744073709551615:00:00"), None);
+        assert_eq!(parse_hms("5124095576030431:00:00"), None);
+        assert_eq!(parse_hms("0:18446744073709551615:00"), None);
         assert_eq!(
             absolute_uri("/getaa?x", "http://h:1400/"),
             "http://h:1400/getaa?x"
