@@ -2,10 +2,10 @@
 //! to its press coming out of the inbox, p50/p99 (goal: p99 ≤ 1 ms). Run: `cargo bench --bench
 //! arp`. The latency part needs root (it makes a veth pair); without it, it measures the same
 //! path minus the socket, and says so.
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::buttons::arp::Watcher;
 use party_tui::buttons::{DashButton, Mac, craft, parse_frame, spawn_capture};
 use party_tui::core::Input;
-use party_tui::inbox::{Inbox, Msg};
 use std::hint::black_box;
 use std::process::Command;
 use std::time::{Duration, Instant};

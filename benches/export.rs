@@ -5,12 +5,12 @@
 mod fake_events;
 
 use fake_events::FakeEvents;
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
 use party_tui::core::*;
-use party_tui::export::client::HttpTransport;
-use party_tui::export::outbox::{Outbox, OutboxFiles, Tuning};
-use party_tui::export::{ApiKey, FieldNames, MetadataFormat};
 use party_tui::journal::Entry;
+use party_tui::outlets::client::HttpTransport;
+use party_tui::outlets::outbox::{Outbox, OutboxFiles, Tuning};
+use party_tui::outlets::{ApiKey, FieldNames, MetadataFormat};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -7,12 +7,12 @@
 mod mqtt_broker;
 
 use mqtt_broker::Mosquitto;
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
 use party_tui::config::Config;
 use party_tui::core::*;
-use party_tui::export::mqtt::{self, MqttOutlet, ha::Ha, link};
-use party_tui::export::outbox::{Outbox, OutboxFiles};
 use party_tui::journal::Entry;
+use party_tui::outlets::mqtt::{self, MqttOutlet, ha::Ha, link};
+use party_tui::outlets::outbox::{Outbox, OutboxFiles};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
 use std::collections::HashMap;
 use std::io::Write;

@@ -3,13 +3,13 @@
 //! wake-up and the trigger runner. One press at a time, so this is latency, not throughput.
 //! Prints p50/p99/max for the README; asserts only that every request arrived.
 use party_tui::app::engine::{EffectSinks, Engine};
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::Inbox;
 use party_tui::config::Config;
 use party_tui::core::*;
-use party_tui::export::triggers::{TriggerRunner, TriggerTuning};
-use party_tui::export::webhook::Webhook;
-use party_tui::inbox::Inbox;
 use party_tui::journal::Journal;
+use party_tui::outlets::triggers::{TriggerRunner, TriggerTuning};
+use party_tui::outlets::webhook::Webhook;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};

@@ -8,10 +8,10 @@
 mod spotify_support;
 
 use party_tui::app::engine::{EffectSinks, Engine};
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::Inbox;
 use party_tui::core::*;
 use party_tui::http::{self, HttpState};
-use party_tui::inbox::Inbox;
 use party_tui::journal::Journal;
 use party_tui::players::PlayerCommand;
 use party_tui::players::spotify::requests::RequestsApi;

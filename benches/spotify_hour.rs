@@ -104,7 +104,7 @@ async fn one_hour(seed: u64, all: &mut Figures) {
         let seen = seen.clone();
         tokio::spawn(async move {
             while let Some(msg) = rx.recv().await {
-                if let party_tui::inbox::Msg::Input {
+                if let party_tui::bus::inbox::Msg::Input {
                     input: party_tui::core::Input::Player(u),
                     ..
                 } = msg

@@ -8,10 +8,10 @@ mod netns;
 mod support;
 
 use netns::Netns;
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::buttons::discover::discover_until;
 use party_tui::buttons::{DashButton, Mac, craft, spawn_capture};
 use party_tui::core::{HealthLevel, Input, Origin, Press, Voter};
-use party_tui::inbox::{Inbox, Msg};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{Receiver, error::TryRecvError};
 use tokio_util::sync::CancellationToken;

@@ -3,8 +3,8 @@
 //! binary's helper; without it we can call the capture directly.
 mod support;
 
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::buttons::spawn_capture;
-use party_tui::inbox::{Inbox, Msg};
 use std::process::Command;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

@@ -1,7 +1,7 @@
 //! `[export]` in config.toml: absent by default (the shipped file equals the defaults), and the
 //! documented, commented-out example parses to what it says once uncommented.
 use party_tui::config::Config;
-use party_tui::export::{FieldNames, MetadataFormat};
+use party_tui::outlets::{FieldNames, MetadataFormat};
 
 fn shipped() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml")).unwrap()

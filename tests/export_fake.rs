@@ -2,18 +2,18 @@
 //! through injected failures, a poisoned event, a wrong key, the batch limit. Real sockets need
 //! real time (tokio's paused clock would fire the request timeout while waiting on a socket),
 //! so back-off is tuned short here; the schedule itself is tested on paused time in
-//! src/export/outbox_tests.rs. The crash test is in export_crash.rs.
+//! src/outlets/outbox_tests.rs. The crash test is in export_crash.rs.
 mod fake_events;
 
 use fake_events::{Fail, FakeEvents, wait_for};
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::*;
-use party_tui::export::client::HttpTransport;
-use party_tui::export::outbox::{Outbox, OutboxFiles, Tuning};
-use party_tui::export::store::CursorFile;
-use party_tui::export::{ApiKey, FieldNames, MetadataFormat};
-use party_tui::inbox::{Inbox, Msg};
 use party_tui::journal::Entry;
+use party_tui::outlets::client::HttpTransport;
+use party_tui::outlets::outbox::{Outbox, OutboxFiles, Tuning};
+use party_tui::outlets::store::CursorFile;
+use party_tui::outlets::{ApiKey, FieldNames, MetadataFormat};
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -145,7 +145,7 @@ impl Run {
         key: &str,
         tuning: Tuning,
         inbox: Option<Inbox>,
-    ) -> Outbox<party_tui::export::outlet::EventsApi<HttpTransport>> {
+    ) -> Outbox<party_tui::outlets::outlet::EventsApi<HttpTransport>> {
         let url = format!("{}/api/party/events", self.fake.base_url());
         let transport =
             HttpTransport::new(url, ApiKey::new(key), Duration::from_millis(500)).unwrap();

@@ -2,8 +2,8 @@
 //! ../shared/fixtures/competitionlabs (never copied into the repo). Fields we map the same way
 //! must be equal; the few deliberate differences are listed and asserted as such.
 use party_tui::core::*;
-use party_tui::export::mapping::{map_effect, render};
-use party_tui::export::{FieldNames, MetadataFormat};
+use party_tui::outlets::mapping::{map_effect, render};
+use party_tui::outlets::{FieldNames, MetadataFormat};
 use serde_json::Value;
 use std::path::PathBuf;
 

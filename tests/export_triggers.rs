@@ -4,13 +4,13 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::config::TriggerConfig;
 use party_tui::core::*;
-use party_tui::export::store::CursorFile;
-use party_tui::export::triggers::{TriggerRunner, TriggerTuning};
-use party_tui::export::webhook::Webhook;
-use party_tui::inbox::{Inbox, Msg};
 use party_tui::journal::Entry;
+use party_tui::outlets::store::CursorFile;
+use party_tui::outlets::triggers::{TriggerRunner, TriggerTuning};
+use party_tui::outlets::webhook::Webhook;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -6,9 +6,9 @@
 mod mqtt_broker;
 
 use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
-use party_tui::export::mqtt::link::{self, LinkEvent, LinkOptions};
-use party_tui::export::mqtt::settings::{Broker, Password};
-use party_tui::export::mqtt::smartrest::parse_line;
+use party_tui::outlets::mqtt::link::{self, LinkEvent, LinkOptions};
+use party_tui::outlets::mqtt::settings::{Broker, Password};
+use party_tui::outlets::mqtt::smartrest::parse_line;
 use tokio_util::sync::CancellationToken;
 
 const DEVICE: &str = "party-test";

@@ -4,9 +4,9 @@
 //! agree with the recorded Cumulocity lines. Skips (and says so) in a fresh clone.
 use party_tui::config::Config;
 use party_tui::core::HostCommand;
-use party_tui::export::mqtt::ha::{Ha, button_id};
-use party_tui::export::mqtt::ha_rules::{Verdict, check, check_event};
-use party_tui::export::mqtt::smartrest::{C8y, line, parse_line};
+use party_tui::outlets::mqtt::ha::{Ha, button_id};
+use party_tui::outlets::mqtt::ha_rules::{Verdict, check, check_event};
+use party_tui::outlets::mqtt::smartrest::{C8y, line, parse_line};
 use serde_json::Value;
 use std::path::PathBuf;
 

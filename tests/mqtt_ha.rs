@@ -6,7 +6,7 @@
 mod mqtt_broker;
 
 use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
-use party_tui::export::mqtt::ha_rules::{Verdict, check, check_event, check_ours};
+use party_tui::outlets::mqtt::ha_rules::{Verdict, check, check_event, check_ours};
 use serde_json::Value;
 
 const NODE: &str = "party-test";

@@ -8,9 +8,9 @@ mod support;
 
 use notify_fake::*;
 use party_tui::config::Config;
-use party_tui::export::client::Backoff;
-use party_tui::export::reply_text::{body_retry_after, service_message};
-use party_tui::export::webhook::{Fired, Webhook};
+use party_tui::outlets::client::Backoff;
+use party_tui::outlets::reply_text::{body_retry_after, service_message};
+use party_tui::outlets::webhook::{Fired, Webhook};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

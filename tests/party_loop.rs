@@ -4,9 +4,9 @@
 mod support;
 
 use party_tui::app::engine::{EffectSinks, Engine};
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::Inbox;
 use party_tui::core::*;
-use party_tui::inbox::Inbox;
 use party_tui::journal::{Journal, replay};
 use party_tui::players::PlayerCommand;
 use std::path::Path;

@@ -7,10 +7,10 @@ mod support;
 
 use cdp::Chromium;
 use cdp::party::eventually;
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::Inbox;
 use party_tui::core::*;
 use party_tui::http::{self, HttpState};
-use party_tui::inbox::Inbox;
 use party_tui::journal::{Entry, Journal, PartyStore};
 use serde_json::json;
 use std::path::{Path, PathBuf};

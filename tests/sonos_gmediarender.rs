@@ -4,8 +4,8 @@
 //! events, then polling, reports what Next does, and prints the state-change delays measured.
 mod support;
 
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{AdapterResult, HealthLevel, Input, PlayerUpdate, TransportState};
-use party_tui::inbox::{Inbox, Msg};
 use party_tui::players::PlayerCommand;
 use party_tui::players::sonos::lastchange::escape_xml;
 use party_tui::players::sonos::resolve::Wanted;

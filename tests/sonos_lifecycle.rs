@@ -3,8 +3,8 @@
 //! polling → events again, skips (701 and 403 in plain words), unsubscribe on shutdown.
 mod sonos_fake;
 
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{AdapterResult, HealthLevel, Input, TransportState};
-use party_tui::inbox::{Inbox, Msg};
 use party_tui::players::PlayerCommand;
 use party_tui::players::sonos::resolve::Wanted;
 use party_tui::players::sonos::timing::Timing;

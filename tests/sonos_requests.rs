@@ -4,8 +4,8 @@
 //! here from the documented format (node-sonos-ts's request for the same track).
 mod sonos_fake;
 
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{Input, RequestInput, RequestedTrack, TransportState};
-use party_tui::inbox::{Inbox, Msg};
 use party_tui::players::PlayerCommand;
 use party_tui::players::sonos::resolve::Wanted;
 use party_tui::players::sonos::timing::Timing;

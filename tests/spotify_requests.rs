@@ -5,10 +5,10 @@
 mod spotify_support;
 
 use party_tui::app::engine::{EffectSinks, Engine};
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::Inbox;
 use party_tui::core::{Party, Rules, Snapshot};
 use party_tui::http::{self, HttpState};
-use party_tui::inbox::Inbox;
 use party_tui::journal::Journal;
 use party_tui::players::spotify::requests::RequestsApi;
 use party_tui::players::spotify::run_player;

@@ -3,9 +3,9 @@
 //! token is named as such (and not retried forever).
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc::unbounded;
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
 use party_tui::core::*;
-use party_tui::ui::{UiState, Zone, draw::draw, event_loop};
+use party_tui::dashboard::{UiState, Zone, draw::draw, event_loop};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ fn lost_snapshot() -> Snapshot {
     snap.votes.window_closes_at = Some(LOST_AT + std::time::Duration::from_secs(20));
     snap.votes.needed = 3;
     snap.health.push(SourceHealth {
-        name: party_tui::remote::ATTACHED.into(),
+        name: party_tui::dashboard::attach::ATTACHED.into(),
         level: HealthLevel::Error,
         detail: "disconnected from http://127.0.0.1:8080 (the party stopped); retrying in 1.0 s"
             .into(),
@@ -76,7 +76,7 @@ async fn after_key(snap: Snapshot, ui: UiState, c: char) -> (String, Vec<HostCom
         terminal
     });
     // The loop draws after the key; the paused clock's tick comes only after that.
-    tokio::time::sleep(party_tui::ui::REDRAW_TICK).await;
+    tokio::time::sleep(party_tui::dashboard::REDRAW_TICK).await;
     shutdown.cancel();
     let screen = run.await.unwrap().backend().to_string();
     let mut sent = Vec::new();
@@ -140,7 +140,7 @@ async fn a_wrong_token_is_named_and_not_retried() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let (tx, mut rx) = watch::channel(Arc::new(Snapshot::default()));
-    let follow = tokio::spawn(party_tui::remote::follow_url(
+    let follow = tokio::spawn(party_tui::dashboard::attach::follow_url(
         url,
         "not-the-token".into(),
         tx,
@@ -148,7 +148,7 @@ async fn a_wrong_token_is_named_and_not_retried() {
     let snap = loop {
         rx.changed().await.unwrap();
         let s = rx.borrow_and_update().clone();
-        if party_tui::remote::is_disconnected(&s) {
+        if party_tui::dashboard::attach::is_disconnected(&s) {
             break s;
         }
     };
@@ -173,7 +173,7 @@ async fn h_shows_a_fresh_host_link_that_the_party_accepts() {
     snap.health.clear();
     let token = "0123456789abcdef".to_string();
     let ui = UiState {
-        host: Some(party_tui::ui::host::HostAccess {
+        host: Some(party_tui::dashboard::host::HostAccess {
             token: token.clone(),
             link_base: "http://10.0.0.2:8080/".into(),
             api_base: "http://127.0.0.1:8080".into(),

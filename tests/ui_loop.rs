@@ -2,9 +2,9 @@
 //! keys become host commands, `q` quits and cancels the party, shutdown stops the loop.
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc::{UnboundedSender, unbounded};
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
 use party_tui::core::*;
-use party_tui::ui::{UiState, event_loop};
+use party_tui::dashboard::{UiState, event_loop};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -118,7 +118,7 @@ async fn shutdown_stops_the_loop_and_new_snapshots_are_drawn() {
         }));
         // Paused time: this advances to the next redraw tick instantly, after the loop has
         // taken the new snapshot (changed() is ready before any tick).
-        tokio::time::sleep(party_tui::ui::REDRAW_TICK * 2).await;
+        tokio::time::sleep(party_tui::dashboard::REDRAW_TICK * 2).await;
         stopper.cancel();
         snap_tx
     };

@@ -3,7 +3,7 @@
 mod ui_fixtures;
 
 use party_tui::core::Snapshot;
-use party_tui::ui::{UiState, Zone, draw::draw};
+use party_tui::dashboard::{UiState, Zone, draw::draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ui_fixtures::*;

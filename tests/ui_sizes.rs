@@ -4,8 +4,8 @@
 mod ui_fixtures;
 
 use party_tui::core::{HealthLevel, Snapshot, SourceHealth};
-use party_tui::ui::host::HostAccess;
-use party_tui::ui::{UiState, Zone, draw::draw};
+use party_tui::dashboard::host::HostAccess;
+use party_tui::dashboard::{UiState, Zone, draw::draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ui_fixtures::*;

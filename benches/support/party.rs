@@ -1,10 +1,10 @@
 //! The real router and engine as the app wires them, for the HTTP benches.
 use party_tui::app::engine::{EffectSinks, Engine};
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::Inbox;
 use party_tui::buttons::ButtonDirectory;
-use party_tui::clock::Clock;
 use party_tui::core::*;
 use party_tui::http::{self, HttpState};
-use party_tui::inbox::Inbox;
 use party_tui::journal::Journal;
 use std::net::SocketAddr;
 use std::path::Path;

@@ -6,9 +6,9 @@
 //! durable ⇔ counted: when a write fails, the party is rebuilt from the journal (which the
 //! writer has cut back to its last synced line), so nothing unacknowledged stays counted.
 use super::commit::{Batch, Committer, Job, Outcome};
-use crate::clock::Clock;
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Msg;
 use crate::core::{Effect, HealthLevel, Input, Party, Snapshot, SourceHealth, Timestamp};
-use crate::inbox::Msg;
 use crate::journal::{Entry, Journal};
 use crate::players::PlayerCommand;
 use std::collections::{BTreeMap, VecDeque};

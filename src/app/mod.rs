@@ -3,10 +3,10 @@
 pub mod commit;
 pub mod engine;
 
-use crate::clock::Clock;
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Inbox;
 use crate::config::Config;
 use crate::core::{HostCommand, Input, Party, Timestamp};
-use crate::inbox::Inbox;
 use crate::journal::PartyStore;
 use crate::players::{self, PlayerCommand};
 use anyhow::{Context, Result};
@@ -120,13 +120,13 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
 
     // The exporter and webhooks read the journal; the loop wakes them after each commit.
     let (committed_tx, committed_rx) = watch::channel(journal.durable_len());
-    let files = crate::export::PartyFiles {
+    let files = crate::outlets::PartyFiles {
         party: &name,
         journal: &path,
         store_dir: &store_dir,
         vote_url: vote_url.as_deref(),
     };
-    crate::export::spawn(
+    crate::outlets::spawn(
         &cfg,
         files,
         &inbox,
@@ -136,9 +136,9 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         &mut tasks,
     )
     .await;
-    let mqtt = crate::export::mqtt::Wiring {
+    let mqtt = crate::outlets::mqtt::Wiring {
         cfg: &cfg,
-        files: crate::export::PartyFiles {
+        files: crate::outlets::PartyFiles {
             party: &name,
             journal: &path,
             store_dir: &store_dir,
@@ -150,7 +150,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         snapshots: &snap_rx,
         shutdown: &shutdown,
     };
-    crate::export::mqtt::spawn(mqtt, &mut tasks).await;
+    crate::outlets::mqtt::spawn(mqtt, &mut tasks).await;
 
     let sinks = EffectSinks {
         player: Some(player_tx),
@@ -218,20 +218,20 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             &vote_url,
             crate::http::load_or_create_admin_token(&opts.data_dir),
         ) {
-            (Some(url), Ok(token)) => Some(crate::ui::host::HostAccess {
+            (Some(url), Ok(token)) => Some(crate::dashboard::host::HostAccess {
                 token,
                 link_base: url.clone(),
                 api_base: url.clone(),
             }),
             _ => None,
         };
-        let ui = crate::ui::UiState {
+        let ui = crate::dashboard::UiState {
             vote_url,
             host,
             party_code: cfg.http.party_code.clone().filter(|c| !c.trim().is_empty()),
-            ..crate::ui::UiState::default()
+            ..crate::dashboard::UiState::default()
         };
-        crate::ui::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await
+        crate::dashboard::run(snap_rx, cmd_tx, clock, ui, shutdown.clone()).await
     };
 
     shutdown.cancel();
@@ -369,11 +369,11 @@ async fn announce(
     late: Option<bool>,
 ) -> (
     tokio::net::TcpListener,
-    Option<crate::remote::InstanceGuard>,
+    Option<crate::support::instance::InstanceGuard>,
     String,
 ) {
     let bound = listener.local_addr().unwrap_or(bind);
-    let url = crate::netinfo::vote_url(bound);
+    let url = crate::support::netinfo::vote_url(bound);
     // A second `party-tui` on this machine (the host over ssh) finds this instance and attaches
     // instead of starting a rival party. The file goes when the server stops.
     let local = if bound.ip().is_unspecified() {
@@ -381,9 +381,10 @@ async fn announce(
     } else {
         bound
     };
-    let instance = crate::remote::write_instance(data_dir, &format!("http://{local}"), &url)
-        .map_err(|e| tracing::warn!("no instance file, so no attaching: {e:#}"))
-        .ok();
+    let instance =
+        crate::support::instance::write_instance(data_dir, &format!("http://{local}"), &url)
+            .map_err(|e| tracing::warn!("no instance file, so no attaching: {e:#}"))
+            .ok();
     // The QR code view was set up at start; a page that came up late is shown by address only.
     let qr = if late.is_some() {
         ""

@@ -4,8 +4,8 @@
 use super::burst::Debouncer;
 use super::frame::{Mac, Sighting, format_mac, parse_frame};
 use super::iface::{self, CaptureError, READ_TIMEOUT};
+use crate::bus::inbox::Inbox;
 use crate::core::{ClickKind, HealthLevel, Input, Origin, Press, PressKind, Voter};
-use crate::inbox::Inbox;
 use std::collections::{HashMap, HashSet};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};

@@ -42,7 +42,7 @@ pub fn setcap_hint(binary: &str) -> String {
     format!("button capture needs CAP_NET_RAW: sudo setcap cap_net_raw=ep {binary}")
 }
 
-pub use crate::netinfo::default_route_iface;
+pub use crate::support::netinfo::default_route_iface;
 
 /// The named interface, or the default route's; errors list what exists.
 pub fn find_interface(name: Option<&str>) -> Result<NetworkInterface, CaptureError> {
@@ -50,7 +50,7 @@ pub fn find_interface(name: Option<&str>) -> Result<NetworkInterface, CaptureErr
     let available = || all.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
     let name = match name {
         Some(n) => n.to_string(),
-        None => crate::netinfo::default_route_interface().ok_or_else(|| {
+        None => crate::support::netinfo::default_route_interface().ok_or_else(|| {
             CaptureError::NoDefaultRoute {
                 available: available(),
             }

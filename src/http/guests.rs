@@ -85,7 +85,7 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
         Err(e) => return Err(e),
     }
     let key = GuestKey::random();
-    crate::secret_file::write_private(
+    crate::support::secret_file::write_private(
         &path,
         format!("{}\n", super::cookies::hex(&key.0)).as_bytes(),
     )?;

@@ -1,8 +1,8 @@
 //! Binding the vote page's port. A port another program holds (a previous instance still
 //! stopping, another web server) is reported to the host and retried until it frees, so the
 //! vote page comes up by itself instead of never.
+use crate::bus::inbox::Inbox;
 use crate::core::HealthLevel;
-use crate::inbox::Inbox;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -50,7 +50,7 @@ pub async fn bind_with_retry(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inbox::Msg;
+    use crate::bus::inbox::Msg;
 
     #[tokio::test(start_paused = true)]
     async fn a_taken_port_is_reported_once_and_bound_when_it_frees() {

@@ -28,10 +28,10 @@ pub use client::HttpLimits;
 pub use guard::RateLimit;
 pub use guests::{GuestKey, load_or_create_guest_key};
 
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Inbox;
 use crate::buttons::ButtonDirectory;
-use crate::clock::Clock;
 use crate::core::Snapshot;
-use crate::inbox::Inbox;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;

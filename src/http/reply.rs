@@ -1,6 +1,6 @@
 //! How the server answers: JSON error bodies everywhere, and the answer to a press.
+use crate::bus::inbox::LoopStopped;
 use crate::core::{Effect, Voter};
-use crate::inbox::LoopStopped;
 use axum::Json;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -34,7 +34,8 @@ async fn recap(State(st): State<HttpState>) -> Result<Response, ApiError> {
         ));
     };
     let page = tokio::task::spawn_blocking(move || {
-        crate::recap::Recap::from_journal(&src.0, &src.1).map(|r| crate::recap::html::page(&r))
+        crate::report::recap::Recap::from_journal(&src.0, &src.1)
+            .map(|r| crate::report::recap::html::page(&r))
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?

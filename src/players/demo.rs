@@ -2,12 +2,12 @@
 //! simulated guests who like and skip. With `--demo-speed N` the clock runs N× faster, so
 //! everything here schedules in party time through `Clock`.
 use super::PlayerCommand;
-use crate::clock::Clock;
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Inbox;
 use crate::core::{
     Action, Input, Origin, PlayerUpdate, Press, PressKind, RequestInput, RequestedTrack, Snapshot,
     Source, Track, TransportState, Voter,
 };
-use crate::inbox::Inbox;
 use anyhow::{Context, Result};
 use rand::{Rng, SeedableRng};
 use serde::Deserialize;
@@ -278,10 +278,10 @@ mod tests {
         task.await.unwrap();
     }
 
-    async fn next_track(rx: &mut mpsc::Receiver<crate::inbox::Msg>) -> String {
+    async fn next_track(rx: &mut mpsc::Receiver<crate::bus::inbox::Msg>) -> String {
         loop {
             match rx.recv().await.expect("player alive") {
-                crate::inbox::Msg::Input {
+                crate::bus::inbox::Msg::Input {
                     input: Input::Player(u),
                     ..
                 } => {

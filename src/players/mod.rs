@@ -30,7 +30,7 @@ pub struct PlayerHandle {
 
 /// The host asked to go back a track and the player could not (radio, a free Spotify
 /// account, no active device): the status line says so, under the player's own name.
-pub async fn previous_refused(inbox: &crate::inbox::Inbox, player: &str, reason: &str) {
+pub async fn previous_refused(inbox: &crate::bus::inbox::Inbox, player: &str, reason: &str) {
     inbox
         .health(
             player,

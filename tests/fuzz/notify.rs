@@ -3,8 +3,8 @@
 //! and the Retry-After header (`reply_text.rs`, `client.rs`).
 use crate::mutate::{JSON, mutated};
 use crate::{fixtures, fuzz};
-use party_tui::export::client::{RETRY_AFTER_MAX, parse_retry_after};
-use party_tui::export::reply_text::{MESSAGE_CHARS, body_retry_after, service_message};
+use party_tui::outlets::client::{RETRY_AFTER_MAX, parse_retry_after};
+use party_tui::outlets::reply_text::{MESSAGE_CHARS, body_retry_after, service_message};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};

@@ -1,8 +1,8 @@
 //! A real HTTP server on 127.0.0.1:0 in front of a fake party loop that answers every input
 //! with a canned verdict (one vote per voter and action, like the core), and records the inputs.
 #![allow(dead_code)]
+use party_tui::bus::clock::Clock;
 use party_tui::buttons::ButtonDirectory;
-use party_tui::clock::Clock;
 use party_tui::core::{
     Action, Effect, HostOrder, Input, PressKind, PressResult, Snapshot, Timestamp, Voter,
 };
@@ -19,7 +19,7 @@ pub fn guest_id_of(cookie: &str) -> String {
         .0
         .to_string()
 }
-use party_tui::inbox::{Inbox, Msg};
+use party_tui::bus::inbox::{Inbox, Msg};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,9 +5,9 @@ pub mod search;
 pub mod sim;
 
 use fake::Fake;
-use party_tui::clock::Clock;
+use party_tui::bus::clock::Clock;
+use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{AdapterResult, Input, PlayerUpdate, SourceHealth, Timestamp};
-use party_tui::inbox::{Inbox, Msg};
 use party_tui::players::PlayerCommand;
 use party_tui::players::spotify::token::{Token, TokenStore};
 use party_tui::players::spotify::{SpotifyConfig, run_player};

@@ -20,9 +20,9 @@ pub mod timing;
 pub mod topology;
 pub mod watchdog;
 
-use crate::clock::Clock;
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Inbox;
 use crate::config::SonosConfig;
-use crate::inbox::Inbox;
 use crate::players::PlayerCommand;
 use resolve::Wanted;
 use std::net::SocketAddr;

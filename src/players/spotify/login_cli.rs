@@ -2,7 +2,7 @@
 use super::SpotifyConfig;
 use super::login::Login;
 use super::token::{TokenClient, TokenStore};
-use crate::clock::Clock;
+use crate::bus::clock::Clock;
 use anyhow::{Context, Result};
 
 pub async fn run(cfg: &SpotifyConfig) -> Result<()> {

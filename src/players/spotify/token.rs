@@ -238,7 +238,7 @@ impl TokenStore {
 
     /// `<config dir>/spotify_token.json`.
     pub fn default_path() -> anyhow::Result<PathBuf> {
-        Ok(crate::paths::default_config_dir()?.join(TOKEN_FILE))
+        Ok(crate::support::paths::default_config_dir()?.join(TOKEN_FILE))
     }
 
     pub fn path(&self) -> &Path {
@@ -263,7 +263,7 @@ impl TokenStore {
 
     fn write(&self, token: &Token) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(token).map_err(std::io::Error::other)?;
-        crate::secret_file::write_private(&self.path, &bytes)
+        crate::support::secret_file::write_private(&self.path, &bytes)
     }
 
     fn err(&self, error: std::io::Error) -> TokenError {

@@ -1,0 +1,130 @@
+//! Every event out: the CompetitionLabs-style events export (an outbox over the journal) and
+//! webhook triggers. Both read the committed journal with their own cursors, so neither can
+//! slow the party down and a crash loses nothing (see `outbox` and `triggers`).
+pub mod client;
+pub mod mapping;
+pub mod mqtt;
+pub mod outbox;
+pub mod outlet;
+pub mod reply_text;
+pub mod settings;
+pub mod status;
+pub mod store;
+pub mod tail;
+pub mod triggers;
+pub mod tuning;
+pub mod webhook;
+
+pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};
+
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Inbox;
+use crate::config::Config;
+use crate::core::HealthLevel;
+use std::path::Path;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// Where one party's journal is and where the exporter keeps its files.
+pub struct PartyFiles<'a> {
+    pub party: &'a str,
+    pub journal: &'a Path,
+    /// The data dir the party store lives in (`export/` goes beside `parties/`).
+    pub store_dir: &'a Path,
+    /// The vote page's address, for `{vote_url}` in trigger templates.
+    pub vote_url: Option<&'a str>,
+}
+
+/// Start the exporter (when `[export]` is set) and the trigger runner (when a `[[trigger]]`
+/// has a url). Call before the party loop starts writing. Problems go to the status line;
+/// they never stop the party.
+pub async fn spawn(
+    cfg: &Config,
+    files: PartyFiles<'_>,
+    inbox: &Inbox,
+    clock: &Clock,
+    committed: &watch::Receiver<u64>,
+    shutdown: &CancellationToken,
+    tasks: &mut JoinSet<()>,
+) {
+    if let Some(export) = &cfg.export {
+        let env_key = std::env::var(settings::API_KEY_ENV).ok();
+        match start_exporter(export, env_key, &files, inbox, clock) {
+            Ok(outbox) => {
+                tasks.spawn(outbox.run(Some(committed.clone()), shutdown.clone()));
+            }
+            Err(why) => {
+                tracing::error!(%why, "export not started");
+                inbox.health("export", HealthLevel::Error, why).await;
+            }
+        }
+    }
+    let mut hooks = Vec::new();
+    for t in &cfg.triggers {
+        match webhook::Webhook::from_config(t, &|k| std::env::var(k).ok()) {
+            Some(Ok(h)) => hooks.push(h),
+            Some(Err(why)) => inbox.health("triggers", HealthLevel::Error, why).await,
+            None => {}
+        }
+    }
+    if hooks.is_empty() {
+        return;
+    }
+    let cursor = store::export_file(files.store_dir, files.party, "triggers.cursor");
+    let tuning = triggers::TriggerTuning::default();
+    match triggers::TriggerRunner::new(
+        files.party,
+        files.journal,
+        cursor,
+        hooks,
+        inbox.clone(),
+        tuning,
+    ) {
+        Ok(runner) => {
+            let runner = runner.with_vote_url(files.vote_url);
+            tasks.spawn(runner.run(Some(committed.clone()), shutdown.clone()));
+        }
+        Err(e) => {
+            let why = format!("webhooks not started: {e}");
+            inbox.health("triggers", HealthLevel::Error, why).await;
+        }
+    }
+}
+
+fn start_exporter(
+    export: &ExportConfig,
+    env_key: Option<String>,
+    files: &PartyFiles<'_>,
+    inbox: &Inbox,
+    clock: &Clock,
+) -> Result<outbox::Outbox<outlet::EventsApi<client::HttpTransport>>, String> {
+    export.validate()?;
+    let key = export.resolve_api_key(env_key).ok_or_else(|| {
+        format!(
+            "no API key: set [export] api_key or {}",
+            settings::API_KEY_ENV
+        )
+    })?;
+    let transport = client::HttpTransport::new(export.events_url(), key, client::REQUEST_TIMEOUT)
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let tuning = outbox::Tuning {
+        flush_interval: export.flush_interval(),
+        ..outbox::Tuning::default()
+    };
+    let files = outbox::OutboxFiles {
+        party: files.party.to_string(),
+        journal: files.journal.to_path_buf(),
+        cursor: store::export_file(files.store_dir, files.party, "cursor"),
+        dead_letters: store::export_file(files.store_dir, files.party, "dead.jsonl"),
+    };
+    Ok(outbox::Outbox::new(
+        files,
+        transport,
+        export.fields.clone(),
+        export.metadata_format,
+        tuning,
+        clock.clone(),
+        Some(inbox.clone()),
+    ))
+}

@@ -1,0 +1,264 @@
+//! MQTT outlets: Home Assistant (discovery, states, events, commands; any broker) and
+//! Cumulocity IoT (SmartREST 2.0). Presses, plays and skips go through the outbox (`outbox.rs`)
+//! like every outlet: a pure mapping (`ha.rs`, `smartrest.rs`) plus a sender (`link.rs`, whose
+//! answer waits for the PUBACKs). Last-value state is rebuilt from the snapshot on each
+//! connect (`ha_run.rs`); commands from HA or the platform go into the inbox as host commands
+//! with their origin (`ha_run.rs`, `c8y_run.rs`).
+pub mod c8y_run;
+pub mod explain;
+pub mod ha;
+pub mod ha_rules;
+pub mod ha_run;
+pub mod link;
+pub mod settings;
+pub mod smartrest;
+pub mod tls;
+
+pub use settings::{CumulocityConfig, MqttConfig};
+
+use super::client::Outcome;
+use super::outbox::{Outbox, OutboxFiles, Tuning};
+use super::outlet::Outlet;
+use super::store::{Cursor, CursorFile, export_file};
+use super::tail::is_line_start;
+use crate::bus::clock::Clock;
+use crate::bus::inbox::Inbox;
+use crate::config::Config;
+use crate::core::{HealthLevel, Snapshot};
+use crate::journal::Entry;
+use link::{Link, LinkOptions};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// One MQTT message as the mappings produce it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub topic: String,
+    pub payload: String,
+    pub retain: bool,
+    pub qos: u8,
+}
+
+impl Message {
+    pub fn retained(topic: impl Into<String>, payload: impl Into<String>) -> Message {
+        Message {
+            topic: topic.into(),
+            payload: payload.into(),
+            retain: true,
+            qos: 1,
+        }
+    }
+    pub fn plain(topic: impl Into<String>, payload: impl Into<String>) -> Message {
+        Message {
+            topic: topic.into(),
+            payload: payload.into(),
+            retain: false,
+            qos: 1,
+        }
+    }
+    /// An event that must arrive: QoS 1, not retained.
+    pub fn confirmed(topic: impl Into<String>, payload: impl Into<String>) -> Message {
+        Message::plain(topic, payload)
+    }
+}
+
+/// MQTT outlets send small batches as soon as they are read: a press should reach HA now.
+pub fn tuning() -> Tuning {
+    Tuning {
+        flush_interval: Duration::ZERO,
+        max_batch: usize::from(link::MAX_INFLIGHT),
+        backoff_base: Duration::from_millis(250),
+        backoff_max: Duration::from_secs(5),
+        ..Tuning::default()
+    }
+}
+
+/// A mapping (journal line → messages) plus the link that confirms them.
+pub struct MqttOutlet<F> {
+    pub name: String,
+    pub hint: String,
+    pub map: F,
+    pub link: Link,
+}
+
+impl<F> Outlet for MqttOutlet<F>
+where
+    F: Fn(&str, &Entry) -> Vec<Message> + Send + Sync + 'static,
+{
+    type Item = Message;
+    type Prepared = Vec<Message>;
+
+    fn map(&self, party: &str, entry: &Entry) -> Vec<Message> {
+        (self.map)(party, entry)
+    }
+
+    fn prepare(&self, items: &[Message]) -> Vec<Message> {
+        items.to_vec()
+    }
+
+    async fn send(&self, items: &Vec<Message>) -> Outcome {
+        self.link.send_confirmed(items.clone()).await
+    }
+
+    fn dead_letter(&self, item: &Message) -> Value {
+        json!({ "topic": item.topic, "payload": item.payload })
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn config_hint(&self) -> &str {
+        &self.hint
+    }
+}
+
+/// Everything the MQTT outlets need from the app.
+pub struct Wiring<'a> {
+    pub cfg: &'a Config,
+    pub files: super::PartyFiles<'a>,
+    pub inbox: &'a Inbox,
+    pub clock: &'a Clock,
+    pub committed: &'a watch::Receiver<u64>,
+    pub snapshots: &'a watch::Receiver<Arc<Snapshot>>,
+    pub shutdown: &'a CancellationToken,
+}
+
+/// Start `[mqtt]` and `[cumulocity]` where configured. Problems go to the status line.
+pub async fn spawn(w: Wiring<'_>, tasks: &mut JoinSet<()>) {
+    if let Some(m) = &w.cfg.mqtt {
+        let env = std::env::var(settings::MQTT_PASSWORD_ENV).ok();
+        if let Err(why) = start_ha(&w, m, env, tasks) {
+            tracing::error!(%why, "MQTT not started");
+            w.inbox.health("MQTT", HealthLevel::Error, why).await;
+        }
+    }
+    if let Some(c) = &w.cfg.cumulocity {
+        let env = std::env::var(settings::C8Y_PASSWORD_ENV).ok();
+        if let Err(why) = start_c8y(&w, c, env, tasks) {
+            tracing::error!(%why, "Cumulocity not started");
+            w.inbox.health("Cumulocity", HealthLevel::Error, why).await;
+        }
+    }
+}
+
+fn outbox_files(w: &Wiring<'_>, kind: &str) -> OutboxFiles {
+    let f = &w.files;
+    OutboxFiles {
+        party: f.party.to_string(),
+        journal: f.journal.to_path_buf(),
+        cursor: export_file(f.store_dir, f.party, &format!("{kind}.cursor")),
+        dead_letters: export_file(f.store_dir, f.party, &format!("{kind}.dead.jsonl")),
+    }
+}
+
+/// A party that had no cursor for this outlet starts at the journal's end: turning Home
+/// Assistant on late must not replay the evening's presses into its automations.
+fn start_at_end(files: &OutboxFiles) {
+    let file = CursorFile::new(files.cursor.clone());
+    if file.path().exists() {
+        return;
+    }
+    let end = std::fs::metadata(&files.journal).map_or(0, |m| m.len());
+    if is_line_start(&files.journal, end) {
+        let _ = file.save(Cursor {
+            offset: end,
+            seq: None,
+        });
+    }
+}
+
+fn start_ha(
+    w: &Wiring<'_>,
+    m: &MqttConfig,
+    env_password: Option<String>,
+    tasks: &mut JoinSet<()>,
+) -> Result<(), String> {
+    m.validate()?;
+    let client_id = m.client_id();
+    let ha = Arc::new(ha::Ha::new(
+        &client_id,
+        &m.topic_prefix,
+        &m.discovery_prefix,
+        m.commands,
+        &w.cfg.buttons,
+    ));
+    let opts = LinkOptions {
+        name: "MQTT".into(),
+        broker: m.broker()?,
+        client_id,
+        username: m.username.clone(),
+        password: m.password(env_password),
+        will: Some(ha.availability(false)),
+        ca_file: m.ca_file.clone(),
+    };
+    let (link, events) = link::spawn(opts, Some(w.inbox.clone()), w.shutdown.clone(), tasks)?;
+    let run = ha_run::HaRun::new(
+        ha.clone(),
+        link.clone(),
+        w.inbox.clone(),
+        w.snapshots.clone(),
+    );
+    tasks.spawn(run.run(events, w.shutdown.clone()));
+    let files = outbox_files(w, "mqtt");
+    start_at_end(&files);
+    let map_ha = ha.clone();
+    let outlet = MqttOutlet {
+        name: "MQTT events".into(),
+        hint: "check [mqtt] url, username, password".into(),
+        map: move |party: &str, e: &Entry| map_ha.events(party, e),
+        link,
+    };
+    spawn_outbox(w, files, outlet, tasks);
+    Ok(())
+}
+
+fn start_c8y(
+    w: &Wiring<'_>,
+    c: &CumulocityConfig,
+    env_password: Option<String>,
+    tasks: &mut JoinSet<()>,
+) -> Result<(), String> {
+    c.validate()?;
+    let c8y = Arc::new(smartrest::C8y::new(&c.device_id(), &w.cfg.buttons));
+    let opts = LinkOptions {
+        name: "Cumulocity".into(),
+        broker: c.broker()?,
+        client_id: c8y.client_id(),
+        username: Some(c.username()),
+        password: c.password(env_password),
+        will: Some(c8y.will()),
+        ca_file: c.ca_file.clone(),
+    };
+    let (link, events) = link::spawn(opts, Some(w.inbox.clone()), w.shutdown.clone(), tasks)?;
+    let run = c8y_run::C8yRun::new(c8y.clone(), link.clone(), w.inbox.clone());
+    tasks.spawn(run.run(events, w.shutdown.clone()));
+    let map_c8y = c8y.clone();
+    let outlet = MqttOutlet {
+        name: "Cumulocity events".into(),
+        hint: "check [cumulocity] url, tenant, user, password".into(),
+        map: move |party: &str, e: &Entry| map_c8y.lines(party, e),
+        link,
+    };
+    let files = outbox_files(w, "cumulocity");
+    spawn_outbox(w, files, outlet, tasks);
+    Ok(())
+}
+
+/// The one outbox loop, carrying this outlet from its own cursor.
+fn spawn_outbox<F>(
+    w: &Wiring<'_>,
+    files: OutboxFiles,
+    outlet: MqttOutlet<F>,
+    tasks: &mut JoinSet<()>,
+) where
+    F: Fn(&str, &Entry) -> Vec<Message> + Send + Sync + 'static,
+{
+    let inbox = Some(w.inbox.clone());
+    let outbox = Outbox::for_outlet(files, outlet, tuning(), w.clock.clone(), inbox);
+    tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
+}
