@@ -127,7 +127,8 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         vote_url: vote_url.as_deref(),
     };
     crate::outlets::spawn(
-        &cfg,
+        cfg.export.as_ref(),
+        &cfg.triggers,
         files,
         &inbox,
         &clock,
@@ -137,7 +138,9 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     )
     .await;
     let mqtt = crate::outlets::mqtt::Wiring {
-        cfg: &cfg,
+        mqtt: cfg.mqtt.as_ref(),
+        cumulocity: cfg.cumulocity.as_ref(),
+        buttons: &cfg.buttons,
         files: crate::outlets::PartyFiles {
             party: &name,
             journal: &path,
@@ -173,7 +176,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
     // the reason (and the setcap line) on the status line.
     // The capture only collapses each press's burst of packets; the per-button debounce is
     // the party's own rule, so repeats reach the journal and the log as "debounced".
-    let dash = crate::buttons::dash_buttons(&cfg);
+    let dash = crate::buttons::dash_buttons(&cfg.buttons);
     let _capture = if dash.is_empty() {
         None
     } else {
@@ -328,16 +331,16 @@ async fn spawn_http(
     .with_party_name(cfg.party.name.clone())
     .with_hooks(crate::http::routes_hooks::HookDirectory::from_config(
         &cfg.hooks,
-        &|k| std::env::var(k).ok(),
     ));
-    let state = match crate::requests::searcher(cfg, opts.demo) {
-        Some(searcher) => state.with_search(searcher),
-        None => state,
-    }
-    .with_recap(
-        &crate::report::display_name(cfg.party.name.as_deref(), party),
-        journal.to_path_buf(),
-    );
+    let state =
+        match crate::requests::searcher(&cfg.requests, &cfg.spotify_or_default(), opts.demo) {
+            Some(searcher) => state.with_search(searcher),
+            None => state,
+        }
+        .with_recap(
+            &crate::report::display_name(cfg.party.name.as_deref(), party),
+            journal.to_path_buf(),
+        );
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
         let (listener, _instance, _url) = match up {

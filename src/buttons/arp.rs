@@ -28,8 +28,8 @@ pub struct DashButton {
 }
 
 /// The `[[button]]`s of the config that are Dash buttons (the ones with a `mac`).
-pub fn dash_buttons(cfg: &crate::config::Config) -> Vec<DashButton> {
-    cfg.buttons
+pub fn dash_buttons(buttons: &[super::ButtonConfig]) -> Vec<DashButton> {
+    buttons
         .iter()
         .filter_map(|b| {
             // The config already rejected malformed MACs; a None here cannot happen.

@@ -1,5 +1,5 @@
 //! Which configured `[[button]]` a network call is about: bt.tn id or AWS IoT serial → name.
-use crate::config::ButtonConfig;
+use super::settings::ButtonConfig;
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, Default)]

@@ -5,6 +5,7 @@
 //! - `iface`: picking the interface and opening pnet's datalink channel; capture errors.
 //! - `arp`: the capture thread that sends Dash presses to the inbox.
 //! - `discover`: `party-tui discover buttons`, listing devices that announce themselves.
+//! - `settings`: `[[button]]` and `[capture]` of config.toml.
 //! - `craft`: hand-built frames for tests, the netns test and the bench.
 pub mod arp;
 pub mod burst;
@@ -14,6 +15,7 @@ pub mod discover;
 pub mod frame;
 pub mod iface;
 pub mod payloads;
+pub mod settings;
 
 pub use arp::{DashButton, dash_buttons, spawn_capture};
 pub use burst::Debouncer;
@@ -21,3 +23,4 @@ pub use directory::ButtonDirectory;
 pub use discover::run_discover;
 pub use frame::{Mac, Sighting, SightingKind, format_mac, parse_frame, parse_mac};
 pub use iface::CaptureError;
+pub use settings::{ButtonConfig, CaptureConfig};

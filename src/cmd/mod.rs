@@ -61,7 +61,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 
 /// Works without a `[spotify]` section: the client id may come from SPOTIFY_CLIENT_ID.
 fn spotify_login(cfg: &config::Config) -> Result<()> {
-    let spotify = cfg.spotify.clone().unwrap_or_default();
+    let spotify = cfg.spotify_or_default();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

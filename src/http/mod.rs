@@ -19,6 +19,7 @@ pub mod routes_host;
 pub mod routes_requests;
 pub mod script;
 pub mod server;
+pub mod settings;
 pub mod unknown;
 pub mod view;
 pub mod view_cache;
@@ -27,6 +28,7 @@ pub use admin::load_or_create_admin_token;
 pub use client::HttpLimits;
 pub use guard::RateLimit;
 pub use guests::{GuestKey, load_or_create_guest_key};
+pub use settings::{HookConfig, HookDo, HttpConfig};
 
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;

@@ -6,8 +6,8 @@ use super::HttpState;
 use super::body::{self, RawBody};
 use super::guard::ct_eq;
 use super::reply::ApiError;
+use super::settings::{HookConfig, HookDo};
 use crate::buttons::payloads;
-use crate::config::{HookConfig, HookDo};
 use crate::core::{CommandSource, HookCall, HostCommand, Input};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -22,23 +22,24 @@ pub fn routes() -> Router<HttpState> {
     Router::new().route("/hooks/{name}", post(hook))
 }
 
-/// The configured hooks with their tokens resolved (from `${…}` at start).
+/// The configured hooks with their tokens resolved (from `${…}` when the config was loaded).
 #[derive(Clone, Default)]
 pub struct HookDirectory {
     hooks: Vec<(HookConfig, String)>,
 }
 
 impl HookDirectory {
-    /// Hooks whose token cannot be resolved are left out (config loading already refused them).
-    pub fn from_config(hooks: &[HookConfig], env: &dyn Fn(&str) -> Option<String>) -> Self {
+    /// Hooks as config loading resolved them; one whose token was never resolved (a config
+    /// built without `config::load`) is left out rather than served with an empty token.
+    pub fn from_config(hooks: &[HookConfig]) -> Self {
         let hooks = hooks
             .iter()
-            .filter_map(|h| match h.token(env) {
-                Ok(t) => Some((h.clone(), t)),
-                Err(e) => {
-                    tracing::error!(%e, "hook not served");
-                    None
+            .filter_map(|h| {
+                if h.resolved.0.is_empty() {
+                    tracing::error!(hook = %h.name, "hook not served: its token was not resolved");
+                    return None;
                 }
+                Some((h.clone(), h.resolved.0.clone()))
             })
             .collect();
         HookDirectory { hooks }

@@ -14,12 +14,13 @@ pub mod tail;
 pub mod triggers;
 pub mod tuning;
 pub mod webhook;
+pub mod webhook_settings;
 
 pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};
+pub use webhook_settings::TriggerConfig;
 
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
-use crate::config::Config;
 use crate::core::HealthLevel;
 use std::path::Path;
 use tokio::sync::watch;
@@ -37,10 +38,12 @@ pub struct PartyFiles<'a> {
 }
 
 /// Start the exporter (when `[export]` is set) and the trigger runner (when a `[[trigger]]`
-/// has a url). Call before the party loop starts writing. Problems go to the status line;
-/// they never stop the party.
+/// has a url). Call before the party loop starts writing. Config loading has checked both
+/// and read their secrets; what still goes wrong here goes to the status line and never
+/// stops the party.
 pub async fn spawn(
-    cfg: &Config,
+    export: Option<&ExportConfig>,
+    triggers: &[TriggerConfig],
     files: PartyFiles<'_>,
     inbox: &Inbox,
     clock: &Clock,
@@ -48,9 +51,8 @@ pub async fn spawn(
     shutdown: &CancellationToken,
     tasks: &mut JoinSet<()>,
 ) {
-    if let Some(export) = &cfg.export {
-        let env_key = std::env::var(settings::API_KEY_ENV).ok();
-        match start_exporter(export, env_key, &files, inbox, clock) {
+    if let Some(export) = export {
+        match start_exporter(export, &files, inbox, clock) {
             Ok(outbox) => {
                 tasks.spawn(outbox.run(Some(committed.clone()), shutdown.clone()));
             }
@@ -61,8 +63,8 @@ pub async fn spawn(
         }
     }
     let mut hooks = Vec::new();
-    for t in &cfg.triggers {
-        match webhook::Webhook::from_config(t, &|k| std::env::var(k).ok()) {
+    for t in triggers {
+        match webhook::Webhook::from_config(t, &t.lookup()) {
             Some(Ok(h)) => hooks.push(h),
             Some(Err(why)) => inbox.health("triggers", HealthLevel::Error, why).await,
             None => {}
@@ -94,13 +96,11 @@ pub async fn spawn(
 
 fn start_exporter(
     export: &ExportConfig,
-    env_key: Option<String>,
     files: &PartyFiles<'_>,
     inbox: &Inbox,
     clock: &Clock,
 ) -> Result<outbox::Outbox<outlet::EventsApi<client::HttpTransport>>, String> {
-    export.validate()?;
-    let key = export.resolve_api_key(env_key).ok_or_else(|| {
+    let key = export.api_key.clone().ok_or_else(|| {
         format!(
             "no API key: set [export] api_key or {}",
             settings::API_KEY_ENV

@@ -1,5 +1,6 @@
 //! `[export]` in config.toml: where events go, how they are shaped, how often they are flushed.
 //! The API key is a secret: it has its own type whose Debug never shows it.
+use crate::support::env::Env;
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;
@@ -127,6 +128,17 @@ impl ExportConfig {
         env.filter(|k| !k.trim().is_empty())
             .map(ApiKey)
             .or_else(|| self.api_key.clone())
+    }
+
+    /// Config loading: every check, and the key read once (the environment wins over the file),
+    /// so the exporter is handed the key it sends and a missing one stops `check-config`.
+    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+        self.validate()?;
+        self.api_key = self.resolve_api_key(env(API_KEY_ENV));
+        match self.api_key {
+            Some(_) => Ok(()),
+            None => Err(format!("no API key: set [export] api_key or {API_KEY_ENV}")),
+        }
     }
 
     /// Problems a user must fix before anything can be sent, quoting the bad value.

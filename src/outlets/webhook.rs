@@ -11,7 +11,7 @@
 //! a track called "Rock & Roll" cannot break the call.
 use super::client::{Backoff, Outcome, classify, error_chain};
 use super::reply_text::{body_retry_after, service_message};
-use crate::config::TriggerConfig;
+use super::webhook_settings::TriggerConfig;
 use crate::core::Effect;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::fmt;
@@ -91,7 +91,7 @@ impl Webhook {
         raw_url: &str,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Webhook, String> {
-        use crate::config::notify::{env_values, expand_env};
+        use crate::support::env::{env_values, expand_env};
         let mut secrets = env_values(raw_url, env);
         let url = expand_env(raw_url, env).map_err(|e| format!("url: {e}"))?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {

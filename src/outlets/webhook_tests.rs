@@ -1,6 +1,25 @@
 use super::*;
-use crate::config::Config;
 use crate::core::TriggerCondition;
+
+/// The `[[trigger]]` tables of a config text (the whole `Config` is the command layer's).
+#[derive(Debug, serde::Deserialize)]
+struct Config {
+    #[serde(rename = "trigger", default)]
+    triggers: Vec<TriggerConfig>,
+}
+
+impl Config {
+    fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    fn check_env(&self, env: crate::support::env::Env<'_>) -> Result<(), String> {
+        for t in &self.triggers {
+            Webhook::from_config(t, env).transpose()?;
+        }
+        Ok(())
+    }
+}
 
 fn env(name: &str) -> Option<String> {
     match name {

@@ -20,7 +20,7 @@ const DEVICE: &str = "party-tui-pi";
 /// serial, bt.tn id).
 const CHILDREN: [&str; 3] = ["00005e005301", "G030PT022", "bttn-77"];
 
-fn buttons() -> Vec<party_tui::config::ButtonConfig> {
+fn buttons() -> Vec<party_tui::buttons::ButtonConfig> {
     Config::parse(
         r#"
 [[button]]

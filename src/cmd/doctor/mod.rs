@@ -43,7 +43,7 @@ pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) ->
     checks.push(data_dir_writable(data_dir));
     checks.push(http_port_free(cfg.http.bind).await);
     checks.push(player(cfg));
-    if !crate::buttons::dash_buttons(cfg).is_empty() {
+    if !crate::buttons::dash_buttons(&cfg.buttons).is_empty() {
         checks.push(capture_allowed(cfg.capture.interface.as_deref()));
     }
     if let Some(sonos) = &cfg.sonos {

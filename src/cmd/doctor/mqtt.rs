@@ -2,7 +2,7 @@
 //! running party's own connection is not thrown off) and say in plain words why not.
 use crate::cmd::doctor::Check;
 use crate::outlets::mqtt::link::{self, LinkEvent, LinkOptions};
-use crate::outlets::mqtt::{CumulocityConfig, MqttConfig, settings};
+use crate::outlets::mqtt::{CumulocityConfig, MqttConfig};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -14,13 +14,12 @@ pub async fn mqtt(cfg: &MqttConfig) -> Check {
     if let Err(e) = cfg.validate() {
         return Check::bad(what, e);
     }
-    let env = std::env::var(settings::MQTT_PASSWORD_ENV).ok();
     let opts = LinkOptions {
         name: "MQTT".into(),
         broker: cfg.broker().expect("validated"),
         client_id: format!("{}-doctor", cfg.client_id()),
         username: cfg.username.clone(),
-        password: cfg.password(env),
+        password: cfg.password.clone(),
         will: None,
         ca_file: cfg.ca_file.clone(),
     };
@@ -37,13 +36,12 @@ pub async fn cumulocity(cfg: &CumulocityConfig) -> Check {
     if let Err(e) = cfg.validate() {
         return Check::bad(what, e);
     }
-    let env = std::env::var(settings::C8Y_PASSWORD_ENV).ok();
     let opts = LinkOptions {
         name: "Cumulocity".into(),
         broker: cfg.broker().expect("validated"),
         client_id: format!("d:{}-doctor", cfg.device_id()),
         username: Some(cfg.username()),
-        password: cfg.password(env),
+        password: cfg.password.clone(),
         will: None,
         ca_file: cfg.ca_file.clone(),
     };

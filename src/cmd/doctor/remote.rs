@@ -5,7 +5,7 @@ use std::time::Duration;
 
 const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub async fn sonos(cfg: &crate::config::SonosConfig) -> Check {
+pub async fn sonos(cfg: &crate::players::sonos::SonosConfig) -> Check {
     let wanted = cfg.wanted();
     use crate::players::sonos::resolve::Wanted;
     let what = match &wanted {
@@ -55,7 +55,7 @@ pub async fn export(cfg: &crate::outlets::settings::ExportConfig) -> Check {
     if let Err(e) = cfg.validate() {
         return Check::bad(what, e);
     }
-    let Some(key) = cfg.resolve_api_key(std::env::var("PARTY_TUI_EXPORT_API_KEY").ok()) else {
+    let Some(key) = cfg.api_key.clone() else {
         return Check::bad(
             what,
             "no API key: set [export] api_key or PARTY_TUI_EXPORT_API_KEY",

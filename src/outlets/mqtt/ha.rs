@@ -5,7 +5,7 @@
 //! Topics follow HA's discovery regex: ids are `[a-zA-Z0-9_-]+` (a MAC without colons).
 use super::Message;
 use super::settings::safe_id;
-use crate::config::ButtonConfig;
+use crate::buttons::ButtonConfig;
 use crate::core::{Effect, HostCommand, Origin, PressResult, Snapshot, Threshold, WindowState};
 use crate::journal::Entry;
 use crate::outlets::mapping::event_id;

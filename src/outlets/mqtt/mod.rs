@@ -23,7 +23,7 @@ use super::store::{Cursor, CursorFile, export_file};
 use super::tail::is_line_start;
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
-use crate::config::Config;
+use crate::buttons::ButtonConfig;
 use crate::core::{HealthLevel, Snapshot};
 use crate::journal::Entry;
 use link::{Link, LinkOptions};
@@ -117,9 +117,12 @@ where
     }
 }
 
-/// Everything the MQTT outlets need from the app.
+/// Everything the MQTT outlets need from the app: their sections (checked, passwords read, by
+/// config loading) and the buttons they announce.
 pub struct Wiring<'a> {
-    pub cfg: &'a Config,
+    pub mqtt: Option<&'a MqttConfig>,
+    pub cumulocity: Option<&'a CumulocityConfig>,
+    pub buttons: &'a [ButtonConfig],
     pub files: super::PartyFiles<'a>,
     pub inbox: &'a Inbox,
     pub clock: &'a Clock,
@@ -130,16 +133,14 @@ pub struct Wiring<'a> {
 
 /// Start `[mqtt]` and `[cumulocity]` where configured. Problems go to the status line.
 pub async fn spawn(w: Wiring<'_>, tasks: &mut JoinSet<()>) {
-    if let Some(m) = &w.cfg.mqtt {
-        let env = std::env::var(settings::MQTT_PASSWORD_ENV).ok();
-        if let Err(why) = start_ha(&w, m, env, tasks) {
+    if let Some(m) = w.mqtt {
+        if let Err(why) = start_ha(&w, m, tasks) {
             tracing::error!(%why, "MQTT not started");
             w.inbox.health("MQTT", HealthLevel::Error, why).await;
         }
     }
-    if let Some(c) = &w.cfg.cumulocity {
-        let env = std::env::var(settings::C8Y_PASSWORD_ENV).ok();
-        if let Err(why) = start_c8y(&w, c, env, tasks) {
+    if let Some(c) = w.cumulocity {
+        if let Err(why) = start_c8y(&w, c, tasks) {
             tracing::error!(%why, "Cumulocity not started");
             w.inbox.health("Cumulocity", HealthLevel::Error, why).await;
         }
@@ -172,27 +173,21 @@ fn start_at_end(files: &OutboxFiles) {
     }
 }
 
-fn start_ha(
-    w: &Wiring<'_>,
-    m: &MqttConfig,
-    env_password: Option<String>,
-    tasks: &mut JoinSet<()>,
-) -> Result<(), String> {
-    m.validate()?;
+fn start_ha(w: &Wiring<'_>, m: &MqttConfig, tasks: &mut JoinSet<()>) -> Result<(), String> {
     let client_id = m.client_id();
     let ha = Arc::new(ha::Ha::new(
         &client_id,
         &m.topic_prefix,
         &m.discovery_prefix,
         m.commands,
-        &w.cfg.buttons,
+        w.buttons,
     ));
     let opts = LinkOptions {
         name: "MQTT".into(),
         broker: m.broker()?,
         client_id,
         username: m.username.clone(),
-        password: m.password(env_password),
+        password: m.password.clone(),
         will: Some(ha.availability(false)),
         ca_file: m.ca_file.clone(),
     };
@@ -217,20 +212,14 @@ fn start_ha(
     Ok(())
 }
 
-fn start_c8y(
-    w: &Wiring<'_>,
-    c: &CumulocityConfig,
-    env_password: Option<String>,
-    tasks: &mut JoinSet<()>,
-) -> Result<(), String> {
-    c.validate()?;
-    let c8y = Arc::new(smartrest::C8y::new(&c.device_id(), &w.cfg.buttons));
+fn start_c8y(w: &Wiring<'_>, c: &CumulocityConfig, tasks: &mut JoinSet<()>) -> Result<(), String> {
+    let c8y = Arc::new(smartrest::C8y::new(&c.device_id(), w.buttons));
     let opts = LinkOptions {
         name: "Cumulocity".into(),
         broker: c.broker()?,
         client_id: c8y.client_id(),
         username: Some(c.username()),
-        password: c.password(env_password),
+        password: c.password.clone(),
         will: Some(c8y.will()),
         ca_file: c.ca_file.clone(),
     };

@@ -1,6 +1,7 @@
 //! `[mqtt]` (Home Assistant, any broker) and `[cumulocity]` in config.toml. Strict like the rest
 //! of the config; passwords have their own type whose Debug never shows them, and come from the
 //! file or from PARTY_TUI_MQTT_PASSWORD / PARTY_TUI_C8Y_PASSWORD (the environment wins).
+use crate::support::env::Env;
 use serde::Deserialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -157,6 +158,12 @@ impl MqttConfig {
     pub fn client_id(&self) -> String {
         self.client_id.clone().unwrap_or_else(default_id)
     }
+    /// Config loading: every check, and the password read once (the environment wins).
+    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+        self.validate()?;
+        self.password = self.password(env(MQTT_PASSWORD_ENV));
+        Ok(())
+    }
     /// Checks what serde cannot: topic prefixes without wildcards.
     pub fn validate(&self) -> Result<(), String> {
         self.broker()?;
@@ -182,6 +189,12 @@ impl CumulocityConfig {
         env.filter(|p| !p.is_empty())
             .map(Password)
             .or_else(|| self.password.clone())
+    }
+    /// Config loading: every check, and the password read once (the environment wins).
+    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+        self.validate()?;
+        self.password = self.password(env(C8Y_PASSWORD_ENV));
+        Ok(())
     }
     pub fn device_id(&self) -> String {
         self.device_id.clone().unwrap_or_else(default_id)

@@ -4,7 +4,7 @@
 //! the journal's own time, so a line re-sent after an outage still says when it happened.
 use super::Message;
 use super::ha::button_id;
-use crate::config::ButtonConfig;
+use crate::buttons::ButtonConfig;
 use crate::core::{Effect, HostCommand, Origin};
 use crate::journal::Entry;
 use crate::outlets::mapping::{event_id, iso_millis};

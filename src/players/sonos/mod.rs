@@ -14,6 +14,7 @@ pub mod lastchange;
 pub mod listener;
 pub mod player;
 pub mod resolve;
+pub mod settings;
 pub mod soap;
 pub mod state;
 pub mod timing;
@@ -22,9 +23,9 @@ pub mod watchdog;
 
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
-use crate::config::SonosConfig;
 use crate::players::PlayerCommand;
 use resolve::Wanted;
+pub use settings::SonosConfig;
 use std::net::SocketAddr;
 use timing::Timing;
 use tokio::net::TcpListener;

@@ -1,4 +1,5 @@
 //! `[spotify]`: present in config.toml means Spotify is the player.
+use crate::support::env::Env;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -32,22 +33,45 @@ impl Default for SpotifyConfig {
 }
 
 impl SpotifyConfig {
-    /// `[spotify] client_id`, else $SPOTIFY_CLIENT_ID.
+    /// `[spotify] client_id`, else $SPOTIFY_CLIENT_ID as config loading read it (`resolve`).
     pub fn client_id(&self) -> anyhow::Result<String> {
-        let from_env = || std::env::var(CLIENT_ID_ENV).ok();
-        let clean = |id: String| Some(id.trim().to_string()).filter(|id| !id.is_empty());
-        self.client_id
-            .clone()
-            .and_then(clean)
-            .or_else(|| from_env().and_then(clean))
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no Spotify client id: create an app at https://developer.spotify.com/dashboard \
-                     with the Redirect URI {}, then put its Client ID in [spotify] client_id \
-                     (or {CLIENT_ID_ENV})",
-                    self.redirect_uri()
-                )
-            })
+        self.clean_client_id().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no Spotify client id: create an app at https://developer.spotify.com/dashboard \
+                 with the Redirect URI {}, then put its Client ID in [spotify] client_id \
+                 (or {CLIENT_ID_ENV})",
+                self.redirect_uri()
+            )
+        })
+    }
+
+    fn clean_client_id(&self) -> Option<String> {
+        let id = self.client_id.as_deref()?.trim();
+        (!id.is_empty()).then(|| id.to_string())
+    }
+
+    /// Config loading: a blank `client_id` is taken from $SPOTIFY_CLIENT_ID, once, so the
+    /// player, the search and `spotify login` never read the environment.
+    pub fn resolve(&mut self, env: Env<'_>) {
+        if self.clean_client_id().is_none() {
+            self.client_id = env(CLIENT_ID_ENV).filter(|id| !id.trim().is_empty());
+        }
+    }
+
+    /// Config loading, for a `[spotify]` section: what the player refuses at start.
+    pub fn check(&self) -> Result<(), String> {
+        self.client_id().map(drop).map_err(|e| e.to_string())?;
+        for (key, url) in [
+            ("api_base_url", &self.api_base_url),
+            ("auth_base_url", &self.auth_base_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "[spotify] {key} = \"{url}\" must start with http:// or https://"
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub fn redirect_uri(&self) -> String {
@@ -101,13 +125,15 @@ mod tests {
             client_id: Some("  ".into()),
             ..Default::default()
         };
-        // Blank in config falls through to the environment; without it, the error says what to do.
-        if std::env::var(CLIENT_ID_ENV).is_err() {
-            let e = blank.client_id().unwrap_err().to_string();
-            assert!(
-                e.contains("[spotify] client_id") && e.contains("8888/callback"),
-                "{e}"
-            );
-        }
+        // Blank in config falls through to the environment as load read it; without it, the
+        // error says what to do.
+        let e = blank.client_id().unwrap_err().to_string();
+        assert!(
+            e.contains("[spotify] client_id") && e.contains("8888/callback"),
+            "{e}"
+        );
+        let mut from_env = blank.clone();
+        from_env.resolve(&|k| (k == CLIENT_ID_ENV).then(|| "env-id".to_string()));
+        assert_eq!(from_env.client_id().unwrap(), "env-id");
     }
 }

@@ -1,6 +1,10 @@
 //! The embedded demo: a simulated player working through assets/demo_playlist.toml and
 //! simulated guests who like and skip. With `--demo-speed N` the clock runs N× faster, so
 //! everything here schedules in party time through `Clock`.
+pub mod settings;
+
+pub use settings::DemoConfig;
+
 use super::PlayerCommand;
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
@@ -22,7 +26,7 @@ pub const POSITION_REPORT: Duration = Duration::from_secs(5);
 pub const TRACK_GAP: Duration = Duration::from_millis(500);
 pub const PLAYER_NAME: &str = "Demo";
 
-const PLAYLIST_TOML: &str = include_str!("../../assets/demo_playlist.toml");
+const PLAYLIST_TOML: &str = include_str!("../../../assets/demo_playlist.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,6 +1,7 @@
-//! One `[[trigger]]` of config.toml: when it fires and what it calls (split from config.rs).
-use crate::config::notify::{Hidden, Pairs};
+//! One `[[trigger]]` of config.toml: when it fires and what it calls. A leaf beside the
+//! webhook outlet that carries it out: serde, core and support only.
 use crate::core::TriggerCondition;
+use crate::support::env::{Captured, Env, Hidden, Pairs};
 use serde::Deserialize;
 
 /// One `[[trigger]]`: a condition, and a webhook or messaging service to call
@@ -18,6 +19,9 @@ pub struct TriggerConfig {
     /// `auth = "basic"`: username and password (both may use `${…}`).
     pub basic_auth: Option<(String, Hidden)>,
     pub timeout_secs: Option<u64>,
+    /// The `${NAME}` values this trigger names, read once at load (`capture_env`): the
+    /// webhook is built from these, never from the live environment.
+    pub env: Captured,
 }
 
 impl Default for TriggerConfig {
@@ -32,6 +36,7 @@ impl Default for TriggerConfig {
             headers: Pairs::default(),
             basic_auth: None,
             timeout_secs: None,
+            env: Captured::default(),
         }
     }
 }
@@ -102,8 +107,7 @@ impl TryFrom<RawTrigger> for TriggerConfig {
                 r.name
             ));
         }
-        let basic_auth =
-            crate::config::notify::basic_auth(&r.name, r.auth, r.username, r.password)?;
+        let basic_auth = basic_auth(&r.name, r.auth, r.username, r.password)?;
         if r.timeout_secs == Some(0) {
             return Err(format!(
                 "trigger `{}`: `timeout_secs` must be at least 1",
@@ -120,6 +124,55 @@ impl TryFrom<RawTrigger> for TriggerConfig {
             headers: r.headers,
             basic_auth,
             timeout_secs: r.timeout_secs,
+            env: Captured::default(),
         })
+    }
+}
+
+impl TriggerConfig {
+    /// Every text that may hold `${NAME}`.
+    fn templated(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.url.iter().map(String::as_str).collect();
+        out.extend(self.body.as_deref());
+        out.extend(self.headers.0.iter().map(|(_, v)| v.as_str()));
+        if let Some(form) = &self.form {
+            out.extend(form.0.iter().map(|(_, v)| v.as_str()));
+        }
+        if let Some((user, password)) = &self.basic_auth {
+            out.extend([user.as_str(), password.0.as_str()]);
+        }
+        out
+    }
+
+    /// Reads the variables this trigger names, once (config loading calls it).
+    pub fn capture_env(&mut self, env: Env<'_>) {
+        self.env = Captured::of(self.templated(), env);
+    }
+
+    /// The lookup the webhook expands `${NAME}` with: what was captured at load.
+    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+        |name| self.env.get(name)
+    }
+}
+
+/// `auth = "basic"` with `username` and `password`, or nothing at all.
+fn basic_auth(
+    trigger: &str,
+    auth: Option<String>,
+    username: Option<String>,
+    password: Option<Hidden>,
+) -> Result<Option<(String, Hidden)>, String> {
+    match (auth.as_deref(), username, password) {
+        (None, None, None) => Ok(None),
+        (Some("basic"), Some(u), Some(p)) => Ok(Some((u, p))),
+        (Some("basic"), _, _) => Err(format!(
+            "trigger `{trigger}`: auth = \"basic\" needs `username` and `password`"
+        )),
+        (Some(other), _, _) => Err(format!(
+            "trigger `{trigger}`: `auth = \"{other}\"` must be \"basic\" (put a bearer token in `headers`)"
+        )),
+        (None, _, _) => Err(format!(
+            "trigger `{trigger}`: `username`/`password` need auth = \"basic\""
+        )),
     }
 }
