@@ -31,11 +31,18 @@ impl Refusal {
     }
 }
 
-/// The first of `keys` the sentence quotes as `key = …` (or `key:`, or as `` `key` ``).
+/// The first of `keys` the sentence is about: quoted as `key = …`, `` `key` ``, or leading a
+/// clause (`…: body is not JSON`, `…: headers.X: …`).
 fn key_named(message: &str, keys: &[&str]) -> Option<String> {
     keys.iter()
         .find(|k| {
-            [format!("{k} ="), format!("{k}:"), format!("`{k}`")]
+            [
+                format!("{k} ="),
+                format!("{k}:"),
+                format!("`{k}`"),
+                format!(": {k} "),
+                format!(": {k}."),
+            ]
                 .iter()
                 .any(|form| message.contains(form.as_str()))
         })
