@@ -49,6 +49,14 @@ fn what_adapters_refused_at_start_is_refused_at_load() {
             &["no API key", "api_key", "PARTY_TUI_EXPORT_API_KEY"],
         ),
         (
+            "[export]\nbase_url = \"http://x\"\nspace = \"s\"\napi_key = \"caf\u{e9}\"\n",
+            &["line 4:", "api_key", "header"],
+        ),
+        (
+            "[mqtt]\nurl = \"mqtts://x\"\nca_file = \"/nonexistent/ca.pem\"\n",
+            &["line 3:", "cannot read ca_file /nonexistent/ca.pem"],
+        ),
+        (
             "[mqtt]\nurl = \"http://broker\"\n",
             &[
                 "line 2:",

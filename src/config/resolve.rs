@@ -29,6 +29,15 @@ impl Refusal {
             message,
         }
     }
+
+    fn at_key(section: &'static str, key: &str, message: String) -> Self {
+        Refusal {
+            section,
+            name: None,
+            key: Some(key.to_string()),
+            message,
+        }
+    }
 }
 
 /// The first of `keys` the sentence is about: quoted as `key = …`, `` `key` ``, or leading a
@@ -43,8 +52,8 @@ fn key_named(message: &str, keys: &[&str]) -> Option<String> {
                 format!(": {k} "),
                 format!(": {k}."),
             ]
-                .iter()
-                .any(|form| message.contains(form.as_str()))
+            .iter()
+            .any(|form| message.contains(form.as_str()))
         })
         .map(|k| k.to_string())
 }
@@ -122,15 +131,17 @@ impl Config {
         {
             out.push(Refusal::new("export", None, EXPORT_KEYS, why));
         }
-        if let Some(m) = &mut self.mqtt
-            && let Err(why) = m.resolve(env)
-        {
-            out.push(Refusal::new("mqtt", None, MQTT_KEYS, why));
+        if let Some(m) = &mut self.mqtt {
+            if let Err(why) = m.resolve(env) {
+                out.push(Refusal::new("mqtt", None, MQTT_KEYS, why));
+            }
+            out.extend(ca_file("mqtt", m.ca_file.as_deref()));
         }
-        if let Some(c) = &mut self.cumulocity
-            && let Err(why) = c.resolve(env)
-        {
-            out.push(Refusal::new("cumulocity", None, C8Y_KEYS, why));
+        if let Some(c) = &mut self.cumulocity {
+            if let Err(why) = c.resolve(env) {
+                out.push(Refusal::new("cumulocity", None, C8Y_KEYS, why));
+            }
+            out.extend(ca_file("cumulocity", c.ca_file.as_deref()));
         }
         if let Some(s) = &mut self.spotify {
             s.resolve(env);
@@ -153,6 +164,16 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.spotify_defaults.clone())
     }
+}
+
+/// A broker's `ca_file` must hold a certificate (the link would refuse it when it connects).
+fn ca_file(section: &'static str, path: Option<&std::path::Path>) -> Option<Refusal> {
+    let why = crate::outlets::mqtt::tls::ca_certs(path?).err()?;
+    Some(Refusal::at_key(
+        section,
+        "ca_file",
+        format!("[{section}] {why}"),
+    ))
 }
 
 /// The 1-based line of `key` in `[section]` (or in the `[[section]]` whose `name` is `name`),

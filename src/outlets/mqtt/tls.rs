@@ -1,5 +1,6 @@
 //! The TLS client configuration for mqtts:// brokers: rustls on ring (as reqwest here), the
 //! system's root certificates, plus the CA in `ca_file` when given (a home broker's own CA).
+use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -11,21 +12,10 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, String> {
         let _ = roots.add(cert);
     }
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
-        let mut added = 0;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            let cert = cert.map_err(|e| format!("ca_file {}: {e}", path.display()))?;
+        for cert in ca_certs(path)? {
             roots
                 .add(cert)
                 .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err(format!(
-                "ca_file {} holds no PEM certificate",
-                path.display()
-            ));
         }
     }
     if roots.is_empty() {
@@ -38,4 +28,21 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, String> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(cfg)
+}
+
+/// The certificates in `ca_file`, at least one; config loading calls this too, so a missing
+/// or empty file stops `check-config` instead of the connection.
+pub fn ca_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem =
+        std::fs::read(path).map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
+    let certs = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "ca_file {} holds no PEM certificate",
+            path.display()
+        ));
+    }
+    Ok(certs)
 }
