@@ -50,17 +50,23 @@ impl SpotifyConfig {
         (!id.is_empty()).then(|| id.to_string())
     }
 
-    /// Config loading: a blank `client_id` is taken from $SPOTIFY_CLIENT_ID, once, so the
-    /// player, the search and `spotify login` never read the environment.
+    /// Config loading: a blank `client_id` is taken from $SPOTIFY_CLIENT_ID and the token
+    /// file's default place (under $HOME) is settled, once, so the player, the search and
+    /// `spotify login` never read the environment.
     pub fn resolve(&mut self, env: Env<'_>) {
         if self.clean_client_id().is_none() {
             self.client_id = env(CLIENT_ID_ENV).filter(|id| !id.trim().is_empty());
+        }
+        if self.token_file.is_none() {
+            // Without a home directory this stays None; `token_path` then says what to do.
+            self.token_file = super::token::TokenStore::default_path().ok();
         }
     }
 
     /// Config loading, for a `[spotify]` section: what the player refuses at start.
     pub fn check(&self) -> Result<(), String> {
         self.client_id().map(drop).map_err(|e| e.to_string())?;
+        self.token_path().map(drop).map_err(|e| format!("{e:#}"))?;
         for (key, url) in [
             ("api_base_url", &self.api_base_url),
             ("auth_base_url", &self.auth_base_url),
