@@ -127,8 +127,10 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
         vote_url: vote_url.as_deref(),
     };
     crate::outlets::spawn(
-        cfg.export.as_ref(),
-        &cfg.triggers,
+        crate::outlets::Sections {
+            export: cfg.export.as_ref(),
+            triggers: &cfg.triggers,
+        },
         files,
         &inbox,
         &clock,

@@ -37,13 +37,20 @@ pub struct PartyFiles<'a> {
     pub vote_url: Option<&'a str>,
 }
 
+/// The sections the exporter and the trigger runner carry out, as config loading checked
+/// them and read their secrets.
+#[derive(Clone, Copy)]
+pub struct Sections<'a> {
+    pub export: Option<&'a ExportConfig>,
+    pub triggers: &'a [TriggerConfig],
+}
+
 /// Start the exporter (when `[export]` is set) and the trigger runner (when a `[[trigger]]`
 /// has a url). Call before the party loop starts writing. Config loading has checked both
 /// and read their secrets; what still goes wrong here goes to the status line and never
 /// stops the party.
 pub async fn spawn(
-    export: Option<&ExportConfig>,
-    triggers: &[TriggerConfig],
+    sections: Sections<'_>,
     files: PartyFiles<'_>,
     inbox: &Inbox,
     clock: &Clock,
@@ -51,7 +58,7 @@ pub async fn spawn(
     shutdown: &CancellationToken,
     tasks: &mut JoinSet<()>,
 ) {
-    if let Some(export) = export {
+    if let Some(export) = sections.export {
         match start_exporter(export, &files, inbox, clock) {
             Ok(outbox) => {
                 tasks.spawn(outbox.run(Some(committed.clone()), shutdown.clone()));
@@ -63,7 +70,7 @@ pub async fn spawn(
         }
     }
     let mut hooks = Vec::new();
-    for t in triggers {
+    for t in sections.triggers {
         match webhook::Webhook::from_config(t, &t.lookup()) {
             Some(Ok(h)) => hooks.push(h),
             Some(Err(why)) => inbox.health("triggers", HealthLevel::Error, why).await,

@@ -133,17 +133,17 @@ pub struct Wiring<'a> {
 
 /// Start `[mqtt]` and `[cumulocity]` where configured. Problems go to the status line.
 pub async fn spawn(w: Wiring<'_>, tasks: &mut JoinSet<()>) {
-    if let Some(m) = w.mqtt {
-        if let Err(why) = start_ha(&w, m, tasks) {
-            tracing::error!(%why, "MQTT not started");
-            w.inbox.health("MQTT", HealthLevel::Error, why).await;
-        }
+    if let Some(m) = w.mqtt
+        && let Err(why) = start_ha(&w, m, tasks)
+    {
+        tracing::error!(%why, "MQTT not started");
+        w.inbox.health("MQTT", HealthLevel::Error, why).await;
     }
-    if let Some(c) = w.cumulocity {
-        if let Err(why) = start_c8y(&w, c, tasks) {
-            tracing::error!(%why, "Cumulocity not started");
-            w.inbox.health("Cumulocity", HealthLevel::Error, why).await;
-        }
+    if let Some(c) = w.cumulocity
+        && let Err(why) = start_c8y(&w, c, tasks)
+    {
+        tracing::error!(%why, "Cumulocity not started");
+        w.inbox.health("Cumulocity", HealthLevel::Error, why).await;
     }
 }
 
