@@ -334,15 +334,15 @@ async fn spawn_http(
     .with_hooks(crate::http::routes_hooks::HookDirectory::from_config(
         &cfg.hooks,
     ));
-    let state =
-        match crate::requests::searcher(&cfg.requests, &cfg.spotify_or_default(), opts.demo) {
-            Some(searcher) => state.with_search(searcher),
-            None => state,
-        }
-        .with_recap(
-            &crate::report::display_name(cfg.party.name.as_deref(), party),
-            journal.to_path_buf(),
-        );
+    let spotify = cfg.spotify_or_default();
+    let state = match crate::requests::searcher(&cfg.requests, &spotify, opts.demo) {
+        Some(searcher) => state.with_search(searcher),
+        None => state,
+    }
+    .with_recap(
+        &crate::report::display_name(cfg.party.name.as_deref(), party),
+        journal.to_path_buf(),
+    );
     let (inbox, shutdown) = (inbox.clone(), shutdown.clone());
     tasks.spawn(async move {
         let (listener, _instance, _url) = match up {
