@@ -1,5 +1,6 @@
 //! `[http]` and `[[hook]]` of config.toml: where the vote page listens, its per-address limits,
-//! and the rule triggers coming in (`POST /hooks/{name}`). A leaf: serde, std, core, support.
+//! and the rule triggers coming in (`POST /hooks/{name}`). Beside serde, std and support it
+//! knows only the server's own limit types (`HttpLimits`), whose defaults it shares.
 use crate::support::env::{Env, Hidden, expand_env};
 use serde::Deserialize;
 

@@ -1,5 +1,6 @@
 //! Small shared pieces with no knowledge of the party: files that hold secrets, where things
-//! live, logging, the instance file, facts about this machine's network.
+//! live, logging, the instance file, facts about this machine's network, and `${NAME}` in
+//! config values (`env`, read only when the config is loaded).
 pub mod env;
 pub mod instance;
 pub mod logging;
