@@ -1,10 +1,10 @@
 //! Guests' song requests outside the core: the `[requests]` config, track search (Spotify's
 //! catalogue, or the demo's) with its cache and per-guest limit. The rules are in
 //! `core::requests`; the vote page's routes in `http::routes_requests`.
-pub mod config;
 pub mod search;
+pub mod settings;
 
-pub use config::RequestsConfig;
+pub use settings::RequestsConfig;
 
 use search::{Catalogue, Searcher};
 use std::sync::Arc;
