@@ -1,6 +1,6 @@
 //! A headless party and a second dashboard attached to it in tmux: a key pressed in the attached
 //! view changes the party; when the party stops the view says so, and it reattaches on return.
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

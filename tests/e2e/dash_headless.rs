@@ -4,8 +4,8 @@
 //! counted press per burst, a repeat inside the debounce as "debounced", and nothing for an
 //! unlisted MAC.
 //! Needs root, iproute2 and arping; skips elsewhere, fails in CI.
-mod netns;
-mod support;
+use crate::netns;
+use crate::support;
 
 use netns::Netns;
 use party_tui::buttons::burst::BURST_GAP;

@@ -4,8 +4,8 @@
 //! press per burst, keep each button's debounce, and ignore MACs that are not configured.
 //! Needs root (CAP_NET_ADMIN and CAP_NET_RAW), iproute2 and arping; elsewhere it skips, and in
 //! CI (PARTY_TUI_REQUIRE_PRIVILEGED=1) it fails.
-mod netns;
-mod support;
+use crate::netns;
+use crate::support;
 
 use netns::Netns;
 use party_tui::bus::inbox::{Inbox, Msg};

@@ -1,5 +1,5 @@
 //! End to end, as a person would: the real binary's dashboard in tmux, driven with keys.
-mod support;
+use crate::support;
 
 use std::path::Path;
 use support::tmux::{LIMIT, Tmux};

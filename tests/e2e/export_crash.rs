@@ -2,7 +2,7 @@
 //! is killed with SIGKILL while the fake holds back its answer to an export request, then
 //! restarted. Every event in the journal reaches the fake at least once, none is lost, and the
 //! duplicates the crash causes share their ids (and are identical).
-mod fake_events;
+use crate::fake_events;
 
 use fake_events::{FakeEvents, wait_for};
 use party_tui::journal::Entry;

@@ -3,8 +3,7 @@
 //! which the party journals as given from the host page. The link works once; without the
 //! session nothing is allowed. Screenshots of `/host`, `/` and the disconnected state at phone
 //! and desktop widths are written for a person to look at, and checked not to overflow.
-mod cdp;
-mod support;
+use crate::cdp;
 
 use cdp::party::{Party, demo_journal, eventually, first_track, state};
 use cdp::{Cdp, Chromium};

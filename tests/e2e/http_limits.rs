@@ -3,7 +3,7 @@
 //! made-up buttons, made-up and altered guest cookies, a new-guest limit per address (and per
 //! forwarded address behind a trusted proxy), 50 phones at once behind a tunnel, and a port
 //! that is taken when the party starts.
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;

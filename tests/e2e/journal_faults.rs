@@ -3,8 +3,8 @@
 //! freed, as root). In both: every press answered 200 is in the journal and counted, every
 //! press answered otherwise is in neither, the party recovers by itself once writing works,
 //! and a restart replays the journal to the same counts.
-mod faults;
-mod support;
+use crate::faults;
+use crate::support;
 
 use faults::{CONFIG, LIMIT, Party, journaled_presses, press_until_refused, start};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! its device and button children with the exact SmartREST lines, sends one `c8y_MAC_Event`
 //! per press on the child's topic, and carries out a `511` skip from `s/ds`, acknowledged
 //! `501` then `503`. A wrong password and a TLS name mismatch are explained in plain words.
-mod mqtt_broker;
+use crate::mqtt_broker;
 
 use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
 use party_tui::outlets::mqtt::link::{self, LinkEvent, LinkOptions};

@@ -3,7 +3,7 @@
 //! a web button arrives as a (never retained) event; HA's Skip button skips the track and the
 //! journal names Home Assistant; HA's birth brings the configs again; kill -9 leaves the
 //! entities offline through the will; a button taken out of the config loses its entity.
-mod mqtt_broker;
+use crate::mqtt_broker;
 
 use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
 use party_tui::outlets::mqtt::ha_rules::{Verdict, check, check_event, check_ours};

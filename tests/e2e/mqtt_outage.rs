@@ -3,7 +3,7 @@
 //! being journaled and started again: every journaled press arrives. Then party-tui itself is
 //! killed with SIGKILL and restarted: still every press arrives, and a press sent twice
 //! (unacknowledged when it died) carries the same `<party>:<seq>:<index>` id and payload.
-mod mqtt_broker;
+use crate::mqtt_broker;
 
 use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
 use serde_json::Value;

@@ -3,9 +3,8 @@
 //! each once, at strict fakes of Webex and Twilio; a fourth press after the sequence window
 //! starts again. Inbound hooks with and without their token, and a notice reaching a real
 //! headless Chromium's vote page.
-mod cdp;
-mod notify_fake;
-mod support;
+use crate::cdp;
+use crate::notify_fake;
 
 use cdp::party::{eventually, first_track, state};
 use notify_fake::*;

@@ -8,8 +8,8 @@
 //! about half a release build's time.
 //! Where a cross toolchain, a Rust target or qemu is missing these skip, saying what to install;
 //! with PARTY_TUI_REQUIRE_PRIVILEGED=1 (CI) they fail instead.
-mod pi;
-mod support;
+use crate::pi;
+use crate::support;
 
 use pi::Arch;
 use serde_json::Value;

@@ -7,8 +7,8 @@
 //! release build tests/pi_cross.rs runs under qemu. The armhf package needs one more release
 //! cross build (~10 min on CI's two cores), so its test is `#[ignore]`d: run it with
 //! `cargo test --test pi_package -- --ignored`.
-mod pi;
-mod support;
+use crate::pi;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
 //! The process at its edges, through the binary: a second instance on the same data dir, a
 //! hang-up, a log file that cannot be created, a journal deleted while the party runs, a
 //! clock behind the journal (faketime), and journals damaged by the old failure path.
-mod faults;
-mod support;
+use crate::faults;
+use crate::support;
 
 use faults::{CONFIG, LIMIT, journal_lines, journaled_presses, start, start_real};
 use std::process::{Command, Stdio};

@@ -2,8 +2,8 @@
 //! nothing overflows sideways, the SVG timeline scales to the page, the lists carry the
 //! party's figures, and there is no script. Screenshots land in target/recap-*.png for a look.
 //! Also `party-tui report --format html` prints the same page for the same journal.
-mod cdp;
-mod support;
+use crate::cdp;
+use crate::support;
 
 use cdp::Chromium;
 use cdp::party::eventually;

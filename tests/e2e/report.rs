@@ -1,5 +1,5 @@
 //! `report` on a journal recorded by a test party, compared with the counts we know it holds.
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal, PartyStore};

@@ -2,7 +2,7 @@
 //! length, when each song played, outcomes in words, repeats merged in the rankings, "Most
 //! skipped" ordered by how fast the party wanted a song gone, no empty headings, CSV with
 //! timestamps and ids. And odd clocks never panic nor print without bound.
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal};

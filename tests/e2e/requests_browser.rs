@@ -2,8 +2,7 @@
 //! page in a real headless Chromium. A guest searches the demo catalogue, requests a track, and
 //! when the demo player plays it the page says "Your song is playing now"; another guest (its
 //! own browser context, its own cookie) sees the queue but never that message.
-mod cdp;
-mod support;
+use crate::cdp;
 
 use cdp::party::{Party, demo_journal, eventually, first_track};
 use cdp::{Cdp, Chromium};

@@ -2,7 +2,7 @@
 //! network namespace, audio to a fakesink, playing a WAV this test serves over HTTP with DIDL
 //! metadata set by SetAVTransportURI. Checks title/artist/album and PLAYING → STOPPED through
 //! events, then polling, reports what Next does, and prints the state-change delays measured.
-mod support;
+use crate::support;
 
 use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{AdapterResult, HealthLevel, Input, PlayerUpdate, TransportState};

@@ -1,8 +1,7 @@
 //! End to end, as a guest would: the real binary (headless demo) and its vote page in a real
 //! headless Chromium, driven over the DevTools protocol. A tap on Like is counted once,
 //! acknowledged only once journaled, and a second tap is refused as a duplicate.
-mod cdp;
-mod support;
+use crate::cdp;
 
 use cdp::Chromium;
 use cdp::party::{Party, demo_journals, eventually, first_track, read_journal};

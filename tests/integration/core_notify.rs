@@ -1,7 +1,7 @@
 //! The core's side of notifications, table-style with explicit times: press-sequence steps that
 //! name triggers, `on = "press"` / `on = "track_start"`, triggers that only fire when named,
 //! and inbound hooks (a notice with its deadline, a chained trigger).
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! Table tests of every song-request rule, and replay equality with requests open.
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal, replay};

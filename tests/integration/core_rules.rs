@@ -1,5 +1,5 @@
 //! Table-style tests of every party rule, with explicit times (seconds from the party start).
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use std::time::Duration;

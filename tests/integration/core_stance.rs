@@ -1,6 +1,6 @@
 //! One stance per voter per track (a later skip replaces the like and vice versa, counted
 //! once), and what the host's reset means: the skip vote starts over, the likes stay.
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use support::sample::vote;

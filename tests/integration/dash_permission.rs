@@ -1,7 +1,7 @@
 //! Without CAP_NET_RAW the capture must not start, and must say exactly how to grant it, both as
 //! the error and on the status line. As root we drop the capability with setpriv and re-run this
 //! binary's helper; without it we can call the capture directly.
-mod support;
+use crate::support;
 
 use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::buttons::spawn_capture;

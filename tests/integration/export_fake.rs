@@ -3,7 +3,7 @@
 //! real time (tokio's paused clock would fire the request timeout while waiting on a socket),
 //! so back-off is tuned short here; the schedule itself is tested on paused time in
 //! src/outlets/outbox_tests.rs. The crash test is in export_crash.rs.
-mod fake_events;
+use crate::fake_events;
 
 use fake_events::{Fail, FakeEvents, wait_for};
 use party_tui::bus::clock::Clock;

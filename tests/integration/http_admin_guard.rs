@@ -1,6 +1,6 @@
 //! Host overrides behind the token, and the guards: 413, 400, 401, 404, 405, 408, 429, idle
 //! connections, and no panic (no 5xx) on any body to any route.
-mod http_harness;
+use crate::http_harness;
 
 use http_harness::{Harness, Options, TOKEN, json_of, start};
 use party_tui::core::{HostCommand, Input, Threshold};

@@ -1,6 +1,6 @@
 //! Button webhooks on a real socket: bt.tn web-link calls and AWS IoT events, written from the
 //! documented formats; plus every recorded payload in ../shared/fixtures when it is there.
-mod http_harness;
+use crate::http_harness;
 
 use http_harness::{Harness, Options, json_of, start};
 use party_tui::buttons::ButtonDirectory;

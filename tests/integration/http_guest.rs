@@ -1,5 +1,5 @@
 //! The guests' routes on a real socket: page and cookie, votes, state, live events, party code.
-mod http_harness;
+use crate::http_harness;
 
 use http_harness::{Options, PATIENCE, cookie_pair, json_of, set_cookie, start};
 use party_tui::core::effect::LogEntry;

@@ -1,7 +1,7 @@
 //! The host page's HTTP side against a real server: one-time links, session cookies, host
 //! commands journaled with their origin, sign-out of every phone; and what guests see of the
 //! party (its name, the code compared as phones type it, how many are here).
-mod http_harness;
+use crate::http_harness;
 
 use http_harness::{Options, TOKEN, cookie_pair, json_of, start};
 use party_tui::core::{CommandSource, HostCommand, HostOrder, Input, Snapshot};

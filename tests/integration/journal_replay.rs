@@ -1,7 +1,7 @@
 //! Replay parses blocks of the journal on several threads and applies them in order: the party
 //! it rebuilds, the entries it counts and the line a corruption is reported at must be those of
 //! a plain line-by-line replay, whatever the block boundaries.
-mod support;
+use crate::support;
 
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal, replay};

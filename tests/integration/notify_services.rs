@@ -3,8 +3,7 @@
 //! no retry of what a retry cannot fix, Telegram's flood-control wait, and secrets scrubbed.
 //! The recorded request/response pairs in ../shared/fixtures/notify, when present, are
 //! replayed against the same fakes and our requests compared with them byte for byte.
-mod notify_fake;
-mod support;
+use crate::notify_fake;
 
 use notify_fake::*;
 use party_tui::config::Config;

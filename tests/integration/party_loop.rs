@@ -1,7 +1,7 @@
 //! The app loop with the real journal, on tokio's paused clock: acknowledgements mean
 //! durable, deadlines fire at exactly their time, skips reach the player, and a restart
 //! replays to the identical party.
-mod support;
+use crate::support;
 
 use party_tui::app::engine::{EffectSinks, Engine};
 use party_tui::bus::clock::Clock;

@@ -3,7 +3,7 @@
 //! and the Sonos AddURIToQueue requests we must send, byte for byte in their arguments.
 //! A fresh clone has no fixtures directory, so this skips and says so (PARTY_TUI_FIXTURES
 //! overrides the path).
-mod spotify_support;
+use crate::spotify_support;
 
 use party_tui::core::requests::match_ref;
 use party_tui::players::sonos::enqueue::{SpotifyAccount, account_from_uri, add_uri_args};

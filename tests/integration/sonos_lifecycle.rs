@@ -1,7 +1,7 @@
 //! The subscription life-cycle against a fake speaker, with paused time moved by the test:
 //! renewal well before the granted timeout, 412 → resubscribe, events that stop coming →
 //! polling → events again, skips (701 and 403 in plain words), unsubscribe on shutdown.
-mod sonos_fake;
+use crate::sonos_fake;
 
 use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{AdapterResult, HealthLevel, Input, TransportState};

@@ -2,7 +2,7 @@
 //! account serial learned from the Spotify track it plays, the other region's service type
 //! after a UPnP 800, and plain words when it still fails. The expected arguments are written
 //! here from the documented format (node-sonos-ts's request for the same track).
-mod sonos_fake;
+use crate::sonos_fake;
 
 use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::{Input, RequestInput, RequestedTrack, TransportState};

@@ -1,6 +1,6 @@
 //! The Spotify watcher against a fake Web API on 127.0.0.1, on paused tokio time: what reaches
 //! the inbox, and which requests were made when.
-mod spotify_support;
+use crate::spotify_support;
 
 use party_tui::core::{AdapterResult, HealthLevel, TransportState};
 use party_tui::players::PlayerCommand;

@@ -1,7 +1,7 @@
 //! `party-tui spotify login` against the fake accounts service on 127.0.0.1: the browser
 //! reaching the listener, the pasted redirect, denied consent, a redirect URI mismatch, and the
 //! refresh token rotating on every refresh and being persisted.
-mod spotify_support;
+use crate::spotify_support;
 
 use party_tui::core::Timestamp;
 use party_tui::players::spotify::login::{Login, LoginError, redirect_uri};

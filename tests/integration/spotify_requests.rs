@@ -2,7 +2,7 @@
 //! watcher, against the fake Spotify: search (limit, cache, 429 honoured exactly), request,
 //! queueing (204 empty and 200 text both succeed; PREMIUM_REQUIRED and NO_ACTIVE_DEVICE fail in
 //! plain words), and bad input answered with a 4xx.
-mod spotify_support;
+use crate::spotify_support;
 
 use party_tui::app::engine::{EffectSinks, Engine};
 use party_tui::bus::clock::Clock;

@@ -1,6 +1,6 @@
 //! Full-screen renders of the dashboard, compared with insta snapshots. Times are fixed and the
 //! log is shown in UTC, so the snapshots do not depend on the machine's clock or time zone.
-mod ui_fixtures;
+use crate::ui_fixtures;
 
 use party_tui::core::Snapshot;
 use party_tui::dashboard::{UiState, Zone, draw::draw};

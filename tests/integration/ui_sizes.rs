@@ -1,7 +1,7 @@
 //! The dashboard at the sizes a host tried (80x24, 60x20, 50x16, 100x30, 200x60): the vote
 //! address is always whole, problems get their own lines with their fixes, the QR code fits
 //! (and grows on big screens), and the host-link overlay keeps its words.
-mod ui_fixtures;
+use crate::ui_fixtures;
 
 use party_tui::core::{HealthLevel, Snapshot, SourceHealth};
 use party_tui::dashboard::host::HostAccess;
