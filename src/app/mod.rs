@@ -10,7 +10,7 @@ use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
 use crate::config::Config;
 use crate::core::{HealthLevel, HostCommand, Input, Party, Snapshot, Timestamp};
-use crate::http::listen::Listener;
+pub use crate::http::listen::Listener;
 use crate::journal::{Opened, PartyStore};
 use crate::players::{self, PlayerCommand};
 use anyhow::{Context, Result};

@@ -5,7 +5,6 @@ use super::lock;
 use crate::app;
 use crate::config::{Config, ConfigSource};
 use crate::dashboard::attach::{self, Target};
-use crate::http::listen::Listener;
 use crate::support::instance::find_running;
 use anyhow::Result;
 use std::path::PathBuf;
@@ -56,7 +55,7 @@ pub(super) fn run(
         }
         // Bound here, after the lock: a port another program holds is not an error but
         // retried by the party, which reports it on the status line (http/listen.rs).
-        let listener = Listener::bind(args.bind.unwrap_or(cfg.http.bind)).await;
+        let listener = app::Listener::bind(args.bind.unwrap_or(cfg.http.bind)).await;
         let shutdown = CancellationToken::new();
         if args.headless {
             // Headless, only a signal stops the party; the dashboard has its own quit.

@@ -21,15 +21,6 @@ const STRANGER: [u8; 6] = [0x02, 0x00, 0x00, 0x5a, 0x22, 0x99];
 const DHCP_DISCOVER: u8 = 1;
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Re-run inside the namespace by `Netns::send_frames` to put raw frames on the far end.
-#[test]
-#[ignore = "helper run inside the namespace by the test below"]
-fn send_frames_helper() {
-    if !netns::send_from_env() {
-        eprintln!("send_frames_helper: nothing to send (run by the netns test)");
-    }
-}
-
 struct Party(Child);
 
 impl Drop for Party {

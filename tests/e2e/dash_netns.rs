@@ -28,16 +28,6 @@ const PRESS_DEADLINE: Duration = Duration::from_secs(10);
 const DHCP_DISCOVER: u8 = 1;
 const DHCP_REQUEST: u8 = 3;
 
-/// Not a test of its own: `Netns::send_frames` re-runs the binary with only this test, inside
-/// the namespace, to put raw frames on the far end.
-#[test]
-#[ignore = "helper run inside the namespace by dash_presses_on_a_veth"]
-fn send_frames_helper() {
-    if !netns::send_from_env() {
-        eprintln!("send_frames_helper: nothing to send (run by the netns test)");
-    }
-}
-
 fn button(name: &str, mac: Mac, debounce: Option<Duration>) -> DashButton {
     DashButton {
         name: name.into(),

@@ -76,7 +76,8 @@ async fn the_host_signs_in_by_one_time_link_and_skips_from_the_phone() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut party = Party::start_configured(
+    // The binary: it is killed later as a power cut would, and the page must notice.
+    let mut party = Party::start_binary_configured(
         dir.path(),
         "[demo]\nguests = 0\n\n[http]\nparty_code = \"disco\"\n",
     );

@@ -4,29 +4,49 @@
 //! forwarded address behind a trusted proxy), 50 phones at once behind a tunnel, and a port
 //! that is taken when the party starts.
 use crate::support;
+use crate::support::headless;
+use crate::support::inproc::{InProcess, Start};
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// Upper bound for anything these tests wait on; a pass takes far less.
 const LIMIT: Duration = Duration::from_secs(20);
 
+/// A headless demo party: in this process through `app::run`, or the binary where a test
+/// needs the process itself (a file-descriptor limit, its stderr).
 struct Party {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
+    run: Run,
     addr: SocketAddr,
 }
 
+enum Run {
+    InProcess(#[allow(dead_code)] InProcess),
+    Binary {
+        child: Child,
+        stderr: headless::Stderr,
+    },
+}
+
 impl Party {
-    /// Start on `bind` (port 0: any) with `config`, wait until the vote page is up.
+    /// In this process on `bind` (port 0: any) with `config`; returns once the page answers.
     fn start(data: &Path, config: &str, bind: &str) -> Party {
-        Self::start_with(data, config, bind, None, true)
+        std::fs::write(data.join("config.toml"), config).unwrap();
+        let start = Start {
+            bind: bind.parse().unwrap(),
+            ..Start::default()
+        };
+        let party = InProcess::start(data, start);
+        Party {
+            addr: party.addr,
+            run: Run::InProcess(party),
+        }
     }
 
+    /// The binary, under `prlimit --nofile` when `nofile` is set; waits for the vote page
+    /// when `wait_for_page`.
     fn start_with(
         data: &Path,
         config: &str,
@@ -55,51 +75,31 @@ impl Party {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start party-tui");
-        let (tx, lines) = mpsc::channel();
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let stderr = headless::Stderr::take(&mut child);
         let mut party = Party {
-            child,
-            lines,
-            seen: Vec::new(),
+            run: Run::Binary { child, stderr },
             addr: "0.0.0.0:0".parse().unwrap(),
         };
         if wait_for_page {
-            party.wait_for_page(LIMIT);
+            party.wait_for_page(data, LIMIT);
         }
         party
     }
 
-    /// The next stderr line containing `needle`, waiting at most `limit`.
+    /// The next stderr line of the binary containing `needle`, waiting at most `limit`.
     fn wait_for_line(&mut self, needle: &str, limit: Duration) -> String {
-        let deadline = std::time::Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(line) => self.seen.push(line),
-                Err(_) => panic!(
-                    "no line with `{needle}` within {limit:?}; stderr so far:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
+        match &mut self.run {
+            Run::Binary { stderr, .. } => stderr.wait_for_line(needle, limit),
+            Run::InProcess(_) => panic!("a party in this process has no stderr of its own"),
         }
     }
 
-    /// The binary prints this line once its socket listens: the port without a race.
-    fn wait_for_page(&mut self, limit: Duration) {
-        let line = self.wait_for_line("party-tui: vote page on ", limit);
-        let url = line.split("vote page on ").nth(1).unwrap().trim();
-        self.addr = url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .parse()
-            .unwrap();
+    /// The binary writes its instance file once its socket listens: the port without a race.
+    fn wait_for_page(&mut self, data: &Path, limit: Duration) {
+        let Run::Binary { child, stderr } = &mut self.run else {
+            return;
+        };
+        self.addr = headless::wait_for_instance(child, stderr, data, limit).addr();
     }
 
     fn url(&self, path: &str) -> String {
@@ -109,8 +109,10 @@ impl Party {
 
 impl Drop for Party {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Run::Binary { child, .. } = &mut self.run {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -527,8 +529,10 @@ async fn a_taken_port_is_reported_and_the_page_comes_up_when_it_frees() {
         "{line}"
     );
     drop(holder);
-    // Retried every few seconds: up well within 30 s of the port freeing.
-    party.wait_for_page(Duration::from_secs(30));
+    // Retried every few seconds: up well within 30 s of the port freeing, and said on stderr
+    // as the error was.
+    party.wait_for_page(dir.path(), Duration::from_secs(30));
+    party.wait_for_line(&format!("party-tui: vote page on http://{addr}/"), LIMIT);
     assert_eq!(party.addr, addr);
     let res = client("127.0.0.1")
         .get(party.url("/"))

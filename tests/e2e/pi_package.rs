@@ -6,7 +6,7 @@
 //! CI builds and installs the amd64 package, and builds and inspects the arm64 package from the
 //! release build tests/pi_cross.rs runs under qemu. The armhf package needs one more release
 //! cross build (~10 min on CI's two cores), so its test is `#[ignore]`d: run it with
-//! `cargo test --test pi_package -- --ignored`.
+//! `cargo test --test e2e pi_package -- --ignored`.
 use crate::pi;
 use crate::support;
 
@@ -412,7 +412,7 @@ fn arm64_package_holds_a_stripped_arm64_binary() {
 }
 
 #[test]
-#[ignore = "one more release cross build: cargo test --test pi_package -- --ignored"]
+#[ignore = "one more release cross build: cargo test --test e2e pi_package -- --ignored"]
 fn armhf_package_holds_a_stripped_armhf_binary() {
     arm_package(&pi::ARMV7, 40);
 }

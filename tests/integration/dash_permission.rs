@@ -9,7 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-const HELPER: &str = "open_capture_helper";
+/// The helper's test name, from the test binary's root (the binary names tests so).
+const HELPER: &str = "dash_permission::open_capture_helper";
 const ENV_RUN: &str = "DASH_TEST_OPEN_CAPTURE";
 const CAP_NET_RAW_BIT: u32 = 13;
 

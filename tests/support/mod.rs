@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
+pub mod headless;
+pub mod inproc;
 pub mod sample;
 pub mod tmux;
 

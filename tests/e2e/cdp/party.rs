@@ -1,9 +1,11 @@
 //! The real binary as a browser test's peer: a headless demo party on a free port, what it
 //! journaled, and polling for what it shows.
 #![allow(dead_code)]
+use crate::support::headless;
+use crate::support::inproc::{InProcess, Start};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// Upper bound for anything a browser test waits on; a pass takes a second or two.
@@ -11,10 +13,18 @@ pub const LIMIT: Duration = Duration::from_secs(30);
 /// How often a polled condition is checked again.
 const POLL: Duration = Duration::from_millis(50);
 
-/// The binary, headless, on a free port; killed when dropped.
+/// A headless demo party (a new one each time) on a free port, stopped when dropped: in this
+/// process through `app::run` unless a test needs the binary (its command line, environment
+/// variables, or a kill as a power cut).
 pub struct Party {
-    child: Child,
+    run: Run,
     pub url: String,
+}
+
+enum Run {
+    InProcess(InProcess),
+    Binary(Child),
+    Stopped,
 }
 
 impl Party {
@@ -31,47 +41,55 @@ impl Party {
 
     /// On a given address (to come back where a stopped party was).
     pub fn start_on(dir: &Path, bind: &str) -> Party {
-        Party::start_with(dir, bind, &[], &[])
+        let start = Start {
+            bind: bind.parse().expect("host:port"),
+            demo: true,
+            new_party: true,
+        };
+        let party = InProcess::start(dir, start);
+        Party {
+            url: party.url.clone(),
+            run: Run::InProcess(party),
+        }
     }
 
-    /// With more command-line arguments and environment variables (secrets a config names).
+    /// The binary with `config`, for a test that kills it as a power cut would.
+    pub fn start_binary_configured(dir: &Path, config: &str) -> Party {
+        std::fs::write(dir.join("config.toml"), config).expect("write config.toml");
+        Party::start_with(dir, "127.0.0.1:0", &[], &[])
+    }
+
+    /// The binary with more command-line arguments and environment variables (secrets a config
+    /// names: they are the process's own, so not for a party in the test's process).
     pub fn start_with(dir: &Path, bind: &str, args: &[&str], env: &[(&str, &str)]) -> Party {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .args(["--headless", "--demo", "--new-party", "--bind", bind])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_party-tui"));
+        cmd.args(["--headless", "--demo", "--new-party", "--bind", bind])
             .args(args)
             .arg("--data-dir")
             .arg(dir)
             .arg("--config")
             .arg(dir.join("config.toml"))
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start party-tui");
-        let lines = super::drain_lines(child.stderr.take().expect("piped stderr"));
-        let mut party = Party {
-            child,
-            url: String::new(),
-        };
-        let mut seen = Vec::new();
-        // The binary prints this line once its socket listens: the port without a race.
-        party.url = loop {
-            match lines.recv_timeout(LIMIT) {
-                Ok(line) => match line.strip_prefix("party-tui: vote page on ") {
-                    Some(url) => break url.trim().to_string(),
-                    None => seen.push(line),
-                },
-                Err(_) => panic!("party-tui printed no vote URL:\n{}", seen.join("\n")),
-            }
-        };
-        party
+            .envs(env.iter().copied());
+        let (child, _stderr, instance) = headless::start(&mut cmd, dir, LIMIT);
+        Party {
+            run: Run::Binary(child),
+            url: instance.vote_url,
+        }
     }
 
-    /// Stops the party (as a power cut or a crash would), keeping its files.
+    /// Stops the party, keeping its files: the binary as a power cut or a crash would, a party
+    /// in this process as a signal would.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match std::mem::replace(&mut self.run, Run::Stopped) {
+            Run::InProcess(party) => {
+                let _ = party.stop();
+            }
+            Run::Binary(mut child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Run::Stopped => {}
+        }
     }
 }
 

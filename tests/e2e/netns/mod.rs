@@ -6,8 +6,9 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-/// The ignored test in the test binary that sends frames when re-run inside the namespace.
-pub const SEND_HELPER: &str = "send_frames_helper";
+/// The ignored test in the test binary that sends frames when re-run inside the namespace: one
+/// helper here for every test file of the binary, named by its path from the binary's root.
+pub const SEND_HELPER: &str = "netns::send_frames_helper";
 pub const ENV_IFACE: &str = "DASH_TEST_SEND_IFACE";
 pub const ENV_FRAMES: &str = "DASH_TEST_SEND_FRAMES";
 
@@ -122,6 +123,16 @@ impl Drop for Netns {
         // Deleting the namespace deletes the far end, and with it the near end of the pair.
         let _ = run("ip", &["netns", "del", &self.ns]);
         let _ = run("ip", &["link", "del", &self.near]);
+    }
+}
+
+/// Not a test of its own: `Netns::send_frames` re-runs the binary with only this test, inside
+/// the namespace, to put raw frames on the far end.
+#[test]
+#[ignore = "helper run inside the namespace by Netns::send_frames"]
+fn send_frames_helper() {
+    if !send_from_env() {
+        eprintln!("send_frames_helper: nothing to send (run by a netns test)");
     }
 }
 
