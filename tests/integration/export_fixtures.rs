@@ -1,27 +1,19 @@
 //! Request bodies we build for the same inputs as the recorded CompetitionLabs payloads in
 //! ../shared/fixtures/competitionlabs (never copied into the repo). Fields we map the same way
 //! must be equal; the few deliberate differences are listed and asserted as such.
+use crate::support;
 use party_tui::core::*;
 use party_tui::outlets::mapping::{map_effect, render};
 use party_tui::outlets::{FieldNames, MetadataFormat};
 use serde_json::Value;
-use std::path::PathBuf;
 
-/// A fresh clone has none (skip); a worktree may sit one level deeper than the main checkout, so look in both places.
-fn fixtures() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        "../shared/fixtures/competitionlabs",
-        "../../shared/fixtures/competitionlabs",
-    ]
-    .iter()
-    .map(|p| root.join(p))
-    .find(|p| p.is_dir())
-}
-
+/// The first recorded body of `name`; None (skipped, or failed in CI) where it is missing.
 fn recorded(name: &str) -> Option<Value> {
-    let dir = fixtures()?;
-    let text = std::fs::read_to_string(dir.join(name)).ok()?;
+    let dir = support::recorded_fixtures("competitionlabs")?;
+    let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
+        support::skip_or_fail(&format!("no {name} in {}", dir.display()));
+        return None;
+    };
     let mut body: Value = serde_json::from_str(&text).unwrap();
     Some(body.as_array_mut().unwrap().remove(0))
 }
@@ -57,7 +49,7 @@ fn assert_same(recorded: &Value, ours: &Value, except: &[&str]) {
 #[test]
 fn sonos_play_matches_the_recorded_body() {
     let Some(rec) = recorded("constructed_events_post_sonos_play.json") else {
-        return eprintln!("SKIPPED: no recorded payloads in ../shared/fixtures/competitionlabs");
+        return;
     };
     let play = Effect::Play {
         source: Source::Sonos,
@@ -85,7 +77,7 @@ fn sonos_play_matches_the_recorded_body() {
 #[test]
 fn iot_button_click_matches_the_recorded_body() {
     let Some(rec) = recorded("constructed_events_post_iot_button.json") else {
-        return eprintln!("SKIPPED: no recorded payloads in ../shared/fixtures/competitionlabs");
+        return;
     };
     // An unmapped click is exported as the raw click kind, as the seed did.
     let press = Effect::Press {

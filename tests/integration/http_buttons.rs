@@ -226,14 +226,13 @@ async fn iot_unknown_serial_404_bad_payloads_400() {
 }
 
 /// Every recorded AWS payload: parsed, routed to its button, pressed. A fresh clone has no
-/// fixtures directory, so this one skips rather than fails.
+/// fixtures directory, so this one skips (or fails in CI).
 #[tokio::test]
 async fn every_recorded_iot_payload() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/buttons");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("SKIPPED: no recorded payloads at {}", dir.display());
+    let Some(dir) = crate::support::recorded_fixtures("buttons") else {
         return;
     };
+    let entries = std::fs::read_dir(&dir).unwrap();
     let mut files: Vec<_> = entries
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))

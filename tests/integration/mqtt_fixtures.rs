@@ -8,21 +8,12 @@ use party_tui::outlets::mqtt::ha::{Ha, button_id};
 use party_tui::outlets::mqtt::ha_rules::{Verdict, check, check_event};
 use party_tui::outlets::mqtt::smartrest::{C8y, line, parse_line};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn fixtures() -> Option<PathBuf> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    ["../shared/fixtures/mqtt", "../../shared/fixtures/mqtt"]
-        .iter()
-        .map(|p| root.join(p))
-        .find(|p| p.is_dir())
-}
 
 macro_rules! fixtures_or_skip {
     () => {
-        match fixtures() {
+        match crate::support::recorded_fixtures("mqtt") {
             Some(d) => d,
-            None => return eprintln!("SKIPPED: no recorded payloads in ../shared/fixtures/mqtt"),
+            None => return,
         }
     };
 }

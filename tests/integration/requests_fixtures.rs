@@ -19,16 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn fixtures_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("PARTY_TUI_FIXTURES") {
-        Some(d) => PathBuf::from(d).join("requests"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/requests"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: no recorded request payloads at {}", dir.display());
-        None
-    }
+    crate::support::recorded_fixtures("requests")
 }
 
 fn read(dir: &Path, name: &str) -> String {

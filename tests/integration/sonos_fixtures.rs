@@ -6,17 +6,10 @@ use party_tui::players::sonos::didl::{absolute_uri, parse_didl, parse_hms, unwra
 use party_tui::players::sonos::lastchange::{AvtChange, parse_notify};
 use party_tui::players::sonos::soap::{SoapReply, parse_reply, position_change};
 use party_tui::players::sonos::state::AvtState;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// SoCo's recorded results resolve album art against this speaker.
 const SOCO_BASE: &str = "http://192.168.1.101:1400";
-
-fn fixtures_dir() -> PathBuf {
-    match std::env::var_os("PARTY_TUI_FIXTURES") {
-        Some(d) => PathBuf::from(d).join("sonos"),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sonos"),
-    }
-}
 
 /// (title, artist, album) of a track.
 type Tag<'a> = (&'a str, &'a str, &'a str);
@@ -27,11 +20,10 @@ fn tag(t: &party_tui::core::Track) -> Tag<'_> {
 
 #[test]
 fn every_recorded_sonos_payload() {
-    let dir = fixtures_dir();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        eprintln!("SKIPPED: no recorded payloads at {}", dir.display());
+    let Some(dir) = crate::support::recorded_fixtures("sonos") else {
         return;
     };
+    let entries = std::fs::read_dir(&dir).unwrap();
     let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
     files.sort();
     assert!(!files.is_empty(), "no payloads in {}", dir.display());

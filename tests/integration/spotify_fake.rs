@@ -331,22 +331,12 @@ async fn health_says_last_answer_and_next_poll() {
 
 /// Every recorded body: GET /me/player answers go through the fake to the watcher; bodies of
 /// GET /me/player/currently-playing (no device) through the mapping. A fresh clone has no
-/// fixtures directory, so this one skips rather than fails.
+/// fixtures directory, so this one skips (or fails in CI).
 #[tokio::test(start_paused = true)]
 async fn every_recorded_body() {
     use party_tui::players::spotify::map;
     use rspotify::model::CurrentlyPlayingContext;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    // ../shared next to the main checkout; ../../shared from a worktree under wt/.
-    let dirs = [
-        "../shared/fixtures/spotify",
-        "../../shared/fixtures/spotify",
-    ];
-    let Some(dir) = dirs.iter().map(|d| root.join(d)).find(|d| d.is_dir()) else {
-        eprintln!(
-            "SKIPPED: no recorded Spotify bodies at {}",
-            root.join(dirs[0]).display()
-        );
+    let Some(dir) = crate::support::recorded_fixtures("spotify") else {
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(&dir)
