@@ -17,6 +17,7 @@ mod sonos_fake;
 mod spotify_support;
 mod ui_fixtures;
 
+mod app_run;
 mod config_files;
 mod core_notify;
 mod core_requests;
