@@ -5,8 +5,11 @@
 //! every restart: no acknowledged press is missing from the journal, and the restarted party
 //! counts exactly what its journal holds. BENCH_CYCLES (default 20) and BENCH_THREADS
 //! (default 8) tune it.
+// The party harnesses find the binary through instance.json (tests/support/headless.rs).
 #[path = "../tests/faults/mod.rs"]
 mod faults;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};

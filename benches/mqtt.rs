@@ -3,8 +3,11 @@
 //! (outbox → PUBACK-confirmed batches → broker → subscriber). Latency: one press appended to
 //! the journal at a time, the outbox woken as the party loop wakes it, until a subscriber has
 //! it from the broker. Prints figures for the README; asserts only that everything arrived.
+// The party harnesses find the binary through instance.json (tests/support/headless.rs).
 #[path = "../tests/mqtt_broker/mod.rs"]
 mod mqtt_broker;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use mqtt_broker::Mosquitto;
 use party_tui::bus::clock::Clock;

@@ -4,7 +4,7 @@
 //! 2. requests per minute sustained through HTTP, the loop and the fsynced journal;
 //! 3. Spotify Web API calls in one simulated hour of playback with a dozen searches and six
 //!    requests queued (the watcher's budget, ≤ 360 per hour, must still hold).
-#[path = "../tests/spotify_support/mod.rs"]
+#[path = "../tests/integration/spotify_support/mod.rs"]
 mod spotify_support;
 
 use party_tui::app::engine::{EffectSinks, Engine};

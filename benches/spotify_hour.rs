@@ -3,7 +3,7 @@
 //! a pause. Prints requests per hour and how late each track change was seen.
 //! `cargo bench --bench spotify_hour`. Goals: ≤ 360 requests/hour; p95 ≤ 1.5 s for natural
 //! ends and our skips; manual changes seen within 15 s.
-#[path = "../tests/spotify_support/mod.rs"]
+#[path = "../tests/integration/spotify_support/mod.rs"]
 mod spotify_support;
 
 use party_tui::core::PlayerUpdate;

@@ -8,6 +8,7 @@ use crate::dashboard::attach::{self, Target};
 use crate::support::instance::find_running;
 use anyhow::Result;
 use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
 
 pub(super) fn run(
     cfg: Config,
@@ -52,21 +53,45 @@ pub(super) fn run(
             tracing::info!(?url, "attaching to a running party");
             return attach::attach(url, token).await;
         }
-        app::run(
-            cfg,
-            app::RunOptions {
-                demo: args.demo,
-                demo_speed: args.demo_speed,
-                headless: args.headless,
-                new_party: args.new_party,
-                bind: args.bind,
-                data_dir,
-            },
-        )
-        .await
+        // Bound here, after the lock: a port another program holds is not an error but
+        // retried by the party, which reports it on the status line (http/listen.rs).
+        let listener = app::Listener::bind(args.bind.unwrap_or(cfg.http.bind)).await;
+        let shutdown = CancellationToken::new();
+        if args.headless {
+            // Headless, only a signal stops the party; the dashboard has its own quit.
+            tokio::spawn(cancel_on_signal(shutdown.clone()));
+        }
+        let opts = app::RunOptions {
+            demo: args.demo,
+            demo_speed: args.demo_speed,
+            headless: args.headless,
+            new_party: args.new_party,
+            data_dir,
+        };
+        app::run(cfg, opts, listener, shutdown).await
     });
     // A blocking read (the terminal's input thread, a capture socket) must not keep the
     // process alive after the party has stopped and the journal is closed.
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     outcome
+}
+
+/// SIGINT, SIGTERM or SIGHUP stop the party.
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        // A closed ssh session sends SIGHUP: stop as cleanly as for SIGTERM (journal synced,
+        // instance file removed) instead of dying where we stand.
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    shutdown.cancel();
 }

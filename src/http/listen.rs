@@ -11,6 +11,59 @@ use tokio_util::sync::CancellationToken;
 /// How often a taken port is tried again.
 pub const BIND_RETRY: Duration = Duration::from_secs(3);
 
+/// The vote page's socket as the command layer hands it to `app::run`: tests bind
+/// `127.0.0.1:0` themselves and read the port before the party starts.
+#[derive(Debug)]
+pub enum Listener {
+    /// Listening already; `addr` is what was asked for (the address shown if the socket cannot
+    /// name its own).
+    Bound {
+        socket: TcpListener,
+        addr: SocketAddr,
+    },
+    /// Another program held `addr` at start. The party runs on without its vote page and the
+    /// server task retries (`bind_with_retry`), reporting why on the status line.
+    Busy(SocketAddr),
+}
+
+impl Listener {
+    /// One try at `addr`; a failure is not reported here but by the retries that follow, so the
+    /// host reads it on the status line like any later failure.
+    pub async fn bind(addr: SocketAddr) -> Self {
+        match TcpListener::bind(addr).await {
+            Ok(socket) => Self::Bound { socket, addr },
+            Err(_) => Self::Busy(addr),
+        }
+    }
+
+    /// The address this listener was asked for.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Self::Bound { addr, .. } | Self::Busy(addr) => *addr,
+        }
+    }
+}
+
+impl From<TcpListener> for Listener {
+    fn from(socket: TcpListener) -> Self {
+        let addr = socket
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        Self::Bound { socket, addr }
+    }
+}
+
+/// A std listener (bound before any runtime exists, as tests do) becomes a tokio one; call it
+/// inside the runtime that will serve it.
+impl TryFrom<std::net::TcpListener> for Listener {
+    type Error = std::io::Error;
+
+    fn try_from(socket: std::net::TcpListener) -> std::io::Result<Self> {
+        socket.set_nonblocking(true)?;
+        Ok(TcpListener::from_std(socket)?.into())
+    }
+}
+
 /// The listener on `bind`, trying again every `BIND_RETRY` while it fails; None on shutdown.
 /// Each failure that differs from the last is told on the status line, in the log and, when
 /// `headless`, on stderr.

@@ -1,10 +1,10 @@
 //! A party-tui process to hurt: started headless on a data dir the test controls, pressed
 //! through its web-button endpoint, read through its API, its log and its journal.
 #![allow(dead_code)]
-use std::io::{BufRead, BufReader};
+use crate::support::headless;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -54,27 +54,12 @@ fn start_with(prefix: &[&str], data: &Path, config: &Path, extra: &[&str]) -> Pa
         .arg("--data-dir")
         .arg(data)
         .args(["--headless", "--bind", "127.0.0.1:0"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("start party-tui");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = loop {
-        let Some(Ok(line)) = lines.next() else {
-            let status = child.wait().unwrap();
-            panic!("party-tui ended ({status}) before serving its vote page");
-        };
-        if let Some(url) = line.strip_prefix("party-tui: vote page on http://") {
-            break url.trim_end_matches('/').parse().expect("host:port");
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+        .args(extra);
+    // Found through its instance.json; its stderr is drained so it never blocks on the pipe.
+    let (child, _stderr, instance) = headless::start(&mut cmd, data, LIMIT);
     Party {
         child,
-        addr,
+        addr: instance.addr(),
         data: data.to_path_buf(),
     }
 }

@@ -3,6 +3,7 @@
 //! rumqttc subscriber that records what arrives, and `party-tui --headless --demo` runs.
 //! Without mosquitto the tests skip and say so; with PARTY_TUI_REQUIRE_PRIVILEGED=1 they fail.
 #![allow(dead_code)]
+use crate::support::headless;
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -268,7 +269,6 @@ pub struct Party {
 
 impl Party {
     pub fn start(config: &Path, data: &Path, env: &[(&str, &str)]) -> Party {
-        use std::io::{BufRead, BufReader};
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_party-tui"));
         cmd.arg("--config")
             .arg(config)
@@ -277,28 +277,16 @@ impl Party {
             .args(["--headless", "--demo"])
             .env_remove("PARTY_TUI_MQTT_PASSWORD")
             .env_remove("PARTY_TUI_C8Y_PASSWORD")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env("RUST_LOG", "info");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("start party-tui");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let base = loop {
-            let line = lines.next().expect("party-tui said nothing").unwrap();
-            if let Some(url) = line.split("vote page on ").nth(1) {
-                break url.trim().trim_end_matches('/').to_string();
-            }
-        };
-        // Keep draining stderr so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Found through its instance.json; its stderr is drained so it never blocks on the pipe.
+        let (child, _stderr, instance) = headless::start(&mut cmd, data, LIMIT);
         Party {
             child,
             data: data.to_path_buf(),
-            base,
+            base: instance.vote_url.trim_end_matches('/').to_string(),
         }
     }
 

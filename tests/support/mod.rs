@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 use std::time::{Duration, Instant};
 
+pub mod headless;
+pub mod inproc;
 pub mod sample;
 pub mod tmux;
 
@@ -16,6 +18,29 @@ pub fn skip_or_fail(why: &str) {
         panic!("cannot run here and PARTY_TUI_REQUIRE_PRIVILEGED=1: {why}");
     }
     eprintln!("SKIPPED: {why}");
+}
+
+/// The recorded payloads of `kind` in ../shared/fixtures (never copied into the repo), like any
+/// other peer: None after `skip_or_fail` where they are missing (a fresh clone skips, saying
+/// so; CI fails). PARTY_TUI_FIXTURES overrides the fixtures root; a worktree may sit one level
+/// deeper than the main checkout, so both places are looked at.
+pub fn recorded_fixtures(kind: &str) -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = match std::env::var_os("PARTY_TUI_FIXTURES") {
+        Some(dir) => vec![std::path::PathBuf::from(dir).join(kind)],
+        None => vec![
+            root.join("../shared/fixtures").join(kind),
+            root.join("../../shared/fixtures").join(kind),
+        ],
+    };
+    let found = candidates.iter().find(|d| d.is_dir()).cloned();
+    if found.is_none() {
+        skip_or_fail(&format!(
+            "no recorded payloads at {}",
+            candidates[0].display()
+        ));
+    }
+    found
 }
 
 pub fn have_command(cmd: &str) -> bool {
