@@ -5,7 +5,7 @@ use crate::bus::inbox::{Inbox, Msg};
 use crate::core::{Effect, HostCommand, Input};
 use crate::journal::Entry;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,7 @@
 //! The exporter's own files in the data dir, per party: `export/<party>.cursor` (how far the
 //! receiver has acknowledged) and `export/<party>.dead.jsonl` (events a receiver refused for
-//! good). The trigger runner keeps its cursor the same way (`<party>.triggers.cursor`).
+//! good). Every other outlet keeps its own pair beside them (`<party>.mqtt.cursor`,
+//! `<party>.triggers.cursor`, …), all in this one format.
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ pub struct Cursor {
 }
 
 /// A cursor file written atomically: a crash leaves the old cursor or the new one, never half.
+#[derive(Clone, Debug)]
 pub struct CursorFile {
     path: PathBuf,
 }
