@@ -71,6 +71,7 @@ pub struct Outbox<O: Outlet> {
     inbox: Option<Inbox>,
     acked: watch::Sender<Cursor>,
     window: Window<O::Item, O::Prepared>,
+    idle_reported: bool,
 }
 
 impl<T: Transport> Outbox<EventsApi<T>> {
@@ -134,6 +135,7 @@ impl<O: Outlet> Outbox<O> {
             status,
             acked: watch::channel(saved).0,
             window,
+            idle_reported: false,
         }
     }
 
@@ -180,7 +182,11 @@ impl<O: Outlet> Outbox<O> {
                 flying.push(self.send(key));
             }
             self.update_status(&open);
-            self.report(false).await;
+            // Caught up: say so at once, or the line keeps the last backlog it showed.
+            let idle = self.status.backlog == 0;
+            let force = idle && !self.idle_reported;
+            self.idle_reported = idle;
+            self.report(force).await;
             let room = self.window.room();
             let flush_at = last_flush
                 .filter(|_| room && !open.events.is_empty())
@@ -478,3 +484,7 @@ impl Wake {
 #[cfg(test)]
 #[path = "outbox_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "outbox_window_tests.rs"]
+mod window_tests;
