@@ -166,3 +166,7 @@ impl Outlet for Triggers {
         }))
     }
 }
+
+#[cfg(test)]
+#[path = "triggers_tests.rs"]
+mod tests;

@@ -250,3 +250,7 @@ fn spawn_outbox<F>(
     let outbox = Outbox::for_outlet(files, outlet, tuning(), w.clock.clone(), inbox);
     tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
 }
+
+#[cfg(test)]
+#[path = "start_tests.rs"]
+mod start_tests;
