@@ -6,6 +6,7 @@ pub mod client;
 pub mod mapping;
 pub mod mqtt;
 pub mod outbox;
+mod outbox_io;
 pub mod outlet;
 pub mod reply_text;
 pub mod settings;

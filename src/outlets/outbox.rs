@@ -10,20 +10,20 @@
 //! reads, cursor saves and dead-letter appends run on tokio's blocking pool: an fsync on an SD
 //! card can take tens of milliseconds that a runtime worker owes to the vote page.
 use super::client::{Backoff, Outcome, Transport};
-use super::outlet::{EventsApi, Outlet, StartAt};
+use super::outbox_io::{Batch, fill, first_cursor, lock, off_runtime};
+use super::outlet::{EventsApi, Outlet};
 use super::settings::{FieldNames, MetadataFormat};
 use super::status::{ExportStatus, Reporter};
 use super::store::{Cursor, CursorFile, DeadLetter, append_dead_letters};
-use super::tail::{JournalTail, is_line_start, last_line_end};
+use super::tail::{JournalTail, is_line_start};
 use super::window::{Passed, SendKey, Window};
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
-use crate::core::Timestamp;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -37,21 +37,6 @@ pub struct OutboxFiles {
     pub journal: PathBuf,
     pub cursor: PathBuf,
     pub dead_letters: PathBuf,
-}
-
-/// Items read from the journal and not yet sealed into sends: the lines from `start` to `end`.
-struct Batch<I> {
-    events: Vec<I>,
-    oldest: Option<Timestamp>,
-    start: u64,
-    end: u64,
-    last_seq: Option<u64>,
-}
-
-/// What one read of the journal says besides the lines.
-struct Read {
-    error: Option<String>,
-    more_unread: bool,
 }
 
 type Flying = Pin<Box<dyn Future<Output = (SendKey, Outcome)> + Send>>;
@@ -378,84 +363,6 @@ impl<O: Outlet> Outbox<O> {
         self.reporter
             .report(&self.status, self.clock.now(), force)
             .await;
-    }
-}
-
-/// The cursor to resume from. An outlet new to this party (no cursor file) starts where its
-/// policy says; a start at the end is saved at once, so what the party writes from here on is
-/// sent even if the Pi goes down before the first send.
-fn first_cursor(file: &CursorFile, journal: &Path, start: StartAt) -> Cursor {
-    if file.path().exists() {
-        return file.load();
-    }
-    match start {
-        StartAt::Beginning => Cursor::default(),
-        StartAt::End => {
-            let c = Cursor {
-                offset: last_line_end(journal),
-                seq: None,
-            };
-            if let Err(e) = file.save(c) {
-                tracing::warn!(error = %e, path = %file.path().display(), "cannot save the starting cursor");
-            }
-            c
-        }
-    }
-}
-
-/// Take whole journal lines until the batch is full or the journal is read.
-fn fill<O: Outlet>(
-    tail: &mut JournalTail,
-    outlet: &O,
-    party: &str,
-    batch: &mut Batch<O::Item>,
-    max_batch: usize,
-) -> Read {
-    let mut error = None;
-    loop {
-        // The effect count bounds the items a line gives; no outlet maps one effect to more.
-        let n = match tail.peek() {
-            Ok(Some(next)) => next.entry.effects.len(),
-            Ok(None) => break,
-            Err(e) => {
-                error = Some(e.to_string());
-                break;
-            }
-        };
-        // Never split a line between two requests, unless one line alone is too big.
-        if !batch.events.is_empty() && batch.events.len() + n > max_batch {
-            break;
-        }
-        let Some(next) = tail.pop() else { break };
-        let items = outlet.map(party, &next.entry);
-        if !items.is_empty() {
-            batch.oldest.get_or_insert(next.entry.at);
-        }
-        batch.events.extend(items);
-        batch.end = next.end;
-        batch.last_seq = Some(next.entry.seq);
-        if batch.events.len() >= max_batch {
-            break;
-        }
-    }
-    Read {
-        error,
-        more_unread: tail.unread_bytes() > 0,
-    }
-}
-
-fn lock(tail: &Mutex<JournalTail>) -> std::sync::MutexGuard<'_, JournalTail> {
-    // A panic mid-read leaves the reader where it was: still usable.
-    tail.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// File IO on tokio's blocking pool, awaited. A panic there is the caller's panic.
-async fn off_runtime<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(v) => v,
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Only when the runtime is shutting down: this task is about to be dropped.
-        Err(_) => std::future::pending().await,
     }
 }
 

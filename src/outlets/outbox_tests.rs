@@ -2,6 +2,7 @@
 //! back-off and Retry-After, bisecting to a poisoned event, flush interval, batch size, restart.
 use super::*;
 use crate::bus::inbox::{Inbox, Msg};
+use crate::core::Timestamp;
 use crate::core::{Effect, HostCommand, Input};
 use crate::journal::Entry;
 use serde_json::Value;

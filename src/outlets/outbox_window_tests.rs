@@ -4,11 +4,13 @@
 //! old party starts at the journal's end, and an existing cursor (the old trigger runner's
 //! file included) is resumed.
 use super::*;
-use crate::core::{Effect, HostCommand, Input};
+use crate::core::{Effect, HostCommand, Input, Timestamp};
 use crate::journal::Entry;
+use crate::outlets::outlet::StartAt;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
+use std::path::Path;
 
 #[derive(Default)]
 struct GateState {
