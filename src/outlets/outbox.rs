@@ -140,9 +140,16 @@ impl<O: Outlet> Outbox<O> {
         let mut last_flush: Option<Instant> = None;
         let mut flying: FuturesUnordered<Flying> = FuturesUnordered::new();
         tracing::info!(outlet = self.outlet.name(), party = %self.party, cursor = ?self.saved, "outlet started");
+        // There may be lines to read: at the start, after a wake-up, or when a read stopped
+        // at a full batch. An answer alone brings none, so it costs no read.
+        let mut unread = true;
         loop {
             if self.window.room() {
-                open = self.fill(open).await;
+                if unread {
+                    let drained;
+                    (open, drained) = self.fill(open).await;
+                    unread = !drained;
+                }
                 let flush_at = last_flush.map(|t| t + self.tuning.flush_interval);
                 let full = open.events.len() >= self.tuning.max_batch;
                 let due = !open.events.is_empty() && flush_at.is_none_or(|d| d <= Instant::now());
@@ -158,13 +165,14 @@ impl<O: Outlet> Outbox<O> {
                     continue;
                 }
             }
+            // Sends first: a new call need not wait for the last answer's cursor fsync.
+            for key in self.window.start(Instant::now()) {
+                flying.push(self.send(key));
+            }
             if let Some(passed) = self.window.pass()
                 && !self.pass(passed, &shutdown).await
             {
                 return;
-            }
-            for key in self.window.start(Instant::now()) {
-                flying.push(self.send(key));
             }
             self.update_status(&open);
             // Caught up: say so at once, or the line keeps the last backlog it showed.
@@ -183,11 +191,15 @@ impl<O: Outlet> Outbox<O> {
                     if self.answer(key, outcome).await {
                         last_flush = Some(Instant::now());
                     }
+                    // Without room we did not listen for wake-ups: look again.
+                    unread |= !room;
+                    continue;
                 }
                 _ = wake.changed(), if room => {}
                 _ = sleep_until(timer), if timer.is_some() => {}
                 _ = tokio::time::sleep(self.tuning.poll_interval), if room => {}
             }
+            unread = true;
         }
     }
 
@@ -201,8 +213,9 @@ impl<O: Outlet> Outbox<O> {
         }
     }
 
-    /// Takes whole journal lines into `batch` on the blocking pool, mapped by the outlet.
-    async fn fill(&mut self, batch: Batch<O::Item>) -> Batch<O::Item> {
+    /// Takes whole journal lines into `batch` on the blocking pool, mapped by the outlet. True
+    /// when the journal was read to its end.
+    async fn fill(&mut self, batch: Batch<O::Item>) -> (Batch<O::Item>, bool) {
         let tail = self.tail.clone();
         let outlet = self.outlet.clone();
         let party = self.party.clone();
@@ -218,7 +231,7 @@ impl<O: Outlet> Outbox<O> {
             self.status.last_error = Some((self.clock.now(), format!("journal: {e}")));
         }
         self.status.more_unread = read.more_unread;
-        batch
+        (batch, read.drained)
     }
 
     fn send(&mut self, key: SendKey) -> Flying {

@@ -21,6 +21,8 @@ pub(super) struct Batch<I> {
 pub(super) struct Read {
     pub error: Option<String>,
     pub more_unread: bool,
+    /// Read to the end of the journal (or as far as a read error).
+    pub drained: bool,
 }
 
 /// The cursor to resume from. An outlet new to this party (no cursor file) starts where its
@@ -54,13 +56,19 @@ pub(super) fn fill<O: Outlet>(
     max_batch: usize,
 ) -> Read {
     let mut error = None;
+    let mut drained = false;
     loop {
         // The effect count bounds the items a line gives; no outlet maps one effect to more.
         let n = match tail.peek() {
             Ok(Some(next)) => next.entry.effects.len(),
-            Ok(None) => break,
+            Ok(None) => {
+                drained = true;
+                break;
+            }
             Err(e) => {
+                // Tried again at the next wake-up or poll, not at once.
                 error = Some(e.to_string());
+                drained = true;
                 break;
             }
         };
@@ -83,6 +91,7 @@ pub(super) fn fill<O: Outlet>(
     Read {
         error,
         more_unread: tail.unread_bytes() > 0,
+        drained,
     }
 }
 
