@@ -89,6 +89,9 @@ impl Outlet for Gated {
     fn start_at(&self) -> StartAt {
         self.start
     }
+    fn refused(&self, _item: &u64, _reason: &str) -> Option<Input> {
+        Some(Input::Tick)
+    }
 }
 
 /// Appends lines `seqs`, one effect each; returns where each ends.
@@ -281,4 +284,57 @@ async fn a_new_outlet_on_an_old_party_starts_at_the_end_and_an_old_cursor_is_res
         [1, 2, 3],
         "resumed from the old trigger cursor"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_that_never_gets_through_is_given_up_after_its_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let ends = append(&dir.path().join("p.jsonl"), 0..2);
+    let gated = Gated::new(StartAt::Beginning);
+    gated.release(&[0, 1]);
+    let busy = || Outcome::Retry {
+        reason: "HTTP 503".into(),
+        after: None,
+    };
+    gated
+        .state
+        .lock()
+        .unwrap()
+        .script
+        .insert(0, [busy(), busy(), busy()].into());
+    let (inbox, mut rx) = crate::bus::inbox::Inbox::new();
+    let tuning = Tuning {
+        max_attempts: Some(3),
+        ..windowed(2)
+    };
+    let clock = Clock::starting_at(Timestamp(1_700_000_000_000), 1.0);
+    let files = files(dir.path(), "p.cursor");
+    let outbox = Outbox::for_outlet(files, gated.clone(), tuning, clock, Some(inbox));
+    let mut acked = outbox.acked();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(outbox.run(None, stop.clone()));
+    acked.wait_for(|c| c.offset == ends[1]).await.unwrap();
+    stop.cancel();
+    task.await.unwrap();
+    assert_eq!(gated.delivered(), [1]);
+    assert_eq!(gated.attempts().iter().filter(|a| a.1 == 0).count(), 3);
+    let text = std::fs::read_to_string(dir.path().join("p.dead.jsonl")).unwrap();
+    let letter: DeadLetter = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(
+        (letter.status, letter.reason.as_str()),
+        (0, "HTTP 503 after 3 attempts")
+    );
+    assert_eq!(letter.event, json!(0));
+    // The outlet's word to the party (a failed trigger, for triggers) went through the inbox.
+    let mut told = false;
+    while let Ok(m) = rx.try_recv() {
+        told |= matches!(
+            m,
+            crate::bus::inbox::Msg::Input {
+                input: Input::Tick,
+                ..
+            }
+        );
+    }
+    assert!(told);
 }

@@ -65,6 +65,7 @@ pub fn export_file(store_dir: &Path, party: &str, suffix: &str) -> PathBuf {
 /// One refused event, with why, appended and synced before the cursor passes it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DeadLetter {
+    /// The receiver's refusal (4xx); 0 when it never answered within the outlet's attempts.
     pub status: u16,
     pub reason: String,
     pub event: serde_json::Value,
