@@ -1,5 +1,5 @@
 //! One `[[trigger]]` call: URL, method, headers, auth and a body (a JSON template or form
-//! fields), and how one call is made and retried. `${NAME}` is filled in from the environment
+//! fields), and how one call is made. `${NAME}` is filled in from the environment
 //! once, when the trigger is built; every value it brought in is a secret, scrubbed from any
 //! text we log or journal. Retries, the cursor and dead letters are the outbox's
 //! (`triggers.rs`); this file makes one call and says what its answer means.
