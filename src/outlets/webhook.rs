@@ -249,7 +249,12 @@ impl Webhook {
             .and_then(|v| v.to_str().ok())
             .and_then(super::client::parse_retry_after);
         let body = resp.text().await.unwrap_or_default();
-        let after = header_after.or_else(|| body_retry_after(&body));
+        let mut after = header_after.or_else(|| body_retry_after(&body));
+        if status.as_u16() == 429 {
+            // "Too many" is about the service, not this call: even unsaid, the wait holds
+            // every call (`Some(ZERO)`: as long as this call's own back-off).
+            after = after.or(Some(Duration::ZERO));
+        }
         let reason = match service_message(&body) {
             Some(said) => format!("HTTP {}: {}", status.as_u16(), self.scrub(&said)),
             None => format!("HTTP {}", status.as_u16()),

@@ -170,7 +170,7 @@ impl<I, P> Window<I, P> {
 
     /// Try again after the send's own back-off, or `after` if the receiver asked for longer
     /// (or `at_least`, for a receiver that says its configuration is wrong). `hold` makes every
-    /// send of the outlet wait that long. Returns the wait.
+    /// send of the outlet wait as long as this one. Returns the wait.
     pub fn retry(
         &mut self,
         key: SendKey,
@@ -187,7 +187,8 @@ impl<I, P> Window<I, P> {
         s.due = now + wait;
         s.failing = true;
         if hold {
-            let until = now + after.unwrap_or(wait);
+            // As long as this send waits: a Retry-After of zero means "hold, for my back-off".
+            let until = now + wait;
             self.hold_until = Some(self.hold_until.map_or(until, |h| h.max(until)));
         }
         self.waiting.insert(key, s);

@@ -110,3 +110,17 @@ async fn a_refused_send_is_split_and_a_refused_item_kept_until_the_cursor_passes
     assert_eq!(p.dead.len(), 1);
     assert_eq!(p.dead[0].reason, "bad a");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_429_that_says_not_how_long_holds_for_the_back_off() {
+    let now = t0();
+    let mut w = window(2);
+    w.seal(vec!["a", "b"], 10, Some(0), None, 1, now);
+    let _ = w.start(now);
+    let wait = w.retry((0, 0), Some(Duration::ZERO), Duration::ZERO, true, now);
+    assert!(wait >= Duration::from_millis(500) && wait <= Duration::from_secs(1));
+    w.retry((0, 1), None, Duration::ZERO, false, now);
+    // "b"'s own back-off (up to 1 s) may end before or after; it never starts before "a"'s.
+    assert!(w.start(now + wait - Duration::from_millis(1)).is_empty());
+    assert_eq!(w.start(now + Duration::from_secs(1)).len(), 2);
+}
