@@ -1,6 +1,6 @@
 //! `cargo bench --bench notify`: from the journal commit of a press to its trigger's request
 //! arriving at a local receiver, through the real engine (fsynced journal), the committed-journal
-//! wake-up and the trigger runner. One press at a time, so this is latency, not throughput.
+//! wake-up and the trigger outlet. One press at a time, so this is latency, not throughput.
 //! Prints p50/p99/max for the README; asserts only that every request arrived.
 use party_tui::app::engine::{EffectSinks, Engine};
 use party_tui::bus::clock::Clock;
@@ -8,8 +8,9 @@ use party_tui::bus::inbox::Inbox;
 use party_tui::config::Config;
 use party_tui::core::*;
 use party_tui::journal::Journal;
-use party_tui::outlets::triggers::{TriggerRunner, TriggerTuning};
-use party_tui::outlets::webhook::Webhook;
+use party_tui::outlets::outbox::Outbox;
+use party_tui::outlets::triggers::{self, Triggers};
+use party_tui::outlets::webhook::{WEBHOOK_TIMEOUT, Webhook};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -69,15 +70,16 @@ fn main() {
                 .unwrap()
                 .unwrap(),
         ];
-        let runner = TriggerRunner::new(
-            "p",
-            &path,
-            dir.path().join("p.triggers.cursor"),
-            hooks,
-            inbox.clone(),
-            TriggerTuning::default(),
-        )
-        .unwrap();
+        let files = triggers::files("p", &path, dir.path());
+        let outlet = Triggers::new(hooks, WEBHOOK_TIMEOUT).unwrap();
+        let clock = Clock::system();
+        let runner = Outbox::for_outlet(
+            files,
+            outlet,
+            triggers::tuning(),
+            clock,
+            Some(inbox.clone()),
+        );
         tokio::spawn(runner.run(Some(committed_rx), stop.clone()));
         let sinks = EffectSinks {
             player: None,

@@ -1,10 +1,12 @@
-//! Every event out: the CompetitionLabs-style events export (an outbox over the journal) and
-//! webhook triggers. Both read the committed journal with their own cursors, so neither can
-//! slow the party down and a crash loses nothing (see `outbox` and `triggers`).
+//! Every event out: the CompetitionLabs-style events export, trigger webhooks and MQTT. Each is
+//! an outlet (`outlet.rs`) carried by the one outbox (`outbox.rs`), which reads the committed
+//! journal from the outlet's own cursor, so none can slow the party down and a crash loses
+//! nothing.
 pub mod client;
 pub mod mapping;
 pub mod mqtt;
 pub mod outbox;
+mod outbox_io;
 pub mod outlet;
 pub mod reply_text;
 pub mod settings;
@@ -15,6 +17,7 @@ pub mod triggers;
 pub mod tuning;
 pub mod webhook;
 pub mod webhook_settings;
+mod window;
 
 pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};
 pub use webhook_settings::TriggerConfig;
@@ -37,7 +40,7 @@ pub struct PartyFiles<'a> {
     pub vote_url: Option<&'a str>,
 }
 
-/// The sections the exporter and the trigger runner carry out, as config loading checked
+/// The sections the exporter and the trigger outlet carry out, as config loading checked
 /// them and read their secrets.
 #[derive(Clone, Copy)]
 pub struct Sections<'a> {
@@ -45,7 +48,7 @@ pub struct Sections<'a> {
     pub triggers: &'a [TriggerConfig],
 }
 
-/// Start the exporter (when `[export]` is set) and the trigger runner (when a `[[trigger]]`
+/// Start the exporter (when `[export]` is set) and the trigger outlet (when a `[[trigger]]`
 /// has a url). Call before the party loop starts writing. Config loading has checked both
 /// and read their secrets; what still goes wrong here goes to the status line and never
 /// stops the party.
@@ -80,19 +83,13 @@ pub async fn spawn(
     if hooks.is_empty() {
         return;
     }
-    let cursor = store::export_file(files.store_dir, files.party, "triggers.cursor");
-    let tuning = triggers::TriggerTuning::default();
-    match triggers::TriggerRunner::new(
-        files.party,
-        files.journal,
-        cursor,
-        hooks,
-        inbox.clone(),
-        tuning,
-    ) {
-        Ok(runner) => {
-            let runner = runner.with_vote_url(files.vote_url);
-            tasks.spawn(runner.run(Some(committed.clone()), shutdown.clone()));
+    match triggers::Triggers::new(hooks, webhook::WEBHOOK_TIMEOUT) {
+        Ok(outlet) => {
+            let outlet = outlet.with_vote_url(files.vote_url);
+            let files = triggers::files(files.party, files.journal, files.store_dir);
+            let (tuning, inbox) = (triggers::tuning(), Some(inbox.clone()));
+            let outbox = outbox::Outbox::for_outlet(files, outlet, tuning, clock.clone(), inbox);
+            tasks.spawn(outbox.run(Some(committed.clone()), shutdown.clone()));
         }
         Err(e) => {
             let why = format!("webhooks not started: {e}");

@@ -2,10 +2,11 @@
 //! back-off and Retry-After, bisecting to a poisoned event, flush interval, batch size, restart.
 use super::*;
 use crate::bus::inbox::{Inbox, Msg};
+use crate::core::Timestamp;
 use crate::core::{Effect, HostCommand, Input};
 use crate::journal::Entry;
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

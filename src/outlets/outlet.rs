@@ -1,19 +1,30 @@
 //! What makes an outlet: a pure mapping from a journal line to the items it sends, and a
 //! sender that says when the receiver confirmed them. The outbox (`outbox.rs`) is the one
 //! tail/cursor/retry loop that carries every outlet: the events API (`EventsApi` here), MQTT
-//! to Home Assistant and Cumulocity (`mqtt/`). Adding an outlet means writing these two
-//! halves, never another cursor.
+//! to Home Assistant and Cumulocity (`mqtt/`), trigger webhooks (`triggers.rs`). Adding an
+//! outlet means writing these two halves, never another cursor.
 use super::client::{Outcome, Transport};
 use super::mapping::{events_of, render};
 use super::settings::{FieldNames, MetadataFormat};
+use crate::core::Input;
 use crate::journal::Entry;
 use serde_json::Value;
 use std::future::Future;
 
+/// Where an outlet starts in a party it has no cursor for yet (one it was just turned on for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// The whole party: the events API is the evening's record.
+    Beginning,
+    /// From now on: turning Home Assistant, Cumulocity or a trigger on in the middle of an old
+    /// party must not replay its whole evening into automations, dashboards or SMS.
+    End,
+}
+
 pub trait Outlet: Send + Sync + 'static {
     type Item: Clone + Send + Sync + 'static;
     /// Items ready for the wire (a request body), made once and reused by every retry.
-    type Prepared: Send + Sync;
+    type Prepared: Send + Sync + 'static;
     /// Pure: the items one journal line becomes, in effect order (often none).
     fn map(&self, party: &str, entry: &Entry) -> Vec<Self::Item>;
     fn prepare(&self, items: &[Self::Item]) -> Self::Prepared;
@@ -25,6 +36,14 @@ pub trait Outlet: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// What to check when the receiver says the configuration is wrong.
     fn config_hint(&self) -> &str;
+    fn start_at(&self) -> StartAt {
+        StartAt::Beginning
+    }
+    /// What the party is told when the receiver refused `item` for good (beside the
+    /// dead-letter file), e.g. a failed trigger for the button log.
+    fn refused(&self, _item: &Self::Item, _reason: &str) -> Option<Input> {
+        None
+    }
 }
 
 /// The CompetitionLabs-style events API: events as JSON, POSTed as an array.

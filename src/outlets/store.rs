@@ -1,6 +1,7 @@
 //! The exporter's own files in the data dir, per party: `export/<party>.cursor` (how far the
 //! receiver has acknowledged) and `export/<party>.dead.jsonl` (events a receiver refused for
-//! good). The trigger runner keeps its cursor the same way (`<party>.triggers.cursor`).
+//! good). Every other outlet keeps its own pair beside them (`<party>.mqtt.cursor`,
+//! `<party>.triggers.cursor`, …), all in this one format.
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ pub struct Cursor {
 }
 
 /// A cursor file written atomically: a crash leaves the old cursor or the new one, never half.
+#[derive(Clone, Debug)]
 pub struct CursorFile {
     path: PathBuf,
 }
@@ -63,6 +65,7 @@ pub fn export_file(store_dir: &Path, party: &str, suffix: &str) -> PathBuf {
 /// One refused event, with why, appended and synced before the cursor passes it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DeadLetter {
+    /// The receiver's refusal (4xx); 0 when it never answered within the outlet's attempts.
     pub status: u16,
     pub reason: String,
     pub event: serde_json::Value,

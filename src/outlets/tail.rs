@@ -146,6 +146,30 @@ pub fn is_line_start(path: &Path, offset: u64) -> bool {
         && byte[0] == b'\n'
 }
 
+/// Where the last complete line of `path` ends (0 for a missing or empty file): the journal's
+/// end as a cursor. A torn last line (the writer was cut off) is left for the tail to read
+/// once it is whole, rather than starting in the middle of it.
+pub fn last_line_end(path: &Path) -> u64 {
+    const STEP: u64 = 64 * 1024;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let mut end = file.metadata().map_or(0, |m| m.len());
+    let mut buf = vec![0u8; STEP as usize];
+    while end > 0 {
+        let start = end.saturating_sub(STEP);
+        let chunk = &mut buf[..(end - start) as usize];
+        if file.seek(SeekFrom::Start(start)).is_err() || file.read_exact(chunk).is_err() {
+            return 0;
+        }
+        if let Some(nl) = chunk.iter().rposition(|&b| b == b'\n') {
+            return start + nl as u64 + 1;
+        }
+        end = start;
+    }
+    0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +269,23 @@ mod tests {
         assert_eq!(tail.pop_seq(), Some(2));
         assert_eq!(tail.pop_seq(), None);
         assert_eq!(tail.corrupt_lines, 1);
+    }
+
+    #[test]
+    fn the_end_is_after_the_last_complete_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        assert_eq!(last_line_end(&path), 0);
+        let (l0, l1) = (line(0), line(1));
+        std::fs::write(&path, format!("{l0}{l1}")).unwrap();
+        let whole = (l0.len() + l1.len()) as u64;
+        assert_eq!(last_line_end(&path), whole);
+        std::fs::write(&path, format!("{l0}{l1}{{\"seq\":2,")).unwrap();
+        assert_eq!(last_line_end(&path), whole);
+        // A line longer than one step back.
+        let long = "x".repeat(200_000);
+        std::fs::write(&path, format!("{l0}{long}")).unwrap();
+        assert_eq!(last_line_end(&path), l0.len() as u64);
     }
 
     #[test]

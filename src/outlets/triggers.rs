@@ -1,111 +1,83 @@
-//! Carries out `Effect::TriggerFired` by calling the trigger's webhook.
+//! Trigger webhooks as an outlet: `Effect::TriggerFired` lines of the committed journal become
+//! calls to the trigger's webhook, carried by the outbox like every other outlet. So a call
+//! is at least once (the cursor, `export/<party>.triggers.cursor`, only passes a firing once
+//! its call was answered, and the `X-Party-Tui-Event: <party>:<seq>:<index>` header lets a
+//! receiver drop a repeat after a crash); a party opened without that cursor starts at the
+//! journal's end, so turning triggers on for an old party does not replay its evening.
 //!
-//! Driven from the committed journal, not from the engine's in-memory effects: the runner
-//! reads the journal like the exporter does, with its own cursor
-//! (`export/<party>.triggers.cursor`) that only passes a firing once its webhook call has
-//! finished (2xx, or given up and reported). So a crash re-fires an unfinished call instead
-//! of losing it (at least once; the `X-Party-Tui-Event: <party>:<seq>:<index>` header lets a
-//! receiver drop the repeat). A party opened without a cursor starts at the journal's end, so
-//! turning triggers on for an old party does not replay its whole evening.
-//!
-//! Calls run concurrently, so one slow webhook does not hold up the others; a call that fails
-//! for good becomes `Input::Result(AdapterResult::TriggerFailed)` through the inbox, which the
-//! button log shows.
-use super::client::Backoff;
+//! Up to `TRIGGER_WINDOW` calls run at once, so one slow webhook does not hold up the others
+//! and a burst of presses cannot open sockets without bound. A Retry-After from one service
+//! holds every call (the outbox's window). A call refused (4xx) or still failing after
+//! `WEBHOOK_ATTEMPTS` goes to `export/<party>.triggers.dead.jsonl` and comes back as
+//! `Input::Result(AdapterResult::TriggerFailed)`, which the button log shows.
+use super::client::Outcome;
 use super::mapping::event_id;
-use super::store::{Cursor, CursorFile};
-use super::tail::{JournalTail, is_line_start};
-use super::webhook::{self, Fired, Webhook};
-use crate::bus::inbox::Inbox;
+use super::outbox::{OutboxFiles, Tuning};
+use super::outlet::{Outlet, StartAt};
+use super::store::export_file;
+use super::webhook::{self, Fired, Payload, Webhook};
 use crate::core::{AdapterResult, Input};
-use std::collections::{BTreeMap, HashMap};
+use crate::journal::Entry;
+use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-#[derive(Clone, Debug)]
-pub struct TriggerTuning {
-    pub attempts: u32,
-    pub backoff_base: Duration,
-    pub backoff_max: Duration,
-    pub timeout: Duration,
-    pub poll_interval: Duration,
-}
+/// Webhook calls in flight at once; more firings wait for a free place.
+pub const TRIGGER_WINDOW: usize = 8;
 
-impl Default for TriggerTuning {
-    fn default() -> Self {
-        TriggerTuning {
-            attempts: webhook::WEBHOOK_ATTEMPTS,
-            backoff_base: webhook::WEBHOOK_BACKOFF_BASE,
-            backoff_max: webhook::WEBHOOK_BACKOFF_MAX,
-            timeout: webhook::WEBHOOK_TIMEOUT,
-            poll_interval: super::outbox::POLL_INTERVAL,
-        }
+/// Calls go one by one (a webhook takes one firing per request) as soon as they are read.
+pub fn tuning() -> Tuning {
+    Tuning {
+        flush_interval: Duration::ZERO,
+        max_batch: 1,
+        window: TRIGGER_WINDOW,
+        max_attempts: Some(webhook::WEBHOOK_ATTEMPTS),
+        backoff_base: webhook::WEBHOOK_BACKOFF_BASE,
+        backoff_max: webhook::WEBHOOK_BACKOFF_MAX,
+        ..Tuning::default()
     }
 }
 
-pub struct TriggerRunner {
-    party: String,
-    tail: JournalTail,
-    cursor_file: CursorFile,
-    saved: Cursor,
+/// The trigger outlet's files: the cursor keeps the name (and format) the trigger runner of
+/// earlier releases used, so a party started with one resumes where it was.
+pub fn files(party: &str, journal: &Path, store_dir: &Path) -> OutboxFiles {
+    OutboxFiles {
+        party: party.to_string(),
+        journal: journal.to_path_buf(),
+        cursor: export_file(store_dir, party, "triggers.cursor"),
+        dead_letters: export_file(store_dir, party, "triggers.dead.jsonl"),
+    }
+}
+
+/// One firing of a trigger that has a webhook.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub fired: Fired,
+    /// `<party>:<seq>:<index>`, sent as `X-Party-Tui-Event`.
+    pub id: String,
+}
+
+pub struct Triggers {
     hooks: HashMap<String, Arc<Webhook>>,
     http: reqwest::Client,
-    inbox: Inbox,
-    tuning: TriggerTuning,
     /// For `{vote_url}` in templates.
     vote_url: String,
 }
 
-impl TriggerRunner {
-    /// Reads the cursor (or the journal's length) now: call it before the party loop starts
-    /// writing, so nothing fired in between is skipped.
-    pub fn new(
-        party: &str,
-        journal: &Path,
-        cursor: std::path::PathBuf,
-        hooks: Vec<Webhook>,
-        inbox: Inbox,
-        tuning: TriggerTuning,
-    ) -> reqwest::Result<Self> {
-        let cursor_file = CursorFile::new(cursor);
-        let saved = if cursor_file.path().exists() {
-            cursor_file.load()
-        } else {
-            let end = std::fs::metadata(journal).map_or(0, |m| m.len());
-            let c = Cursor {
-                offset: end,
-                seq: None,
-            };
-            if let Err(e) = cursor_file.save(c) {
-                tracing::warn!(error = %e, "cannot save the trigger cursor");
-            }
-            c
-        };
-        let saved = if is_line_start(journal, saved.offset) {
-            saved
-        } else {
-            Cursor::default()
-        };
+impl Triggers {
+    pub fn new(hooks: Vec<Webhook>, timeout: Duration) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder()
-            .timeout(tuning.timeout)
+            .timeout(timeout)
             .user_agent(concat!("party-tui/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(TriggerRunner {
-            party: party.to_string(),
-            tail: JournalTail::new(journal, saved.offset),
-            cursor_file,
-            saved,
+        Ok(Triggers {
             hooks: hooks
                 .into_iter()
                 .map(|h| (h.trigger.clone(), Arc::new(h)))
                 .collect(),
             http,
-            inbox,
-            tuning,
             vote_url: String::new(),
         })
     }
@@ -115,106 +87,86 @@ impl TriggerRunner {
         self.vote_url = url.unwrap_or_default().to_string();
         self
     }
+}
 
-    pub async fn run(
-        mut self,
-        mut wake: Option<watch::Receiver<u64>>,
-        shutdown: CancellationToken,
-    ) {
-        if let Some(w) = &wake {
-            // Only what is synced: a line not yet synced may still be cut back.
-            self.tail.limit_to(w.clone());
+impl Outlet for Triggers {
+    type Item = Call;
+    /// The webhook, the filled-in body and the event id, per call.
+    type Prepared = Vec<(Arc<Webhook>, Payload, String)>;
+
+    fn map(&self, party: &str, entry: &Entry) -> Vec<Call> {
+        let mut calls = Vec::new();
+        for (i, effect) in entry.effects.iter().enumerate() {
+            let Some(mut fired) = Fired::from_effect(effect) else {
+                continue;
+            };
+            // A trigger without a url only shows in the log.
+            if !self.hooks.contains_key(&fired.trigger) {
+                continue;
+            }
+            fired.party = party.to_string();
+            fired.vote_url.clone_from(&self.vote_url);
+            let id = event_id(party, entry.seq, i);
+            calls.push(Call { fired, id });
         }
-        let mut calls: JoinSet<u64> = JoinSet::new();
-        // Journal offset where a line with unfinished calls starts → calls left.
-        let mut pending: BTreeMap<u64, usize> = BTreeMap::new();
-        let mut read_to = self.saved.offset;
-        loop {
-            while let Ok(Some(_)) = self.tail.peek() {
-                let Some(next) = self.tail.pop() else { break };
-                let start = read_to;
-                read_to = next.end;
-                for (i, effect) in next.entry.effects.iter().enumerate() {
-                    let Some(mut fired) = Fired::from_effect(effect) else {
-                        continue;
-                    };
-                    fired.party.clone_from(&self.party);
-                    fired.vote_url.clone_from(&self.vote_url);
-                    let Some(hook) = self.hooks.get(&fired.trigger).cloned() else {
-                        continue;
-                    };
-                    let id = event_id(&self.party, next.entry.seq, i);
-                    calls.spawn(self.call(hook, fired, id, start));
-                    *pending.entry(start).or_default() += 1;
-                }
-            }
-            let cursor = pending.keys().next().copied().unwrap_or(read_to);
-            if cursor != self.saved.offset {
-                self.saved = Cursor {
-                    offset: cursor,
-                    seq: None,
-                };
-                if let Err(e) = self.cursor_file.save(self.saved) {
-                    tracing::error!(error = %e, "cannot save the trigger cursor");
-                }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                Some(done) = calls.join_next(), if !calls.is_empty() => {
-                    if let Ok(start) = done
-                        && let Some(n) = pending.get_mut(&start)
-                    {
-                        *n -= 1;
-                        if *n == 0 {
-                            pending.remove(&start);
-                        }
-                    }
-                }
-                changed = changed(&mut wake) => {
-                    if !changed {
-                        wake = None;
-                    }
-                }
-                _ = tokio::time::sleep(self.tuning.poll_interval) => {}
-            }
-        }
+        calls
     }
 
-    fn call(
-        &self,
-        hook: Arc<Webhook>,
-        fired: Fired,
-        id: String,
-        start: u64,
-    ) -> impl Future<Output = u64> + Send + 'static {
-        let http = self.http.clone();
-        let inbox = self.inbox.clone();
-        let tuning = self.tuning.clone();
-        async move {
-            let body = hook.render(&fired);
-            let backoff = Backoff::new(tuning.backoff_base, tuning.backoff_max);
-            match hook.call(&http, body, &id, tuning.attempts, backoff).await {
-                Ok(()) => {
-                    tracing::info!(trigger = %hook.trigger, %id, step = ?fired.step, "trigger called")
-                }
-                Err(reason) => {
-                    tracing::warn!(trigger = %hook.trigger, %id, %reason, "webhook gave up");
-                    let failed = AdapterResult::TriggerFailed {
-                        trigger: hook.trigger.clone(),
-                        reason,
-                    };
-                    let _ = inbox.send(Input::Result(failed)).await;
-                }
+    fn prepare(&self, items: &[Call]) -> Self::Prepared {
+        items
+            .iter()
+            .filter_map(|c| {
+                let hook = self.hooks.get(&c.fired.trigger)?.clone();
+                let body = hook.render(&c.fired);
+                Some((hook, body, c.id.clone()))
+            })
+            .collect()
+    }
+
+    async fn send(&self, calls: &Self::Prepared) -> Outcome {
+        for (hook, body, id) in calls {
+            match hook.send(&self.http, body, id).await {
+                Outcome::Accepted => tracing::info!(trigger = %hook.trigger, %id, "trigger called"),
+                other => return other,
             }
-            start
         }
+        Outcome::Accepted
+    }
+
+    fn dead_letter(&self, c: &Call) -> Value {
+        // Not the body: `${…}` may have filled a token into it.
+        let f = &c.fired;
+        json!({
+            "trigger": f.trigger,
+            "event": c.id,
+            "track": f.track,
+            "artist": f.artist,
+            "button": f.button,
+            "step": f.step,
+        })
+    }
+
+    fn name(&self) -> &str {
+        // Not "triggers": that entry says which [[trigger]] could not be set up.
+        "webhooks"
+    }
+
+    fn config_hint(&self) -> &str {
+        "check the [[trigger]] url and credentials"
+    }
+
+    fn start_at(&self) -> StartAt {
+        StartAt::End
+    }
+
+    fn refused(&self, c: &Call, reason: &str) -> Option<Input> {
+        Some(Input::Result(AdapterResult::TriggerFailed {
+            trigger: c.fired.trigger.clone(),
+            reason: reason.to_string(),
+        }))
     }
 }
 
-/// True when the party loop committed more; false once it is gone (then only polling wakes).
-async fn changed(wake: &mut Option<watch::Receiver<u64>>) -> bool {
-    match wake {
-        Some(rx) => rx.changed().await.is_ok(),
-        None => std::future::pending().await,
-    }
-}
+#[cfg(test)]
+#[path = "triggers_tests.rs"]
+mod tests;

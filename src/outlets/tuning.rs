@@ -16,6 +16,11 @@ pub struct Tuning {
     pub backoff_max: Duration,
     pub misconfigured_retry: Duration,
     pub poll_interval: Duration,
+    /// Sends in flight at once (the cursor still passes them in journal order).
+    pub window: usize,
+    /// Give a send up (dead letter) after this many failed attempts; None: retry forever,
+    /// because a receiver that comes back gets everything.
+    pub max_attempts: Option<u32>,
 }
 
 impl Default for Tuning {
@@ -27,6 +32,8 @@ impl Default for Tuning {
             backoff_max: super::client::BACKOFF_MAX,
             misconfigured_retry: MISCONFIGURED_RETRY,
             poll_interval: POLL_INTERVAL,
+            window: 1,
+            max_attempts: None,
         }
     }
 }

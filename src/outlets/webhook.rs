@@ -1,7 +1,8 @@
 //! One `[[trigger]]` call: URL, method, headers, auth and a body (a JSON template or form
-//! fields), and how one call is made and retried. `${NAME}` is filled in from the environment
+//! fields), and how one call is made. `${NAME}` is filled in from the environment
 //! once, when the trigger is built; every value it brought in is a secret, scrubbed from any
-//! text we log or journal.
+//! text we log or journal. Retries, the cursor and dead letters are the outbox's
+//! (`triggers.rs`); this file makes one call and says what its answer means.
 //!
 //! Placeholders: {trigger}, {track}, {artist}, {likes}, {skips}, {button}, {battery},
 //! {press_count}, {step}, {hook}, {party}, {vote_url}, {requester}. In a JSON `body` strings are filled in
@@ -9,7 +10,7 @@
 //! `null`); in `form` fields everything is plain text (an unknown value is empty), except in
 //! Twilio's `Twiml` field, which is XML: there values are XML-escaped (`&` becomes `&amp;`), so
 //! a track called "Rock & Roll" cannot break the call.
-use super::client::{Backoff, Outcome, classify, error_chain};
+use super::client::{Outcome, classify, error_chain};
 use super::reply_text::{body_retry_after, service_message};
 use super::webhook_settings::TriggerConfig;
 use crate::core::Effect;
@@ -17,7 +18,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::fmt;
 use std::time::Duration;
 
-/// Give up on a webhook after this many attempts (about half a minute of back-off).
+/// Give up on a webhook call after this many attempts (about half a minute of back-off).
 pub const WEBHOOK_ATTEMPTS: u32 = 6;
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 pub const WEBHOOK_BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -202,40 +203,11 @@ impl Webhook {
         out
     }
 
-    /// Calls until the service answers 2xx, a 4xx says retrying is pointless, or the attempts
-    /// run out. The id header lets a receiver drop a repeat after a crash. The reason given
-    /// back carries the service's own words, scrubbed of secrets.
-    pub async fn call(
-        &self,
-        http: &reqwest::Client,
-        payload: Payload,
-        event_id: &str,
-        attempts: u32,
-        mut backoff: Backoff,
-    ) -> Result<(), String> {
-        let mut last = String::new();
-        for attempt in 1..=attempts.max(1) {
-            let (reason, after) = match self.send_once(http, &payload, event_id).await {
-                Ok(()) => return Ok(()),
-                Err(Failure::Final(reason)) => return Err(reason),
-                Err(Failure::Retry(reason, after)) => (reason, after),
-            };
-            tracing::warn!(trigger = %self.trigger, attempt, %reason, "trigger call failed");
-            last = reason;
-            if attempt < attempts {
-                let d = backoff.next_delay();
-                tokio::time::sleep(after.map_or(d, |a| a.max(d))).await;
-            }
-        }
-        Err(format!("{last} after {attempts} attempts"))
-    }
-
-    async fn send_once(
-        &self,
-        http: &reqwest::Client,
-        payload: &Payload,
-        event_id: &str,
-    ) -> Result<(), Failure> {
+    /// One call. The id header lets a receiver drop a repeat after a crash. A reason carries
+    /// the service's own words, scrubbed of secrets. Only what may succeed later is `Retry`:
+    /// any other non-2xx (a 401 or 404 included) is `Rejected`, because retrying a wrong
+    /// token or a deleted Slack hook only delays telling the host.
+    pub async fn send(&self, http: &reqwest::Client, payload: &Payload, event_id: &str) -> Outcome {
         let mut req = http
             .request(self.method.clone(), &self.url)
             .headers(self.headers.clone())
@@ -253,19 +225,23 @@ impl Webhook {
             Payload::Form(fields) => req.form(fields),
             Payload::Empty => req,
         };
+        let retry = |reason: String| Outcome::Retry {
+            reason,
+            after: None,
+        };
         let resp = match req.send().await {
             Ok(r) => r,
             // Without the URL: it may hold a token.
-            Err(e) if e.is_timeout() => return Err(Failure::Retry("timeout".into(), None)),
+            Err(e) if e.is_timeout() => return retry("timeout".into()),
             Err(e) => {
                 let e = e.without_url();
                 let why = self.scrub(&error_chain(&e));
-                return Err(Failure::Retry(format!("network: {why}"), None));
+                return retry(format!("network: {why}"));
             }
         };
         let status = resp.status();
         if status.is_success() {
-            return Ok(());
+            return Outcome::Accepted;
         }
         let header_after = resp
             .headers()
@@ -273,21 +249,24 @@ impl Webhook {
             .and_then(|v| v.to_str().ok())
             .and_then(super::client::parse_retry_after);
         let body = resp.text().await.unwrap_or_default();
-        let after = header_after.or_else(|| body_retry_after(&body));
+        let mut after = header_after.or_else(|| body_retry_after(&body));
+        if status.as_u16() == 429 {
+            // "Too many" is about the service, not this call: even unsaid, the wait holds
+            // every call (`Some(ZERO)`: as long as this call's own back-off).
+            after = after.or(Some(Duration::ZERO));
+        }
         let reason = match service_message(&body) {
             Some(said) => format!("HTTP {}: {}", status.as_u16(), self.scrub(&said)),
             None => format!("HTTP {}", status.as_u16()),
         };
         match classify(status.as_u16(), reason.clone(), after) {
-            Outcome::Retry { .. } => Err(Failure::Retry(reason, after)),
-            _ => Err(Failure::Final(reason)),
+            retry @ Outcome::Retry { .. } => retry,
+            _ => Outcome::Rejected {
+                status: status.as_u16(),
+                reason,
+            },
         }
     }
-}
-
-enum Failure {
-    Retry(String, Option<Duration>),
-    Final(String),
 }
 
 /// How a placeholder's text is written into its template.

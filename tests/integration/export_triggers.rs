@@ -4,13 +4,15 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
+use party_tui::bus::clock::Clock;
 use party_tui::bus::inbox::{Inbox, Msg};
 use party_tui::core::*;
 use party_tui::journal::Entry;
 use party_tui::outlets::TriggerConfig;
+use party_tui::outlets::outbox::{Outbox, OutboxFiles, Tuning};
 use party_tui::outlets::store::CursorFile;
-use party_tui::outlets::triggers::{TriggerRunner, TriggerTuning};
-use party_tui::outlets::webhook::Webhook;
+use party_tui::outlets::triggers::{self, Triggers};
+use party_tui::outlets::webhook::{WEBHOOK_TIMEOUT, Webhook};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -100,14 +102,21 @@ async fn webhooks_are_called_retried_and_failures_reported() {
         trigger("down", format!("{base}/down"), None),
     ];
     let (inbox, mut rx) = Inbox::new();
-    let tuning = TriggerTuning {
-        attempts: 3,
+    let tuning = Tuning {
+        max_attempts: Some(3),
         backoff_base: Duration::from_millis(20),
         backoff_max: Duration::from_millis(50),
         poll_interval: Duration::from_millis(50),
-        ..TriggerTuning::default()
+        ..triggers::tuning()
     };
-    let runner = TriggerRunner::new("p", &journal, cursor.clone(), hooks, inbox, tuning).unwrap();
+    let files = OutboxFiles {
+        party: "p".into(),
+        journal: journal.clone(),
+        cursor: cursor.clone(),
+        dead_letters: dir.path().join("p.triggers.dead.jsonl"),
+    };
+    let outlet = Triggers::new(hooks, WEBHOOK_TIMEOUT).unwrap();
+    let runner = Outbox::for_outlet(files, outlet, tuning, Clock::system(), Some(inbox));
     let stop = CancellationToken::new();
     let task = tokio::spawn(runner.run(None, stop.clone()));
 

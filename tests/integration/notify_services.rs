@@ -7,7 +7,7 @@ use crate::notify_fake;
 
 use notify_fake::*;
 use party_tui::config::Config;
-use party_tui::outlets::client::Backoff;
+use party_tui::outlets::client::Outcome;
 use party_tui::outlets::reply_text::{body_retry_after, service_message};
 use party_tui::outlets::webhook::{Fired, Webhook};
 use std::collections::HashMap;
@@ -92,11 +92,26 @@ fn fired() -> Fired {
     }
 }
 
+/// Up to three tries, as the trigger outlet would (its retries are tested in src/outlets):
+/// 10 ms apart, or as long as the service asks.
 async fn call(hook: &Webhook) -> Result<(), String> {
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let backoff = Backoff::new(Duration::from_millis(10), Duration::from_millis(20));
-    hook.call(&http, hook.render(&fired()), "p:1:0", 3, backoff)
-        .await
+    let body = hook.render(&fired());
+    for attempt in 1.. {
+        match hook.send(&http, &body, "p:1:0").await {
+            Outcome::Accepted => return Ok(()),
+            Outcome::Retry { reason, .. } if attempt == 3 => {
+                return Err(format!("{reason} after 3 attempts"));
+            }
+            Outcome::Retry { after, .. } => {
+                tokio::time::sleep(after.unwrap_or(Duration::from_millis(10))).await;
+            }
+            Outcome::Rejected { reason, .. } | Outcome::Misconfigured { reason, .. } => {
+                return Err(reason);
+            }
+        }
+    }
+    unreachable!()
 }
 
 fn webhooks(cfg: &Config, env: &HashMap<String, String>) -> HashMap<String, Webhook> {

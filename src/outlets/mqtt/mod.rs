@@ -18,9 +18,8 @@ pub use settings::{CumulocityConfig, MqttConfig};
 
 use super::client::Outcome;
 use super::outbox::{Outbox, OutboxFiles, Tuning};
-use super::outlet::Outlet;
-use super::store::{Cursor, CursorFile, export_file};
-use super::tail::is_line_start;
+use super::outlet::{Outlet, StartAt};
+use super::store::export_file;
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
 use crate::buttons::ButtonConfig;
@@ -115,6 +114,12 @@ where
     fn config_hint(&self) -> &str {
         &self.hint
     }
+
+    /// Home Assistant or Cumulocity turned on late must not get the evening's presses replayed
+    /// into its automations or its event history.
+    fn start_at(&self) -> StartAt {
+        StartAt::End
+    }
 }
 
 /// Everything the MQTT outlets need from the app: their sections (checked, passwords read, by
@@ -157,22 +162,6 @@ fn outbox_files(w: &Wiring<'_>, kind: &str) -> OutboxFiles {
     }
 }
 
-/// A party that had no cursor for this outlet starts at the journal's end: turning Home
-/// Assistant on late must not replay the evening's presses into its automations.
-fn start_at_end(files: &OutboxFiles) {
-    let file = CursorFile::new(files.cursor.clone());
-    if file.path().exists() {
-        return;
-    }
-    let end = std::fs::metadata(&files.journal).map_or(0, |m| m.len());
-    if is_line_start(&files.journal, end) {
-        let _ = file.save(Cursor {
-            offset: end,
-            seq: None,
-        });
-    }
-}
-
 fn start_ha(w: &Wiring<'_>, m: &MqttConfig, tasks: &mut JoinSet<()>) -> Result<(), String> {
     let client_id = m.client_id();
     let ha = Arc::new(ha::Ha::new(
@@ -200,7 +189,6 @@ fn start_ha(w: &Wiring<'_>, m: &MqttConfig, tasks: &mut JoinSet<()>) -> Result<(
     );
     tasks.spawn(run.run(events, w.shutdown.clone()));
     let files = outbox_files(w, "mqtt");
-    start_at_end(&files);
     let map_ha = ha.clone();
     let outlet = MqttOutlet {
         name: "MQTT events".into(),
@@ -251,3 +239,7 @@ fn spawn_outbox<F>(
     let outbox = Outbox::for_outlet(files, outlet, tuning(), w.clock.clone(), inbox);
     tasks.spawn(outbox.run(Some(w.committed.clone()), w.shutdown.clone()));
 }
+
+#[cfg(test)]
+#[path = "start_tests.rs"]
+mod start_tests;
