@@ -145,7 +145,7 @@ pub fn load_or_create_admin_token(data_dir: &FsPath) -> io::Result<String> {
         Err(e) => return Err(e),
     }
     std::fs::create_dir_all(data_dir)?;
-    let token = super::cookies::hex(&rand::random::<[u8; 32]>());
+    let token = crate::support::hex::encode(&rand::random::<[u8; 32]>());
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

@@ -1,8 +1,7 @@
 //! Guests are issued, not invented: the guest cookie is `<id>.<signature>`, an HMAC-SHA256 of
 //! the id under a server secret kept (0600) in the data dir, so a cookie made up or altered by
 //! a client is not a guest, and cookies stay valid across restarts.
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use crate::support::{hex, hmac};
 use std::io;
 use std::path::Path;
 
@@ -27,16 +26,9 @@ impl GuestKey {
         GuestKey(rand::random())
     }
 
-    fn mac(&self, id: &str) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(id.as_bytes());
-        mac
-    }
-
     /// The cookie value for guest `id`.
     pub fn cookie_value(&self, id: &str) -> String {
-        let sig = self.mac(id).finalize().into_bytes();
-        format!("{id}.{}", super::cookies::hex(&sig))
+        format!("{id}.{}", hex::encode(&hmac::sign(&self.0, id.as_bytes())))
     }
 
     /// A new guest: its id and cookie value.
@@ -53,18 +45,10 @@ impl GuestKey {
         if id.len() != ID_HEX || sig.len() != SIG_HEX || !hex_lower(id) || !hex_lower(sig) {
             return None;
         }
-        let sig = unhex(sig)?;
-        // verify_slice compares in constant time.
-        self.mac(id).verify_slice(&sig).ok()?;
-        Some(id.to_string())
+        let sig = hex::decode(sig)?;
+        // verify compares in constant time.
+        hmac::verify(&self.0, id.as_bytes(), &sig).then(|| id.to_string())
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The guest key from `<data_dir>/guest-key`, created (0600, 256 random bits) on first start.
@@ -73,7 +57,7 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
     let path = data_dir.join(GUEST_KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let bytes = unhex(text.trim()).filter(|b| b.len() == 32);
+            let bytes = hex::decode(text.trim()).filter(|b| b.len() == 32);
             if let Some(bytes) = bytes {
                 let mut key = [0u8; 32];
                 key.copy_from_slice(&bytes);
@@ -87,7 +71,7 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
     let key = GuestKey::random();
     crate::support::secret_file::write_private(
         &path,
-        format!("{}\n", super::cookies::hex(&key.0)).as_bytes(),
+        format!("{}\n", hex::encode(&key.0)).as_bytes(),
     )?;
     Ok(key)
 }
@@ -113,6 +97,18 @@ mod tests {
         assert_eq!(key.verify(&value.to_uppercase()), None);
         assert_eq!(key.verify(&format!("{value}00")), None);
         assert_eq!(key.verify("é.é"), None);
+    }
+
+    #[test]
+    fn cookies_signed_by_earlier_releases_still_verify() {
+        // Computed with the `hmac` + `sha2` crates this module used before ring (issue 22):
+        // a guest's cookie from last night must still vote tonight.
+        let key = GuestKey(std::array::from_fn(|i| i as u8));
+        let id = "0123456789abcdef0123456789abcdef";
+        let value =
+            format!("{id}.66fc66f2575a06af5f464345a49885beccb7cf1f922c7d126d3fe36c31683e0c");
+        assert_eq!(key.cookie_value(id), value);
+        assert_eq!(key.verify(&value), Some(id.to_string()));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! round trip and a restart of the party keeps phones signed in. The server remembers only
 //! which tickets were used (until they expire) and a revocation epoch (persisted).
 use super::guard::ct_eq;
-use ring::hmac;
+use crate::support::{hex, hmac};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -30,16 +30,15 @@ pub fn wall_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn mac(token: &str, what: &[u8]) -> hmac::Tag {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, token.as_bytes());
-    hmac::sign(&key, what)
+fn mac(token: &str, what: &[u8]) -> [u8; 32] {
+    hmac::sign(token.as_bytes(), what)
 }
 
 fn ticket_mac(token: &str, expires: u32, nonce: &[u8]) -> Vec<u8> {
     let mut what = b"party-tui host ticket\0".to_vec();
     what.extend_from_slice(&expires.to_be_bytes());
     what.extend_from_slice(nonce);
-    mac(token, &what).as_ref()[..TICKET_MAC_BYTES].to_vec()
+    mac(token, &what)[..TICKET_MAC_BYTES].to_vec()
 }
 
 /// A fresh one-time ticket, valid for `TICKET_TTL` from `now_secs`.
@@ -49,7 +48,7 @@ pub fn mint_ticket(token: &str, now_secs: u64) -> String {
     let mut bytes = expires.to_be_bytes().to_vec();
     bytes.extend_from_slice(&nonce);
     bytes.extend_from_slice(&ticket_mac(token, expires, &nonce));
-    super::cookies::hex(&bytes)
+    hex::encode(&bytes)
 }
 
 /// The link to open on the phone: `base` is the vote page's address (`http://host:port/`).
@@ -73,16 +72,6 @@ impl TicketError {
             TicketError::Used => "This host link was already used (each link signs in one phone).",
         }
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
 }
 
 /// The server's side: used tickets and the revocation epoch.
@@ -121,7 +110,7 @@ impl HostSessions {
         party: &str,
         now_secs: u64,
     ) -> Result<String, TicketError> {
-        let bytes = unhex(ticket).ok_or(TicketError::Invalid)?;
+        let bytes = hex::decode(ticket).ok_or(TicketError::Invalid)?;
         if bytes.len() != 4 + NONCE_BYTES + TICKET_MAC_BYTES || token.is_empty() {
             return Err(TicketError::Invalid);
         }
@@ -144,7 +133,7 @@ impl HostSessions {
         }
         drop(used);
         let session: [u8; 16] = rand::random();
-        let session = super::cookies::hex(&session);
+        let session = hex::encode(&session);
         let epoch = self.epoch();
         let tag = session_mac(token, party, epoch, &session);
         Ok(format!("{epoch}.{session}.{tag}"))
@@ -181,7 +170,7 @@ impl HostSessions {
 
 fn session_mac(token: &str, party: &str, epoch: u64, session: &str) -> String {
     let what = format!("party-tui host session\0{party}\0{epoch}\0{session}");
-    super::cookies::hex(mac(token, what.as_bytes()).as_ref())
+    hex::encode(&mac(token, what.as_bytes()))
 }
 
 /// `Set-Cookie` for a host session. HttpOnly (no script reads it); SameSite=Lax so no other
@@ -259,6 +248,18 @@ mod tests {
         let restarted = HostSessions::load(dir.path());
         assert!(!restarted.check(TOKEN, &cookie, "p"));
         assert!(restarted.check(TOKEN, &again, "p"));
+    }
+
+    #[test]
+    fn tickets_and_sessions_signed_by_earlier_releases_still_verify() {
+        // Known vectors (HMAC-SHA256, RFC 2104), fixed before the HMAC moved to support::hmac.
+        let s = HostSessions::default();
+        let ticket = "6b49d45800000000000056f15c3e87d8ec1c";
+        assert!(s.redeem(TOKEN, ticket, "friday", 1_800_000_000).is_ok());
+        let session = "0".repeat(32);
+        let tag = "8d0f5a49cf41a09e8836bd04b0be535432a33e641dbaa91872d47573d0d2e0fd";
+        assert_eq!(session_mac(TOKEN, "friday", 0, &session), tag);
+        assert!(s.check(TOKEN, &format!("0.{session}.{tag}"), "friday"));
     }
 
     #[test]
