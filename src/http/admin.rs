@@ -10,7 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path as FsPath;
 
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
@@ -146,16 +146,11 @@ pub fn load_or_create_admin_token(data_dir: &FsPath) -> io::Result<String> {
     }
     std::fs::create_dir_all(data_dir)?;
     let token = crate::support::hex::encode(&rand::random::<[u8; 32]>());
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    match opts.open(&path) {
-        Ok(mut f) => {
-            f.write_all(format!("{token}\n").as_bytes())?;
-            f.sync_all()?;
-            Ok(token)
-        }
+    let file = crate::support::atomic_file::AtomicFile::default()
+        .private()
+        .keep_existing();
+    match file.write(&path, format!("{token}\n").as_bytes()) {
+        Ok(()) => Ok(token),
         // Another process won the race: use its token.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             Ok(std::fs::read_to_string(&path)?.trim().to_string())

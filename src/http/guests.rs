@@ -69,7 +69,7 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
         Err(e) => return Err(e),
     }
     let key = GuestKey::random();
-    crate::support::secret_file::write_private(
+    crate::support::atomic_file::write_private(
         &path,
         format!("{}\n", hex::encode(&key.0)).as_bytes(),
     )?;

@@ -162,7 +162,7 @@ impl HostSessions {
         let mut epoch = self.epoch.lock().unwrap_or_else(|p| p.into_inner());
         *epoch += 1;
         if let Some(file) = &self.file {
-            crate::support::secret_file::write_private(file, format!("{}\n", *epoch).as_bytes())?;
+            crate::support::atomic_file::write_private(file, format!("{}\n", *epoch).as_bytes())?;
         }
         Ok(())
     }

@@ -33,7 +33,7 @@ pub fn write_instance(data_dir: &Path, url: &str, vote_url: &str) -> Result<Inst
         vote_url: Some(vote_url.to_string()),
         pid: std::process::id(),
     })?;
-    crate::support::secret_file::write_private(&path, text.as_bytes())
+    crate::support::atomic_file::write_private(&path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(InstanceGuard(path))
 }

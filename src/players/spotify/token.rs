@@ -263,7 +263,7 @@ impl TokenStore {
 
     fn write(&self, token: &Token) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(token).map_err(std::io::Error::other)?;
-        crate::support::secret_file::write_private(&self.path, &bytes)
+        crate::support::atomic_file::write_private(&self.path, &bytes)
     }
 
     fn err(&self, error: std::io::Error) -> TokenError {
