@@ -115,7 +115,7 @@ async fn follow(
     tx: watch::Sender<Arc<Snapshot>>,
     shutdown: CancellationToken,
 ) {
-    let mut delay = RETRY_MIN;
+    let mut backoff = crate::support::backoff::Backoff::new(RETRY_MIN, RETRY_MAX);
     let attached = |level, detail: String| SourceHealth {
         name: ATTACHED.into(),
         level,
@@ -129,8 +129,9 @@ async fn follow(
         }
         let result = stream_once(&client, &base, &token, &tx, &attached).await;
         if result.is_ok() {
-            delay = RETRY_MIN;
+            backoff.reset();
         }
+        let delay = backoff.next_delay();
         let wrong_token = matches!(&result, Err(e) if e.is::<WrongToken>());
         let why = match result {
             Ok(()) => "the party stopped".to_string(),
@@ -159,7 +160,6 @@ async fn follow(
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(delay) => {}
         }
-        delay = (delay * 2).min(RETRY_MAX);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Small shared pieces with no knowledge of the party: files replaced atomically (secrets too), where things
 //! live, logging, the instance file, facts about this machine's network.
 pub mod atomic_file;
+pub mod backoff;
 pub mod hex;
 pub mod hmac;
 pub mod instance;
