@@ -81,6 +81,8 @@ pub struct HostSessions {
     epoch: Mutex<u64>,
     /// Where the epoch is kept (None: in memory, for tests).
     file: Option<PathBuf>,
+    /// One save at a time, each of the newest epoch, so the file never goes back.
+    saving: tokio::sync::Mutex<()>,
 }
 
 impl HostSessions {
@@ -95,6 +97,7 @@ impl HostSessions {
             used: Mutex::default(),
             epoch: Mutex::new(epoch),
             file: Some(file),
+            saving: Default::default(),
         }
     }
 
@@ -157,14 +160,20 @@ impl HostSessions {
             )
     }
 
-    /// Signs out every host phone. Persisted, so a restart does not sign them back in.
-    pub fn revoke_all(&self) -> std::io::Result<()> {
-        let mut epoch = self.epoch.lock().unwrap_or_else(|p| p.into_inner());
-        *epoch += 1;
-        if let Some(file) = &self.file {
-            crate::support::atomic_file::write_private(file, format!("{}\n", *epoch).as_bytes())?;
-        }
-        Ok(())
+    /// Signs out every host phone. Persisted, so a restart does not sign them back in; the
+    /// write and its fsync run on a blocking thread with no lock of the handlers held.
+    pub async fn revoke_all(&self) -> std::io::Result<()> {
+        *self.epoch.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        let Some(file) = self.file.clone() else {
+            return Ok(());
+        };
+        let _one = self.saving.lock().await;
+        let text = format!("{}\n", self.epoch());
+        tokio::task::spawn_blocking(move || {
+            crate::support::atomic_file::write_private(&file, text.as_bytes())
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 }
 
@@ -235,19 +244,23 @@ mod tests {
         assert!(s.redeem(TOKEN, &t, "p", now).is_ok());
     }
 
-    #[test]
-    fn revoking_signs_out_every_phone_and_survives_a_restart() {
+    #[tokio::test]
+    async fn revoking_signs_out_every_phone_and_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let s = HostSessions::load(dir.path());
         let now = 1_800_000_000;
         let cookie = s.redeem(TOKEN, &mint_ticket(TOKEN, now), "p", now).unwrap();
         assert!(s.check(TOKEN, &cookie, "p"));
-        s.revoke_all().unwrap();
+        s.revoke_all().await.unwrap();
         assert!(!s.check(TOKEN, &cookie, "p"));
         let again = s.redeem(TOKEN, &mint_ticket(TOKEN, now), "p", now).unwrap();
         let restarted = HostSessions::load(dir.path());
         assert!(!restarted.check(TOKEN, &cookie, "p"));
         assert!(restarted.check(TOKEN, &again, "p"));
+        // Revocations side by side: the file keeps the newest epoch.
+        let (a, b) = tokio::join!(restarted.revoke_all(), restarted.revoke_all());
+        (a.unwrap(), b.unwrap());
+        assert_eq!(HostSessions::load(dir.path()).epoch(), restarted.epoch());
     }
 
     #[test]

@@ -167,7 +167,7 @@ async fn new_link(
 /// Signs out every host phone (the dashboard's `x` in the host-link overlay).
 async fn revoke(State(st): State<HttpState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&st, &headers)?;
-    st.host_sessions.revoke_all().map_err(|e| {
+    st.host_sessions.revoke_all().await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot record the sign-out: {e}"),
