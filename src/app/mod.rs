@@ -219,7 +219,7 @@ pub async fn run(cfg: Config, opts: RunOptions) -> Result<()> {
             crate::http::load_or_create_admin_token(&opts.data_dir),
         ) {
             (Some(url), Ok(token)) => Some(crate::dashboard::host::HostAccess {
-                token,
+                token: token.into(),
                 link_base: url.clone(),
                 api_base: url.clone(),
             }),

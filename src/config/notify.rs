@@ -42,15 +42,7 @@ impl<'de> Deserialize<'de> for Pairs {
 }
 
 /// A value that may hold a secret (a password, a token): never printed by `Debug`.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Hidden(pub String);
-
-impl fmt::Debug for Hidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<hidden>")
-    }
-}
+pub type Hidden = crate::support::secret::Secret<String>;
 
 /// Fills in `${NAME}` from `env`; an unset (or empty) variable is an error naming it. `$$`
 /// stays a literal `$`.

@@ -81,7 +81,7 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
     let send = tokio::spawn(send_commands(client, base_rx, token.clone(), cmd_rx));
     let ui = crate::dashboard::UiState {
         host: Some(crate::dashboard::host::HostAccess {
-            token: token.clone(),
+            token: token.clone().into(),
             link_base: vote_url.clone(),
             api_base: base.clone(),
         }),

@@ -1,6 +1,7 @@
 //! Guests are issued, not invented: the guest cookie is `<id>.<signature>`, an HMAC-SHA256 of
 //! the id under a server secret kept (0600) in the data dir, so a cookie made up or altered by
 //! a client is not a guest, and cookies stay valid across restarts.
+use crate::support::secret::Secret;
 use crate::support::{hex, hmac};
 use std::io;
 use std::path::Path;
@@ -10,25 +11,22 @@ pub const GUEST_KEY_FILE: &str = "guest-key";
 const ID_HEX: usize = 32;
 const SIG_HEX: usize = 64;
 
-#[derive(Clone)]
-pub struct GuestKey([u8; 32]);
-
-impl std::fmt::Debug for GuestKey {
-    // The key signs every guest: it never goes into a log line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GuestKey(…)")
-    }
-}
+/// The key signs every guest: it never goes into a log line.
+#[derive(Clone, Debug)]
+pub struct GuestKey(Secret<[u8; 32]>);
 
 impl GuestKey {
     /// A key that lives as long as this process (tests, benches).
     pub fn random() -> Self {
-        GuestKey(rand::random())
+        GuestKey(Secret::new(rand::random::<[u8; 32]>()))
     }
 
     /// The cookie value for guest `id`.
     pub fn cookie_value(&self, id: &str) -> String {
-        format!("{id}.{}", hex::encode(&hmac::sign(&self.0, id.as_bytes())))
+        format!(
+            "{id}.{}",
+            hex::encode(&hmac::sign(self.0.expose(), id.as_bytes()))
+        )
     }
 
     /// A new guest: its id and cookie value.
@@ -47,7 +45,7 @@ impl GuestKey {
         }
         let sig = hex::decode(sig)?;
         // verify compares in constant time.
-        hmac::verify(&self.0, id.as_bytes(), &sig).then(|| id.to_string())
+        hmac::verify(self.0.expose(), id.as_bytes(), &sig).then(|| id.to_string())
     }
 }
 
@@ -61,7 +59,7 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
             if let Some(bytes) = bytes {
                 let mut key = [0u8; 32];
                 key.copy_from_slice(&bytes);
-                return Ok(GuestKey(key));
+                return Ok(GuestKey(Secret::new(key)));
             }
             tracing::warn!(path = %path.display(), "guest key file unreadable; making a new one (guests get new cookies)");
         }
@@ -71,7 +69,7 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
     let key = GuestKey::random();
     crate::support::atomic_file::write_private(
         &path,
-        format!("{}\n", hex::encode(&key.0)).as_bytes(),
+        format!("{}\n", hex::encode(key.0.expose())).as_bytes(),
     )?;
     Ok(key)
 }
@@ -103,7 +101,7 @@ mod tests {
     fn cookies_signed_by_earlier_releases_still_verify() {
         // Computed with the `hmac` + `sha2` crates this module used before ring (issue 22):
         // a guest's cookie from last night must still vote tonight.
-        let key = GuestKey(std::array::from_fn(|i| i as u8));
+        let key = GuestKey(Secret::new(std::array::from_fn(|i| i as u8)));
         let id = "0123456789abcdef0123456789abcdef";
         let value =
             format!("{id}.66fc66f2575a06af5f464345a49885beccb7cf1f922c7d126d3fe36c31683e0c");
@@ -123,6 +121,6 @@ mod tests {
         let path = dir.path().join(GUEST_KEY_FILE);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(format!("{key:?}"), "GuestKey(…)");
+        assert_eq!(format!("{key:?}"), "GuestKey(<redacted>)");
     }
 }

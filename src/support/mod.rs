@@ -8,3 +8,4 @@ pub mod instance;
 pub mod logging;
 pub mod netinfo;
 pub mod paths;
+pub mod secret;
