@@ -68,7 +68,8 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
     let shutdown = CancellationToken::new();
     let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
-    let client = reqwest::Client::new();
+    // The snapshot stream never ends while the party runs: no bound on a whole request.
+    let client = crate::support::http_client::HttpClient::streaming().build();
     let (base_tx, base_rx) = watch::channel(base.clone());
     let follow = tokio::spawn(follow(
         client.clone(),
@@ -101,7 +102,8 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
 pub async fn follow_url(url: String, token: String, tx: watch::Sender<Arc<Snapshot>>) {
     let (base_tx, _base_rx) = watch::channel(url.clone());
     let target = Target::Url(url);
-    let client = reqwest::Client::new();
+    // The snapshot stream never ends while the party runs: no bound on a whole request.
+    let client = crate::support::http_client::HttpClient::streaming().build();
     follow(client, target, base_tx, token, tx, CancellationToken::new()).await
 }
 

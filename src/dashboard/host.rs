@@ -35,10 +35,10 @@ impl HostAccess {
         let (token, base) = (self.token.expose().clone(), self.api_base.clone());
         tokio::spawn(async move {
             let url = format!("{}/api/admin/host-signout", base.trim_end_matches('/'));
-            let result = reqwest::Client::new()
+            let result = crate::support::http_client::HttpClient::timeout(SIGN_OUT_TIMEOUT)
+                .build()
                 .post(url)
                 .bearer_auth(token)
-                .timeout(SIGN_OUT_TIMEOUT)
                 .send()
                 .await
                 .and_then(|r| r.error_for_status());

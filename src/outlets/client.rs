@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// A request that takes longer than this is a timeout, retried like a network error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub use crate::support::http_client::CONNECT_TIMEOUT;
 /// The first retry waits about this long, doubling each time…
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// …up to this.
@@ -54,11 +54,7 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     pub fn new(url: String, key: ApiKey, timeout: Duration) -> reqwest::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .user_agent(concat!("party-tui/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::support::http_client::HttpClient::timeout(timeout).build();
         Ok(HttpTransport { http, url, key })
     }
 

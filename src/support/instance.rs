@@ -54,10 +54,7 @@ pub fn read_instance(data_dir: &Path) -> Option<Instance> {
 /// A running instance on this machine that answers, if any (a stale file is ignored).
 pub async fn find_running(data_dir: &Path) -> Option<Instance> {
     let inst = read_instance(data_dir)?;
-    let client = reqwest::Client::builder()
-        .timeout(PROBE_TIMEOUT)
-        .build()
-        .ok()?;
+    let client = super::http_client::HttpClient::timeout(PROBE_TIMEOUT).build();
     let answer = client
         .get(format!("{}/api/state", inst.url.trim_end_matches('/')))
         .send()

@@ -4,6 +4,7 @@ pub mod atomic_file;
 pub mod backoff;
 pub mod hex;
 pub mod hmac;
+pub mod http_client;
 pub mod instance;
 pub mod logging;
 pub mod netinfo;

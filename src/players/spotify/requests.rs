@@ -206,7 +206,7 @@ impl RequestsApi {
         let client_id = cfg.client_id()?;
         let token_path = cfg.token_path()?;
         Ok(RequestsApi {
-            http: reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?,
+            http: crate::support::http_client::HttpClient::timeout(CALL_TIMEOUT).build(),
             api_base: cfg.api_base_url.trim_end_matches('/').to_string(),
             session: Session::new(
                 TokenClient::new(&cfg.auth_base_url, &client_id),

@@ -113,10 +113,7 @@ impl TokenClient {
     pub fn new(auth_base_url: &str, client_id: &str) -> Self {
         let base = auth_base_url.trim_end_matches('/');
         TokenClient {
-            http: reqwest::Client::builder()
-                .timeout(TOKEN_TIMEOUT)
-                .build()
-                .expect("a reqwest client with a timeout builds"),
+            http: crate::support::http_client::HttpClient::timeout(TOKEN_TIMEOUT).build(),
             token_url: format!("{base}/api/token"),
             client_id: client_id.to_string(),
         }
