@@ -238,21 +238,22 @@ async fn send_commands(
     }
 }
 
-/// The admin API call for a host command (the inverse of the server's admin routes).
+/// The admin API call for a host command (the inverse of the server's admin routes): the
+/// path's word from the one table (`core::command_names`), the body here.
 pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
     use serde_json::json;
-    match cmd {
-        HostCommand::SkipNow => ("skip", json!({})),
-        HostCommand::Keep(on) => ("keep", json!({ "keep": on })),
-        HostCommand::ResetVotes => ("reset", json!({})),
-        HostCommand::PauseVoting => ("pause", json!({})),
-        HostCommand::ResumeVoting => ("resume", json!({})),
-        HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
-        HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
-        HostCommand::PlayPrevious => ("previous", json!({})),
-        HostCommand::ApproveRequest(id) => ("approve", json!({ "id": id })),
-        HostCommand::RejectRequest(id) => ("reject", json!({ "id": id })),
-    }
+    let body = match cmd {
+        HostCommand::Keep(on) => json!({ "keep": on }),
+        HostCommand::SetThreshold(t) => json!({ "threshold": t }),
+        HostCommand::SetWindow(s) => json!({ "secs": s }),
+        HostCommand::ApproveRequest(id) | HostCommand::RejectRequest(id) => json!({ "id": id }),
+        HostCommand::SkipNow
+        | HostCommand::ResetVotes
+        | HostCommand::PauseVoting
+        | HostCommand::ResumeVoting
+        | HostCommand::PlayPrevious => json!({}),
+    };
+    (cmd.kind().name(), body)
 }
 
 #[cfg(test)]
