@@ -259,7 +259,8 @@ mod tests {
         assert!(restarted.check(TOKEN, &again, "p"));
         // Revocations side by side: the file keeps the newest epoch.
         let (a, b) = tokio::join!(restarted.revoke_all(), restarted.revoke_all());
-        (a.unwrap(), b.unwrap());
+        a.unwrap();
+        b.unwrap();
         assert_eq!(HostSessions::load(dir.path()).epoch(), restarted.epoch());
     }
 

@@ -36,17 +36,15 @@ pub enum Catalogue {
     Spotify(Box<Mutex<RequestsApi>>),
     /// Tests: answers when the test says so.
     #[cfg(test)]
-    Fake(
-        Box<
-            dyn Fn(
-                    &str,
-                )
-                    -> futures::future::BoxFuture<'static, Result<Vec<RequestedTrack>, SearchError>>
-                + Send
-                + Sync,
-        >,
-    ),
+    Fake(FakeSearch),
 }
+
+#[cfg(test)]
+type FakeSearch = Box<
+    dyn Fn(&str) -> futures::future::BoxFuture<'static, Result<Vec<RequestedTrack>, SearchError>>
+        + Send
+        + Sync,
+>;
 
 struct CacheEntry {
     at: Instant,
