@@ -120,7 +120,10 @@ pub(super) fn authorize(st: &HttpState, headers: &HeaderMap) -> Result<(), ApiEr
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(t) if !st.admin_token.is_empty() && ct_eq(t.as_bytes(), st.admin_token.as_bytes()) => {
+        Some(t)
+            if !st.admin_token.expose().is_empty()
+                && ct_eq(t.as_bytes(), st.admin_token.expose().as_bytes()) =>
+        {
             Ok(())
         }
         Some(_) => Err(ApiError::new(
