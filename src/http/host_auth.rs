@@ -266,7 +266,8 @@ mod tests {
 
     #[test]
     fn tickets_and_sessions_signed_by_earlier_releases_still_verify() {
-        // Known vectors (HMAC-SHA256, RFC 2104), fixed before the HMAC moved to support::hmac.
+        // Known vectors computed apart from this code (Python's hmac module, HMAC-SHA256): links
+        // and sessions signed before the HMAC moved to support::hmac still verify.
         let s = HostSessions::default();
         let ticket = "6b49d45800000000000056f15c3e87d8ec1c";
         assert!(s.redeem(TOKEN, ticket, "friday", 1_800_000_000).is_ok());
