@@ -40,6 +40,13 @@ impl From<&str> for Secret<String> {
     }
 }
 
+/// Tests compare a secret with the literal they expect.
+impl PartialEq<&str> for Secret<String> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 impl<T> fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
