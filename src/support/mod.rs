@@ -1,4 +1,5 @@
-//! Small shared pieces with no knowledge of the party: files replaced atomically (secrets too), where things
+//! Small shared pieces with no knowledge of the party, one of each: `Secret<T>`, files replaced
+//! atomically, hex, the HMAC, the retry back-off, the HTTP client builder; and where things
 //! live, logging, the instance file, facts about this machine's network.
 pub mod atomic_file;
 pub mod backoff;
