@@ -54,8 +54,8 @@ async fn login(fake: &Fake, dir: &std::path::Path) -> party_tui::players::spotif
     let (access_token, refresh_token) = fake.issue();
     store
         .save(&Token {
-            access_token,
-            refresh_token,
+            access_token: access_token.into(),
+            refresh_token: refresh_token.into(),
             expires_at: spotify_support::T0 + Duration::from_secs(24 * 3600),
             scope: String::new(),
         })

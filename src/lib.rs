@@ -12,7 +12,8 @@
 //! - `bus`: the inbox adapters send into and the clock they read.
 //! - `journal`: append-only JSON Lines with a checksum per line, group commit, replay.
 //! - `core`: the pure engine (`Party::apply(input, at) -> Vec<Effect>`), rules, snapshot.
-//! - `support`: secret files, paths, logging, the instance file, network facts.
+//! - `support`: `Secret<T>`, atomic files, hex, HMAC, back-off, the HTTP client builder, paths,
+//!   logging, the instance file, network facts.
 pub mod app;
 pub mod bus;
 pub mod buttons;

@@ -292,7 +292,7 @@ async fn front(w: &mut Wiring, replayed: u64) -> Result<()> {
         crate::http::load_or_create_admin_token(&w.opts.data_dir),
     ) {
         (Some(url), Ok(token)) => Some(crate::dashboard::host::HostAccess {
-            token,
+            token: token.into(),
             link_base: url.clone(),
             api_base: url.clone(),
         }),

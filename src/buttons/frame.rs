@@ -183,12 +183,11 @@ pub fn parse_mac(s: &str) -> Option<Mac> {
     let mut mac = [0u8; 6];
     let mut parts = s.trim().split(':');
     for byte in &mut mac {
-        let part = parts.next()?;
-        // from_str_radix alone would take "+1".
-        if part.len() != 2 || !part.bytes().all(|c| c.is_ascii_hexdigit()) {
+        // The one strict hex decoder (no "+1"); exactly one byte per part.
+        let [b] = crate::support::hex::decode(parts.next()?)?[..] else {
             return None;
-        }
-        *byte = u8::from_str_radix(part, 16).ok()?;
+        };
+        *byte = b;
     }
     parts.next().is_none().then_some(mac)
 }

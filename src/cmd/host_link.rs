@@ -17,7 +17,7 @@ pub async fn fetch(data_dir: &Path, token: &str) -> Result<String> {
             crate::support::instance::instance_path(data_dir).display()
         );
     };
-    let client = reqwest::Client::builder().timeout(ASK_TIMEOUT).build()?;
+    let client = crate::support::http_client::HttpClient::timeout(ASK_TIMEOUT).build();
     let base = inst.url.trim_end_matches('/');
     let res = client
         .post(format!("{base}/api/admin/host-link"))

@@ -1,5 +1,6 @@
 //! The pure party engine: no tokio, no IO, no clock. Time comes in with each input and the
 //! engine tells the loop its next deadline. `Party::apply` returns effects; adapters carry them out.
+pub mod command_names;
 pub mod effect;
 pub mod input;
 mod notify;
@@ -15,6 +16,7 @@ pub mod track;
 mod view;
 mod voting;
 
+pub use command_names::CommandKind;
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
     Action, AdapterResult, ClickKind, CommandSource, HookCall, HostCommand, HostOrder, Input,

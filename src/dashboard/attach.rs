@@ -68,7 +68,8 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
     let shutdown = CancellationToken::new();
     let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::default()));
     let (cmd_tx, cmd_rx) = mpsc::channel::<HostCommand>(16);
-    let client = reqwest::Client::new();
+    // The snapshot stream never ends while the party runs: no bound on a whole request.
+    let client = crate::support::http_client::HttpClient::streaming().build();
     let (base_tx, base_rx) = watch::channel(base.clone());
     let follow = tokio::spawn(follow(
         client.clone(),
@@ -81,7 +82,7 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
     let send = tokio::spawn(send_commands(client, base_rx, token.clone(), cmd_rx));
     let ui = crate::dashboard::UiState {
         host: Some(crate::dashboard::host::HostAccess {
-            token: token.clone(),
+            token: token.clone().into(),
             link_base: vote_url.clone(),
             api_base: base.clone(),
         }),
@@ -101,7 +102,8 @@ pub async fn attach(target: Target, token: String) -> Result<()> {
 pub async fn follow_url(url: String, token: String, tx: watch::Sender<Arc<Snapshot>>) {
     let (base_tx, _base_rx) = watch::channel(url.clone());
     let target = Target::Url(url);
-    let client = reqwest::Client::new();
+    // The snapshot stream never ends while the party runs: no bound on a whole request.
+    let client = crate::support::http_client::HttpClient::streaming().build();
     follow(client, target, base_tx, token, tx, CancellationToken::new()).await
 }
 
@@ -115,7 +117,7 @@ async fn follow(
     tx: watch::Sender<Arc<Snapshot>>,
     shutdown: CancellationToken,
 ) {
-    let mut delay = RETRY_MIN;
+    let mut backoff = crate::support::backoff::Backoff::new(RETRY_MIN, RETRY_MAX);
     let attached = |level, detail: String| SourceHealth {
         name: ATTACHED.into(),
         level,
@@ -129,8 +131,9 @@ async fn follow(
         }
         let result = stream_once(&client, &base, &token, &tx, &attached).await;
         if result.is_ok() {
-            delay = RETRY_MIN;
+            backoff.reset();
         }
+        let delay = backoff.next_delay();
         let wrong_token = matches!(&result, Err(e) if e.is::<WrongToken>());
         let why = match result {
             Ok(()) => "the party stopped".to_string(),
@@ -159,7 +162,6 @@ async fn follow(
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(delay) => {}
         }
-        delay = (delay * 2).min(RETRY_MAX);
     }
 }
 
@@ -236,21 +238,22 @@ async fn send_commands(
     }
 }
 
-/// The admin API call for a host command (the inverse of the server's admin routes).
+/// The admin API call for a host command (the inverse of the server's admin routes): the
+/// path's word from the one table (`core::command_names`), the body here.
 pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
     use serde_json::json;
-    match cmd {
-        HostCommand::SkipNow => ("skip", json!({})),
-        HostCommand::Keep(on) => ("keep", json!({ "keep": on })),
-        HostCommand::ResetVotes => ("reset", json!({})),
-        HostCommand::PauseVoting => ("pause", json!({})),
-        HostCommand::ResumeVoting => ("resume", json!({})),
-        HostCommand::SetThreshold(t) => ("threshold", json!({ "threshold": t })),
-        HostCommand::SetWindow(s) => ("window", json!({ "secs": s })),
-        HostCommand::PlayPrevious => ("previous", json!({})),
-        HostCommand::ApproveRequest(id) => ("approve", json!({ "id": id })),
-        HostCommand::RejectRequest(id) => ("reject", json!({ "id": id })),
-    }
+    let body = match cmd {
+        HostCommand::Keep(on) => json!({ "keep": on }),
+        HostCommand::SetThreshold(t) => json!({ "threshold": t }),
+        HostCommand::SetWindow(s) => json!({ "secs": s }),
+        HostCommand::ApproveRequest(id) | HostCommand::RejectRequest(id) => json!({ "id": id }),
+        HostCommand::SkipNow
+        | HostCommand::ResetVotes
+        | HostCommand::PauseVoting
+        | HostCommand::ResumeVoting
+        | HostCommand::PlayPrevious => json!({}),
+    };
+    (cmd.kind().name(), body)
 }
 
 #[cfg(test)]

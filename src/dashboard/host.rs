@@ -13,42 +13,32 @@ use std::time::Duration;
 const SIGN_OUT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What the dashboard needs to sign the host's phone in and out.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HostAccess {
     /// The admin token: it signs the links. Never shown.
-    pub token: String,
+    pub token: crate::support::secret::Secret<String>,
     /// The guests' address (LAN): the link's base, reachable from the phone.
     pub link_base: String,
     /// Where this dashboard reaches the party's API.
     pub api_base: String,
 }
 
-impl std::fmt::Debug for HostAccess {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HostAccess")
-            .field("token", &"(secret)")
-            .field("link_base", &self.link_base)
-            .field("api_base", &self.api_base)
-            .finish()
-    }
-}
-
 impl HostAccess {
     /// A fresh one-time link (minted here, redeemed by the party's server).
     pub fn new_link(&self) -> String {
-        let ticket = host_auth::mint_ticket(&self.token, host_auth::wall_secs());
+        let ticket = host_auth::mint_ticket(self.token.expose(), host_auth::wall_secs());
         host_auth::host_link(&self.link_base, &ticket)
     }
 
     /// Asks the party to sign out every host phone; the party's status line confirms it.
     pub fn spawn_sign_out(&self) {
-        let (token, base) = (self.token.clone(), self.api_base.clone());
+        let (token, base) = (self.token.expose().clone(), self.api_base.clone());
         tokio::spawn(async move {
             let url = format!("{}/api/admin/host-signout", base.trim_end_matches('/'));
-            let result = reqwest::Client::new()
+            let result = crate::support::http_client::HttpClient::timeout(SIGN_OUT_TIMEOUT)
+                .build()
                 .post(url)
                 .bearer_auth(token)
-                .timeout(SIGN_OUT_TIMEOUT)
                 .send()
                 .await
                 .and_then(|r| r.error_for_status());

@@ -3,14 +3,14 @@ use super::HttpState;
 use super::body::{self, RawBody};
 use super::guard::ct_eq;
 use super::reply::ApiError;
-use crate::core::{HostCommand, Input, Threshold};
+use crate::core::{CommandKind, HostCommand, Input, Threshold};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path as FsPath;
 
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
@@ -66,9 +66,17 @@ async fn admin(
 /// the admin API and the host page.
 pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, ApiError> {
     let empty = bytes.iter().all(u8::is_ascii_whitespace);
-    Ok(match command {
-        "skip" => HostCommand::SkipNow,
-        "keep" => {
+    let Some(kind) = CommandKind::from_name(command) else {
+        let all: Vec<CommandKind> = CommandKind::all().collect();
+        return Err(ApiError::not_found(format!(
+            "unknown admin command `{}`: {}",
+            command.chars().take(32).collect::<String>(),
+            CommandKind::list(&all, ", ")
+        )));
+    };
+    Ok(match kind {
+        CommandKind::SkipNow => HostCommand::SkipNow,
+        CommandKind::Keep => {
             let b: KeepBody = if empty {
                 KeepBody::default()
             } else {
@@ -76,15 +84,15 @@ pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, 
             };
             HostCommand::Keep(b.keep.unwrap_or(true))
         }
-        "reset" => HostCommand::ResetVotes,
-        "pause" => HostCommand::PauseVoting,
-        "resume" => HostCommand::ResumeVoting,
-        "previous" => HostCommand::PlayPrevious,
-        "threshold" => {
+        CommandKind::ResetVotes => HostCommand::ResetVotes,
+        CommandKind::PauseVoting => HostCommand::PauseVoting,
+        CommandKind::ResumeVoting => HostCommand::ResumeVoting,
+        CommandKind::PlayPrevious => HostCommand::PlayPrevious,
+        CommandKind::SetThreshold => {
             let b: ThresholdBody = body::json(bytes, r#"{"threshold":3} or {"threshold":"40%"}"#)?;
             HostCommand::SetThreshold(b.threshold)
         }
-        "window" => {
+        CommandKind::SetWindow => {
             let b: WindowBody = body::json(bytes, r#"{"secs":45} (0 = the whole track)"#)?;
             if b.secs > MAX_WINDOW_SECS {
                 return Err(ApiError::bad_request(format!(
@@ -94,19 +102,13 @@ pub(super) fn parse_command(command: &str, bytes: &[u8]) -> Result<HostCommand, 
             }
             HostCommand::SetWindow(b.secs)
         }
-        "approve" | "reject" => {
+        CommandKind::ApproveRequest | CommandKind::RejectRequest => {
             let b: RequestIdBody = body::json(bytes, r#"{"id":3} (the request's id)"#)?;
-            if command == "approve" {
+            if kind == CommandKind::ApproveRequest {
                 HostCommand::ApproveRequest(b.id)
             } else {
                 HostCommand::RejectRequest(b.id)
             }
-        }
-        other => {
-            return Err(ApiError::not_found(format!(
-                "unknown admin command `{}`: skip, keep, reset, pause, resume, threshold, window, previous, approve, reject",
-                other.chars().take(32).collect::<String>()
-            )));
         }
     })
 }
@@ -118,7 +120,10 @@ pub(super) fn authorize(st: &HttpState, headers: &HeaderMap) -> Result<(), ApiEr
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match given {
-        Some(t) if !st.admin_token.is_empty() && ct_eq(t.as_bytes(), st.admin_token.as_bytes()) => {
+        Some(t)
+            if !st.admin_token.expose().is_empty()
+                && ct_eq(t.as_bytes(), st.admin_token.expose().as_bytes()) =>
+        {
             Ok(())
         }
         Some(_) => Err(ApiError::new(
@@ -145,17 +150,12 @@ pub fn load_or_create_admin_token(data_dir: &FsPath) -> io::Result<String> {
         Err(e) => return Err(e),
     }
     std::fs::create_dir_all(data_dir)?;
-    let token = super::cookies::hex(&rand::random::<[u8; 32]>());
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    match opts.open(&path) {
-        Ok(mut f) => {
-            f.write_all(format!("{token}\n").as_bytes())?;
-            f.sync_all()?;
-            Ok(token)
-        }
+    let token = crate::support::hex::encode(&rand::random::<[u8; 32]>());
+    let file = crate::support::atomic_file::AtomicFile::default()
+        .private()
+        .keep_existing();
+    match file.write(&path, format!("{token}\n").as_bytes()) {
+        Ok(()) => Ok(token),
         // Another process won the race: use its token.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             Ok(std::fs::read_to_string(&path)?.trim().to_string())

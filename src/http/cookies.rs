@@ -1,5 +1,6 @@
 //! Guest identity and the party-code pass, both as cookies.
 use super::guard::ct_eq;
+use crate::support::hex::encode as hex;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub const GUEST_COOKIE: &str = "pt_guest";
@@ -46,10 +47,6 @@ fn set_cookie(name: &str, value: &str) -> HeaderValue {
         "{name}={value}; Path=/; Max-Age={COOKIE_MAX_AGE_SECS}; HttpOnly; SameSite=Lax"
     ))
     .expect("cookie values are hex")
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Guests are issued, not invented: the guest cookie is `<id>.<signature>`, an HMAC-SHA256 of
 //! the id under a server secret kept (0600) in the data dir, so a cookie made up or altered by
 //! a client is not a guest, and cookies stay valid across restarts.
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use crate::support::secret::Secret;
+use crate::support::{hex, hmac};
 use std::io;
 use std::path::Path;
 
@@ -11,32 +11,22 @@ pub const GUEST_KEY_FILE: &str = "guest-key";
 const ID_HEX: usize = 32;
 const SIG_HEX: usize = 64;
 
-#[derive(Clone)]
-pub struct GuestKey([u8; 32]);
-
-impl std::fmt::Debug for GuestKey {
-    // The key signs every guest: it never goes into a log line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GuestKey(…)")
-    }
-}
+/// The key signs every guest: it never goes into a log line.
+#[derive(Clone, Debug)]
+pub struct GuestKey(Secret<[u8; 32]>);
 
 impl GuestKey {
     /// A key that lives as long as this process (tests, benches).
     pub fn random() -> Self {
-        GuestKey(rand::random())
-    }
-
-    fn mac(&self, id: &str) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        mac.update(id.as_bytes());
-        mac
+        GuestKey(Secret::new(rand::random::<[u8; 32]>()))
     }
 
     /// The cookie value for guest `id`.
     pub fn cookie_value(&self, id: &str) -> String {
-        let sig = self.mac(id).finalize().into_bytes();
-        format!("{id}.{}", super::cookies::hex(&sig))
+        format!(
+            "{id}.{}",
+            hex::encode(&hmac::sign(self.0.expose(), id.as_bytes()))
+        )
     }
 
     /// A new guest: its id and cookie value.
@@ -53,18 +43,10 @@ impl GuestKey {
         if id.len() != ID_HEX || sig.len() != SIG_HEX || !hex_lower(id) || !hex_lower(sig) {
             return None;
         }
-        let sig = unhex(sig)?;
-        // verify_slice compares in constant time.
-        self.mac(id).verify_slice(&sig).ok()?;
-        Some(id.to_string())
+        let sig = hex::decode(sig)?;
+        // verify compares in constant time.
+        hmac::verify(self.0.expose(), id.as_bytes(), &sig).then(|| id.to_string())
     }
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The guest key from `<data_dir>/guest-key`, created (0600, 256 random bits) on first start.
@@ -73,11 +55,11 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
     let path = data_dir.join(GUEST_KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
-            let bytes = unhex(text.trim()).filter(|b| b.len() == 32);
+            let bytes = hex::decode(text.trim()).filter(|b| b.len() == 32);
             if let Some(bytes) = bytes {
                 let mut key = [0u8; 32];
                 key.copy_from_slice(&bytes);
-                return Ok(GuestKey(key));
+                return Ok(GuestKey(Secret::new(key)));
             }
             tracing::warn!(path = %path.display(), "guest key file unreadable; making a new one (guests get new cookies)");
         }
@@ -85,9 +67,9 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
         Err(e) => return Err(e),
     }
     let key = GuestKey::random();
-    crate::support::secret_file::write_private(
+    crate::support::atomic_file::write_private(
         &path,
-        format!("{}\n", super::cookies::hex(&key.0)).as_bytes(),
+        format!("{}\n", hex::encode(key.0.expose())).as_bytes(),
     )?;
     Ok(key)
 }
@@ -116,6 +98,18 @@ mod tests {
     }
 
     #[test]
+    fn cookies_signed_by_earlier_releases_still_verify() {
+        // Computed with the `hmac` + `sha2` crates this module used before ring (issue 22):
+        // a guest's cookie from last night must still vote tonight.
+        let key = GuestKey(Secret::new(std::array::from_fn(|i| i as u8)));
+        let id = "0123456789abcdef0123456789abcdef";
+        let value =
+            format!("{id}.66fc66f2575a06af5f464345a49885beccb7cf1f922c7d126d3fe36c31683e0c");
+        assert_eq!(key.cookie_value(id), value);
+        assert_eq!(key.verify(&value), Some(id.to_string()));
+    }
+
+    #[test]
     #[cfg(unix)]
     fn key_file_is_owner_only_and_survives_restarts() {
         use std::os::unix::fs::PermissionsExt;
@@ -127,6 +121,6 @@ mod tests {
         let path = dir.path().join(GUEST_KEY_FILE);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(format!("{key:?}"), "GuestKey(…)");
+        assert_eq!(format!("{key:?}"), "GuestKey(<redacted>)");
     }
 }

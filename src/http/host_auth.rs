@@ -6,7 +6,7 @@
 //! round trip and a restart of the party keeps phones signed in. The server remembers only
 //! which tickets were used (until they expire) and a revocation epoch (persisted).
 use super::guard::ct_eq;
-use ring::hmac;
+use crate::support::{hex, hmac};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -30,16 +30,15 @@ pub fn wall_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn mac(token: &str, what: &[u8]) -> hmac::Tag {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, token.as_bytes());
-    hmac::sign(&key, what)
+fn mac(token: &str, what: &[u8]) -> [u8; 32] {
+    hmac::sign(token.as_bytes(), what)
 }
 
 fn ticket_mac(token: &str, expires: u32, nonce: &[u8]) -> Vec<u8> {
     let mut what = b"party-tui host ticket\0".to_vec();
     what.extend_from_slice(&expires.to_be_bytes());
     what.extend_from_slice(nonce);
-    mac(token, &what).as_ref()[..TICKET_MAC_BYTES].to_vec()
+    mac(token, &what)[..TICKET_MAC_BYTES].to_vec()
 }
 
 /// A fresh one-time ticket, valid for `TICKET_TTL` from `now_secs`.
@@ -49,7 +48,7 @@ pub fn mint_ticket(token: &str, now_secs: u64) -> String {
     let mut bytes = expires.to_be_bytes().to_vec();
     bytes.extend_from_slice(&nonce);
     bytes.extend_from_slice(&ticket_mac(token, expires, &nonce));
-    super::cookies::hex(&bytes)
+    hex::encode(&bytes)
 }
 
 /// The link to open on the phone: `base` is the vote page's address (`http://host:port/`).
@@ -75,16 +74,6 @@ impl TicketError {
     }
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
-        .collect()
-}
-
 /// The server's side: used tickets and the revocation epoch.
 #[derive(Debug, Default)]
 pub struct HostSessions {
@@ -92,6 +81,8 @@ pub struct HostSessions {
     epoch: Mutex<u64>,
     /// Where the epoch is kept (None: in memory, for tests).
     file: Option<PathBuf>,
+    /// One save at a time, each of the newest epoch, so the file never goes back.
+    saving: tokio::sync::Mutex<()>,
 }
 
 impl HostSessions {
@@ -106,6 +97,7 @@ impl HostSessions {
             used: Mutex::default(),
             epoch: Mutex::new(epoch),
             file: Some(file),
+            saving: Default::default(),
         }
     }
 
@@ -121,7 +113,7 @@ impl HostSessions {
         party: &str,
         now_secs: u64,
     ) -> Result<String, TicketError> {
-        let bytes = unhex(ticket).ok_or(TicketError::Invalid)?;
+        let bytes = hex::decode(ticket).ok_or(TicketError::Invalid)?;
         if bytes.len() != 4 + NONCE_BYTES + TICKET_MAC_BYTES || token.is_empty() {
             return Err(TicketError::Invalid);
         }
@@ -144,7 +136,7 @@ impl HostSessions {
         }
         drop(used);
         let session: [u8; 16] = rand::random();
-        let session = super::cookies::hex(&session);
+        let session = hex::encode(&session);
         let epoch = self.epoch();
         let tag = session_mac(token, party, epoch, &session);
         Ok(format!("{epoch}.{session}.{tag}"))
@@ -168,20 +160,26 @@ impl HostSessions {
             )
     }
 
-    /// Signs out every host phone. Persisted, so a restart does not sign them back in.
-    pub fn revoke_all(&self) -> std::io::Result<()> {
-        let mut epoch = self.epoch.lock().unwrap_or_else(|p| p.into_inner());
-        *epoch += 1;
-        if let Some(file) = &self.file {
-            crate::support::secret_file::write_private(file, format!("{}\n", *epoch).as_bytes())?;
-        }
-        Ok(())
+    /// Signs out every host phone. Persisted, so a restart does not sign them back in; the
+    /// write and its fsync run on a blocking thread with no lock of the handlers held.
+    pub async fn revoke_all(&self) -> std::io::Result<()> {
+        *self.epoch.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        let Some(file) = self.file.clone() else {
+            return Ok(());
+        };
+        let _one = self.saving.lock().await;
+        let text = format!("{}\n", self.epoch());
+        tokio::task::spawn_blocking(move || {
+            crate::support::atomic_file::write_private(&file, text.as_bytes())
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 }
 
 fn session_mac(token: &str, party: &str, epoch: u64, session: &str) -> String {
     let what = format!("party-tui host session\0{party}\0{epoch}\0{session}");
-    super::cookies::hex(mac(token, what.as_bytes()).as_ref())
+    hex::encode(&mac(token, what.as_bytes()))
 }
 
 /// `Set-Cookie` for a host session. HttpOnly (no script reads it); SameSite=Lax so no other
@@ -246,19 +244,37 @@ mod tests {
         assert!(s.redeem(TOKEN, &t, "p", now).is_ok());
     }
 
-    #[test]
-    fn revoking_signs_out_every_phone_and_survives_a_restart() {
+    #[tokio::test]
+    async fn revoking_signs_out_every_phone_and_survives_a_restart() {
         let dir = tempfile::tempdir().unwrap();
         let s = HostSessions::load(dir.path());
         let now = 1_800_000_000;
         let cookie = s.redeem(TOKEN, &mint_ticket(TOKEN, now), "p", now).unwrap();
         assert!(s.check(TOKEN, &cookie, "p"));
-        s.revoke_all().unwrap();
+        s.revoke_all().await.unwrap();
         assert!(!s.check(TOKEN, &cookie, "p"));
         let again = s.redeem(TOKEN, &mint_ticket(TOKEN, now), "p", now).unwrap();
         let restarted = HostSessions::load(dir.path());
         assert!(!restarted.check(TOKEN, &cookie, "p"));
         assert!(restarted.check(TOKEN, &again, "p"));
+        // Revocations side by side: the file keeps the newest epoch.
+        let (a, b) = tokio::join!(restarted.revoke_all(), restarted.revoke_all());
+        a.unwrap();
+        b.unwrap();
+        assert_eq!(HostSessions::load(dir.path()).epoch(), restarted.epoch());
+    }
+
+    #[test]
+    fn tickets_and_sessions_signed_by_earlier_releases_still_verify() {
+        // Known vectors computed apart from this code (Python's hmac module, HMAC-SHA256): links
+        // and sessions signed before the HMAC moved to support::hmac still verify.
+        let s = HostSessions::default();
+        let ticket = "6b49d45800000000000056f15c3e87d8ec1c";
+        assert!(s.redeem(TOKEN, ticket, "friday", 1_800_000_000).is_ok());
+        let session = "0".repeat(32);
+        let tag = "8d0f5a49cf41a09e8836bd04b0be535432a33e641dbaa91872d47573d0d2e0fd";
+        assert_eq!(session_mac(TOKEN, "friday", 0, &session), tag);
+        assert!(s.check(TOKEN, &format!("0.{session}.{tag}"), "friday"));
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub struct Shared {
     pub inbox: Inbox,
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     pub buttons: Arc<ButtonDirectory>,
-    pub admin_token: Arc<str>,
+    /// Never in a log line, even if `Shared` is printed whole.
+    pub admin_token: crate::support::secret::Secret<Arc<str>>,
     /// When set, guests must POST it to /api/join once before voting.
     pub party_code: Option<Arc<str>>,
     /// Party time, to age the snapshot (positions, countdowns) to the moment of the request.
@@ -105,7 +106,7 @@ impl HttpState {
             inbox,
             snapshots,
             buttons: Arc::new(buttons),
-            admin_token: admin_token.into(),
+            admin_token: crate::support::secret::Secret::new(admin_token),
             party_code: party_code
                 .filter(|c| !c.trim().is_empty())
                 .map(|c| c.trim().into()),

@@ -31,7 +31,7 @@ pub fn routes() -> Router<HttpState> {
 fn signed_in(st: &HttpState, headers: &HeaderMap) -> bool {
     let party = st.snapshots.borrow().party.clone();
     super::cookies::cookie(headers, HOST_COOKIE)
-        .is_some_and(|v| st.host_sessions.check(&st.admin_token, v, &party))
+        .is_some_and(|v| st.host_sessions.check(st.admin_token.expose(), v, &party))
 }
 
 /// Who is asking: the host's phone (cookie) or a script with the admin token.
@@ -86,10 +86,12 @@ fn notice_page(title: &str, body_html: &str) -> String {
 
 async fn sign_in(State(st): State<HttpState>, Path(ticket): Path<String>) -> Response {
     let party = st.snapshots.borrow().party.clone();
-    match st
-        .host_sessions
-        .redeem(&st.admin_token, &ticket, &party, host_auth::wall_secs())
-    {
+    match st.host_sessions.redeem(
+        st.admin_token.expose(),
+        &ticket,
+        &party,
+        host_auth::wall_secs(),
+    ) {
         Ok(session) => {
             tracing::info!("a host phone signed in by one-time link");
             // See-other: the phone lands on /host and the ticket leaves the address bar.
@@ -157,7 +159,7 @@ async fn new_link(
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&st, &headers)?;
-    let ticket = host_auth::mint_ticket(&st.admin_token, host_auth::wall_secs());
+    let ticket = host_auth::mint_ticket(st.admin_token.expose(), host_auth::wall_secs());
     Ok(Json(json!({
         "path": format!("{}{ticket}", host_auth::LINK_PATH),
         "expires_in_secs": host_auth::TICKET_TTL.as_secs(),
@@ -167,7 +169,7 @@ async fn new_link(
 /// Signs out every host phone (the dashboard's `x` in the host-link overlay).
 async fn revoke(State(st): State<HttpState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&st, &headers)?;
-    st.host_sessions.revoke_all().map_err(|e| {
+    st.host_sessions.revoke_all().await.map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot record the sign-out: {e}"),

@@ -219,8 +219,15 @@ impl RefusalLog {
     fn note(&mut self, ip: IpAddr) {
         const EVERY: Duration = Duration::from_secs(60);
         let now = tokio::time::Instant::now();
-        if self.0.len() > 1024 {
+        if self.0.len() > 1024 && !self.0.contains_key(&ip) {
             self.0.retain(|_, (t, _)| now.duration_since(*t) < EVERY);
+            // Many addresses within one minute (IPv6 makes them cheap): forget the quietest,
+            // so the map stays bounded whatever arrives.
+            if self.0.len() > 1024
+                && let Some(oldest) = self.0.iter().min_by_key(|(_, (t, _))| *t).map(|(k, _)| *k)
+            {
+                self.0.remove(&oldest);
+            }
         }
         let (last, count) = self.0.entry(ip).or_insert((now - EVERY, 0));
         *count += 1;
@@ -322,5 +329,14 @@ mod tests {
     fn tiny_fd_limits_still_serve() {
         let l = ConnLimits::for_fd_limit(64, Vec::new());
         assert_eq!((l.total, l.per_addr), (16, 16));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_refusal_log_stays_bounded_under_many_addresses() {
+        let mut log = RefusalLog::default();
+        for n in 0..3000u32 {
+            log.note(IpAddr::from(std::net::Ipv6Addr::from(u128::from(n))));
+        }
+        assert!(log.0.len() <= 1025, "{} addresses remembered", log.0.len());
     }
 }

@@ -165,7 +165,7 @@ impl HookConfig {
 
     /// Fills in `resolved` once, at load: the server never reads the environment.
     pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
-        self.resolved = Hidden(self.token(env)?);
+        self.resolved = Hidden::new(self.token(env)?);
         Ok(())
     }
 }

@@ -3,13 +3,12 @@
 //! tested on paused time without sockets (real sockets and paused time do not mix: tokio
 //! auto-advances to the next timer, the request timeout, while waiting on the network).
 use super::settings::ApiKey;
-use rand::Rng;
 use std::future::Future;
 use std::time::Duration;
 
 /// A request that takes longer than this is a timeout, retried like a network error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub use crate::support::http_client::CONNECT_TIMEOUT;
 /// The first retry waits about this long, doubling each time…
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// …up to this.
@@ -55,11 +54,7 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     pub fn new(url: String, key: ApiKey, timeout: Duration) -> reqwest::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .user_agent(concat!("party-tui/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::support::http_client::HttpClient::timeout(timeout).build();
         Ok(HttpTransport { http, url, key })
     }
 
@@ -149,57 +144,12 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
         .then(|| Duration::from_secs_f64(secs.min(RETRY_AFTER_MAX.as_secs_f64())))
 }
 
-/// Exponential back-off with jitter: each wait is uniform in [d/2, d], d doubling up to `max`,
-/// so many clients recovering from one outage do not retry in lockstep.
-#[derive(Clone, Debug)]
-pub struct Backoff {
-    base: Duration,
-    max: Duration,
-    attempt: u32,
-}
-
-impl Backoff {
-    pub fn new(base: Duration, max: Duration) -> Self {
-        Backoff {
-            base,
-            max,
-            attempt: 0,
-        }
-    }
-
-    pub fn next_delay(&mut self) -> Duration {
-        let d = self
-            .base
-            .saturating_mul(1u32 << self.attempt.min(20))
-            .min(self.max);
-        self.attempt = self.attempt.saturating_add(1);
-        let half = d / 2;
-        half + half.mul_f64(rand::rng().random::<f64>())
-    }
-
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
-}
+/// Re-exported so the outlets keep their import; the one back-off lives in support.
+pub use crate::support::backoff::Backoff;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_up_to_the_cap() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
-        let delays: Vec<Duration> = (0..8).map(|_| b.next_delay()).collect();
-        for (i, d) in delays.iter().enumerate() {
-            let full = Duration::from_millis(100 * (1 << i)).min(Duration::from_secs(1));
-            assert!(
-                *d >= full / 2 && *d <= full,
-                "attempt {i}: {d:?} vs {full:?}"
-            );
-        }
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(100));
-    }
 
     #[test]
     fn statuses_are_classified() {

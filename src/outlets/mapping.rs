@@ -78,19 +78,20 @@ fn track_meta(track: &Track, meta: &mut Vec<(&'static str, Value)>) {
     }
 }
 
+/// The action's name from the one table (`core::command_names`), its value here.
 fn host_command_name(cmd: &HostCommand) -> (&'static str, Value) {
-    match cmd {
-        HostCommand::SkipNow => ("skip_now", Value::Null),
-        HostCommand::Keep(on) => ("keep", json!(on)),
-        HostCommand::ResetVotes => ("reset_votes", Value::Null),
-        HostCommand::PauseVoting => ("pause_voting", Value::Null),
-        HostCommand::ResumeVoting => ("resume_voting", Value::Null),
-        HostCommand::SetThreshold(t) => ("set_threshold", json!(t.to_string())),
-        HostCommand::SetWindow(secs) => ("set_window", json!(secs)),
-        HostCommand::PlayPrevious => ("play_previous", serde_json::Value::Null),
-        HostCommand::ApproveRequest(id) => ("approve_request", json!(id)),
-        HostCommand::RejectRequest(id) => ("reject_request", json!(id)),
-    }
+    let value = match cmd {
+        HostCommand::Keep(on) => json!(on),
+        HostCommand::SetThreshold(t) => json!(t.to_string()),
+        HostCommand::SetWindow(secs) => json!(secs),
+        HostCommand::ApproveRequest(id) | HostCommand::RejectRequest(id) => json!(id),
+        HostCommand::SkipNow
+        | HostCommand::ResetVotes
+        | HostCommand::PauseVoting
+        | HostCommand::ResumeVoting
+        | HostCommand::PlayPrevious => Value::Null,
+    };
+    (cmd.kind().action(), value)
 }
 
 pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {

@@ -2,7 +2,6 @@
 //! The API key is a secret: it has its own type whose Debug never shows it.
 use crate::support::env::Env;
 use serde::Deserialize;
-use std::fmt;
 use std::time::Duration;
 
 /// Environment variable that supplies (and overrides) `[export] api_key`.
@@ -11,25 +10,7 @@ pub const API_KEY_ENV: &str = "PARTY_TUI_EXPORT_API_KEY";
 pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A secret that must never reach a log, the dashboard or an error message.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    pub fn new(key: impl Into<String>) -> Self {
-        ApiKey(key.into())
-    }
-    /// The only way to read the key: for the request header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
+pub type ApiKey = crate::support::secret::Secret<String>;
 
 /// How `metadata` is sent: a JSON object, or a list of `{key, value}` pairs (some deployments).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -68,7 +49,8 @@ impl Default for FieldNames {
     }
 }
 
-#[derive(Clone, Deserialize)]
+/// `Debug` is derived: the key inside is a `Secret`, so printing the whole config is safe.
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportConfig {
     /// e.g. "https://app.competitionlabs.com" (no trailing /api).
@@ -86,20 +68,6 @@ pub struct ExportConfig {
 
 fn default_flush_secs() -> f64 {
     DEFAULT_FLUSH_INTERVAL.as_secs_f64()
-}
-
-/// Hand-written so the key is redacted even if someone prints the whole config.
-impl fmt::Debug for ExportConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExportConfig")
-            .field("base_url", &self.base_url)
-            .field("space", &self.space)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("metadata_format", &self.metadata_format)
-            .field("flush_interval_secs", &self.flush_interval_secs)
-            .field("fields", &self.fields)
-            .finish()
-    }
 }
 
 impl ExportConfig {
@@ -126,7 +94,7 @@ impl ExportConfig {
     /// The key from the environment, else from the file.
     pub fn resolve_api_key(&self, env: Option<String>) -> Option<ApiKey> {
         env.filter(|k| !k.trim().is_empty())
-            .map(ApiKey)
+            .map(ApiKey::new)
             .or_else(|| self.api_key.clone())
     }
 

@@ -3,7 +3,7 @@
 //! good). Every other outlet keeps its own pair beside them (`<party>.mqtt.cursor`,
 //! `<party>.triggers.cursor`, …), all in this one format.
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,19 +41,9 @@ impl CursorFile {
         }
     }
 
-    /// Write to a temporary file, sync it, rename it over the old one, sync the directory.
+    /// Atomically (support::atomic_file): the old cursor or the new one after a crash.
     pub fn save(&self, cursor: Cursor) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let tmp = self.path.with_extension("cursor.tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec(&cursor)?)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        // The rename is only durable once the directory entry is.
-        std::fs::File::open(dir)?.sync_all()
+        crate::support::atomic_file::write(&self.path, &serde_json::to_vec(&cursor)?)
     }
 }
 
@@ -84,7 +74,7 @@ pub fn append_dead_letters(path: &Path, letters: &[DeadLetter]) -> std::io::Resu
         .create(true)
         .append(true)
         .open(path)?;
-    f.write_all(&buf)?;
+    std::io::Write::write_all(&mut f, &buf)?;
     f.sync_data()
 }
 

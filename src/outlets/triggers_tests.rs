@@ -5,8 +5,8 @@
 use super::*;
 use crate::bus::clock::Clock;
 use crate::bus::inbox::{Inbox, Msg};
-use crate::outlets::TriggerConfig;
 use crate::core::{Effect, HealthLevel, Timestamp, TriggerCondition};
+use crate::outlets::TriggerConfig;
 use crate::outlets::outbox::Outbox;
 use crate::outlets::store::{CursorFile, DeadLetter};
 use axum::extract::{Path as UrlPath, State};

@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
 /// The same query within this long costs no API call.
@@ -34,18 +34,43 @@ pub enum Catalogue {
     /// The demo playlist: `--demo` shows the whole flow with no account.
     Demo(Vec<Track>),
     Spotify(Box<Mutex<RequestsApi>>),
+    /// Tests: answers when the test says so.
+    #[cfg(test)]
+    Fake(FakeSearch),
 }
+
+#[cfg(test)]
+type FakeSearch = Box<
+    dyn Fn(&str) -> futures::future::BoxFuture<'static, Result<Vec<RequestedTrack>, SearchError>>
+        + Send
+        + Sync,
+>;
 
 struct CacheEntry {
     at: Instant,
     tracks: Arc<Vec<RequestedTrack>>,
 }
 
+type Outcome = Result<Arc<Vec<RequestedTrack>>, SearchError>;
+/// Filled once by the search that calls the catalogue; every identical search waits on it.
+type Flight = watch::Receiver<Option<Outcome>>;
+
 #[derive(Default)]
 struct Limits {
     cache: HashMap<String, CacheEntry>,
     guests: HashMap<String, VecDeque<Instant>>,
+    /// When `guests` last forgot the guests quiet for a whole window (it stays bounded by the
+    /// guests of the last two windows, not every phone of the night).
+    guests_pruned: Option<Instant>,
     resting_until: Option<Instant>,
+    in_flight: HashMap<String, Flight>,
+}
+
+/// What a search does next, decided under the limits lock.
+enum Turn {
+    Done(Outcome),
+    Follow(Flight),
+    Lead(watch::Sender<Option<Outcome>>),
 }
 
 pub struct Searcher {
@@ -104,6 +129,8 @@ impl Searcher {
         match &self.catalogue {
             Catalogue::Demo(list) => list.iter().any(|t| t.key() == uri),
             Catalogue::Spotify(_) => is_spotify_track_uri(uri),
+            #[cfg(test)]
+            Catalogue::Fake(_) => true,
         }
     }
 
@@ -122,77 +149,171 @@ impl Searcher {
             .cloned()
     }
 
-    pub async fn search(
-        &self,
-        guest: &str,
-        q: &str,
-        now: Timestamp,
-    ) -> Result<Arc<Vec<RequestedTrack>>, SearchError> {
+    /// Results for `q`: from the cache, from an identical search already under way, or from
+    /// one catalogue call. No lock is held while the catalogue is asked, so one slow query
+    /// holds back only the guests who typed the same thing.
+    pub async fn search(&self, guest: &str, q: &str, now: Timestamp) -> Outcome {
         let key = normalize(&q.chars().take(MAX_QUERY_CHARS).collect::<String>());
-        {
-            let mut l = self.limits.lock().expect("search limits lock");
-            let t = Instant::now();
-            let seen = l.guests.entry(guest.to_string()).or_default();
-            while seen
-                .front()
-                .is_some_and(|&s| t.duration_since(s) >= GUEST_WINDOW)
-            {
-                seen.pop_front();
-            }
-            if seen.len() as u32 >= self.per_minute {
-                let wait = GUEST_WINDOW - t.duration_since(*seen.front().expect("non-empty"));
-                return Err(SearchError::TooFast(round_up(wait)));
-            }
-            seen.push_back(t);
-            if let Some(e) = l
-                .cache
-                .get(&key)
-                .filter(|e| t.duration_since(e.at) < CACHE_TTL)
-            {
-                return Ok(e.tracks.clone());
-            }
-            if let Some(until) = l.resting_until.filter(|&u| u > t) {
-                return Err(SearchError::Resting(round_up(until - t)));
-            }
-        }
-        let tracks = match &self.catalogue {
-            Catalogue::Demo(list) => demo_search(list, &key),
-            Catalogue::Spotify(api) => {
-                self.api_calls.fetch_add(1, Ordering::Relaxed);
-                match api.lock().await.search(&key, now).await {
-                    Ok(t) => t,
-                    Err(CallError::Api(ApiFailure::RateLimited(d))) => {
-                        let mut l = self.limits.lock().expect("search limits lock");
-                        l.resting_until = Some(Instant::now() + d);
-                        return Err(SearchError::Resting(round_up(d)));
-                    }
-                    Err(e) => return Err(SearchError::Unavailable(e.to_string())),
+        let mut turn = self.admit(guest, &key)?;
+        loop {
+            match turn {
+                Turn::Done(outcome) => return outcome,
+                Turn::Follow(mut flight) => match flight.wait_for(Option::is_some).await {
+                    Ok(done) => return done.clone().expect("waited for Some"),
+                    // The caller that led was cancelled (its guest went away): look again,
+                    // without charging this guest a second search.
+                    Err(_) => turn = self.lock().turn(&key),
+                },
+                Turn::Lead(tx) => {
+                    let lead = Lead {
+                        searcher: self,
+                        key: &key,
+                        tx,
+                    };
+                    let outcome = self.fetch(&key, now).await;
+                    return lead.finish(outcome);
                 }
             }
-        };
-        let tracks = Arc::new(tracks);
-        let mut l = self.limits.lock().expect("search limits lock");
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Limits> {
+        self.limits.lock().expect("search limits lock")
+    }
+
+    /// Charges `guest` one search, then decides the turn.
+    fn admit(&self, guest: &str, key: &str) -> Result<Turn, SearchError> {
+        let mut l = self.lock();
         let t = Instant::now();
-        if l.cache.len() >= CACHE_ENTRIES {
-            l.cache.retain(|_, e| t.duration_since(e.at) < CACHE_TTL);
-            if l.cache.len() >= CACHE_ENTRIES
-                && let Some(oldest) = l
+        if l.guests_pruned
+            .is_none_or(|p| t.duration_since(p) >= GUEST_WINDOW)
+        {
+            l.guests.retain(|_, seen| {
+                seen.back()
+                    .is_some_and(|&s| t.duration_since(s) < GUEST_WINDOW)
+            });
+            l.guests_pruned = Some(t);
+        }
+        let seen = l.guests.entry(guest.to_string()).or_default();
+        while seen
+            .front()
+            .is_some_and(|&s| t.duration_since(s) >= GUEST_WINDOW)
+        {
+            seen.pop_front();
+        }
+        if seen.len() as u32 >= self.per_minute {
+            let wait = GUEST_WINDOW - t.duration_since(*seen.front().expect("non-empty"));
+            return Err(SearchError::TooFast(round_up(wait)));
+        }
+        seen.push_back(t);
+        Ok(l.turn(key))
+    }
+
+    /// The catalogue's answer for `key`; a rest Spotify asks for comes back as `Resting` with
+    /// its exact length (rounded by `Lead::finish`).
+    async fn fetch(&self, key: &str, now: Timestamp) -> Result<Vec<RequestedTrack>, SearchError> {
+        let api = match &self.catalogue {
+            Catalogue::Demo(list) => return Ok(demo_search(list, key)),
+            #[cfg(test)]
+            Catalogue::Fake(f) => return f(key).await,
+            Catalogue::Spotify(api) => api,
+        };
+        self.api_calls.fetch_add(1, Ordering::Relaxed);
+        // The lock covers fetching (rarely refreshing) the token, never the search itself.
+        let mut result = match api.lock().await.authorize(now).await {
+            Ok(auth) => auth.search(key).await.map_err(|e| (e, Some(auth))),
+            Err(e) => Err((e, None)),
+        };
+        if let Err((CallError::Api(ApiFailure::Unauthorized), Some(stale))) = &result {
+            result = match api.lock().await.reauthorize(stale, now).await {
+                Ok(auth) => auth.search(key).await.map_err(|e| (e, None)),
+                Err(e) => Err((e, None)),
+            };
+        }
+        result.map_err(|(e, _)| match e {
+            CallError::Api(ApiFailure::RateLimited(d)) => SearchError::Resting(d),
+            e => SearchError::Unavailable(e.to_string()),
+        })
+    }
+}
+
+impl Limits {
+    /// A fresh cached answer, a rest in force, an identical search to wait for, or the lead.
+    fn turn(&mut self, key: &str) -> Turn {
+        let t = Instant::now();
+        if let Some(e) = self
+            .cache
+            .get(key)
+            .filter(|e| t.duration_since(e.at) < CACHE_TTL)
+        {
+            return Turn::Done(Ok(e.tracks.clone()));
+        }
+        if let Some(until) = self.resting_until.filter(|&u| u > t) {
+            return Turn::Done(Err(SearchError::Resting(round_up(until - t))));
+        }
+        if let Some(flight) = self.in_flight.get(key) {
+            return Turn::Follow(flight.clone());
+        }
+        let (tx, rx) = watch::channel(None);
+        self.in_flight.insert(key.to_string(), rx);
+        Turn::Lead(tx)
+    }
+
+    fn remember(&mut self, key: &str, tracks: Arc<Vec<RequestedTrack>>) {
+        let t = Instant::now();
+        if self.cache.len() >= CACHE_ENTRIES {
+            self.cache.retain(|_, e| t.duration_since(e.at) < CACHE_TTL);
+            if self.cache.len() >= CACHE_ENTRIES
+                && let Some(oldest) = self
                     .cache
                     .iter()
                     .min_by_key(|(_, e)| e.at)
                     .map(|(k, _)| k.clone())
             {
-                l.cache.remove(&oldest);
+                self.cache.remove(&oldest);
             }
         }
-        l.cache.insert(
-            key,
-            CacheEntry {
-                at: t,
-                tracks: tracks.clone(),
-            },
-        );
-        Ok(tracks)
+        self.cache
+            .insert(key.to_string(), CacheEntry { at: t, tracks });
+    }
+}
+
+/// The search that calls the catalogue for `key`. Dropped before it finishes (its guest's
+/// request was cancelled), it clears the way so a waiting search takes the lead.
+struct Lead<'a> {
+    searcher: &'a Searcher,
+    key: &'a str,
+    tx: watch::Sender<Option<Outcome>>,
+}
+
+impl Lead<'_> {
+    fn finish(self, fetched: Result<Vec<RequestedTrack>, SearchError>) -> Outcome {
+        let mut l = self.searcher.lock();
+        let outcome = match fetched {
+            Ok(tracks) => {
+                let tracks = Arc::new(tracks);
+                l.remember(self.key, tracks.clone());
+                Ok(tracks)
+            }
+            Err(SearchError::Resting(d)) => {
+                l.resting_until = Some(Instant::now() + d);
+                Err(SearchError::Resting(round_up(d)))
+            }
+            Err(e) => Err(e),
+        };
+        // Under the lock, with the cache already filled: no search sees neither.
+        l.in_flight.remove(self.key);
+        self.tx.send_replace(Some(outcome.clone()));
+        outcome
+    }
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        if self.tx.borrow().is_none() {
+            // Only this search inserts or removes `key` while it leads.
+            self.searcher.lock().in_flight.remove(self.key);
+        }
     }
 }
 
@@ -208,41 +329,5 @@ pub fn is_spotify_track_uri(uri: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn demo() -> Searcher {
-        Searcher::new(Catalogue::Demo(crate::players::demo::playlist()), 3)
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn demo_search_finds_by_words_and_limits_each_guest() {
-        let s = demo();
-        let now = Timestamp::from_millis(0);
-        let hits = s.search("g1", "laundromat", now).await.unwrap();
-        assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].title, "Midnight at the Laundromat");
-        assert!(s.accepts_uri(&hits[0].uri));
-        assert_eq!(s.lookup(&hits[0].uri).unwrap().title, hits[0].title);
-        assert!(s.search("g1", "", now).await.unwrap().len() <= 10);
-        s.search("g1", "x", now).await.unwrap();
-        let err = s.search("g1", "y", now).await.unwrap_err();
-        assert_eq!(err, SearchError::TooFast(Duration::from_secs(60)));
-        // Another guest is not held back by the first.
-        s.search("g2", "y", now).await.unwrap();
-        tokio::time::advance(GUEST_WINDOW).await;
-        s.search("g1", "y", now).await.unwrap();
-    }
-
-    #[test]
-    fn spotify_uris_are_checked() {
-        assert!(is_spotify_track_uri("spotify:track:4PTG3Z6ehGkBFwjybzWkR8"));
-        assert!(!is_spotify_track_uri(
-            "spotify:album:4PTG3Z6ehGkBFwjybzWkR8"
-        ));
-        assert!(!is_spotify_track_uri("spotify:track:4PTG3Z6e"));
-        assert!(!is_spotify_track_uri(
-            "spotify:track:4PTG3Z6ehGkBFwjybzWk/8"
-        ));
-    }
-}
+#[path = "search_tests.rs"]
+mod tests;

@@ -48,15 +48,7 @@ impl<'de> Deserialize<'de> for Pairs {
 }
 
 /// A value that may hold a secret (a password, a token): never printed by `Debug`.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Hidden(pub String);
-
-impl fmt::Debug for Hidden {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<hidden>")
-    }
-}
+pub type Hidden = crate::support::secret::Secret<String>;
 
 /// The variables a section's `${…}` named, with their values as they were at load. Debug
 /// shows the names only: every value brought in this way is a secret by construction.

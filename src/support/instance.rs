@@ -33,7 +33,7 @@ pub fn write_instance(data_dir: &Path, url: &str, vote_url: &str) -> Result<Inst
         vote_url: Some(vote_url.to_string()),
         pid: std::process::id(),
     })?;
-    crate::support::secret_file::write_private(&path, text.as_bytes())
+    crate::support::atomic_file::write_private(&path, text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(InstanceGuard(path))
 }
@@ -54,10 +54,7 @@ pub fn read_instance(data_dir: &Path) -> Option<Instance> {
 /// A running instance on this machine that answers, if any (a stale file is ignored).
 pub async fn find_running(data_dir: &Path) -> Option<Instance> {
     let inst = read_instance(data_dir)?;
-    let client = reqwest::Client::builder()
-        .timeout(PROBE_TIMEOUT)
-        .build()
-        .ok()?;
+    let client = super::http_client::HttpClient::timeout(PROBE_TIMEOUT).build();
     let answer = client
         .get(format!("{}/api/state", inst.url.trim_end_matches('/')))
         .send()

@@ -131,8 +131,8 @@ async fn recorded_spotify_errors_come_back_in_plain_words() {
     let now = spotify_support::T0;
     store
         .save(&Token {
-            access_token: access,
-            refresh_token: refresh,
+            access_token: access.into(),
+            refresh_token: refresh.into(),
             expires_at: now + Duration::from_secs(3600),
             scope: String::new(),
         })

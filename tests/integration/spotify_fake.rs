@@ -230,8 +230,8 @@ async fn a_401_refreshes_persists_the_rotated_token_and_retries() {
     assert_ne!(after.access_token, before.access_token);
     // The spent refresh token is gone at Spotify; the saved one is the live one.
     r.fake.with(|f| {
-        assert!(!f.refresh_tokens.contains(&before.refresh_token));
-        assert!(f.refresh_tokens.contains(&after.refresh_token));
+        assert!(!f.refresh_tokens.contains(before.refresh_token.expose()));
+        assert!(f.refresh_tokens.contains(after.refresh_token.expose()));
     });
     assert_eq!(r.fake.requests("POST", "/api/token").len(), 1);
     r.stop().await;
@@ -287,8 +287,8 @@ async fn not_logged_in_is_an_error_until_a_login_appears() {
     // A login in another terminal: picked up without a restart.
     let (access, refresh) = r.fake.issue();
     let token = party_tui::players::spotify::token::Token {
-        access_token: access,
-        refresh_token: refresh,
+        access_token: access.into(),
+        refresh_token: refresh.into(),
         expires_at: spotify_support::T0 + secs(7200),
         scope: String::new(),
     };

@@ -118,7 +118,7 @@ async fn a_pasted_redirect_works_when_the_browser_is_elsewhere() {
     assert_eq!(said.len(), 1, "{said:?}");
     assert!(said[0].contains("paste the whole address"), "{said:?}");
     r.fake
-        .with(|f| assert!(f.refresh_tokens.contains(&token.refresh_token)));
+        .with(|f| assert!(f.refresh_tokens.contains(token.refresh_token.expose())));
 }
 
 #[tokio::test]
@@ -189,11 +189,15 @@ async fn every_refresh_rotates_the_refresh_token_and_the_spent_one_is_refused() 
         )
         .await
         .unwrap();
-    let second = r.tokens.refresh(&first.refresh_token, NOW).await.unwrap();
+    let second = r
+        .tokens
+        .refresh(first.refresh_token.expose(), NOW)
+        .await
+        .unwrap();
     assert_ne!(second.refresh_token, first.refresh_token);
     let e = r
         .tokens
-        .refresh(&first.refresh_token, NOW)
+        .refresh(first.refresh_token.expose(), NOW)
         .await
         .unwrap_err();
     assert!(matches!(e, TokenError::LoginExpired(_)), "{e}");
@@ -203,7 +207,7 @@ async fn every_refresh_rotates_the_refresh_token_and_the_spent_one_is_refused() 
         "{e}"
     );
     // Secrets stay out of Debug output.
-    assert!(!format!("{second:?}").contains(&second.refresh_token));
+    assert!(!format!("{second:?}").contains(second.refresh_token.expose().as_str()));
 }
 
 #[tokio::test]

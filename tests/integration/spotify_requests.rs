@@ -47,8 +47,8 @@ async fn start() -> Rig {
     let clock = Clock::starting_at(spotify_support::T0, 1.0);
     store
         .save(&Token {
-            access_token: access,
-            refresh_token: refresh,
+            access_token: access.into(),
+            refresh_token: refresh.into(),
             expires_at: spotify_support::T0 + Duration::from_secs(3600),
             scope: String::new(),
         })

@@ -174,7 +174,7 @@ async fn h_shows_a_fresh_host_link_that_the_party_accepts() {
     let token = "0123456789abcdef".to_string();
     let ui = UiState {
         host: Some(party_tui::dashboard::host::HostAccess {
-            token: token.clone(),
+            token: token.clone().into(),
             link_base: "http://10.0.0.2:8080/".into(),
             api_base: "http://127.0.0.1:8080".into(),
         }),

@@ -12,10 +12,7 @@ pub async fn sonos(cfg: &crate::players::sonos::SonosConfig) -> Check {
         Wanted::Url(url) => format!("Sonos speaker at {url} answers"),
         Wanted::Room(room) => format!("Sonos room \"{room}\" answers"),
     };
-    let http = match reqwest::Client::builder().timeout(PEER_TIMEOUT).build() {
-        Ok(c) => c,
-        Err(e) => return Check::bad(what, e.to_string()),
-    };
+    let http = crate::support::http_client::HttpClient::timeout(PEER_TIMEOUT).build();
     match crate::players::sonos::resolve::coordinator(&http, &wanted).await {
         Ok(d) => Check::ok(format!("{what}: following {}", d.name())),
         Err(e) => Check::bad(what, e),
@@ -61,10 +58,7 @@ pub async fn export(cfg: &crate::outlets::settings::ExportConfig) -> Check {
             "no API key: set [export] api_key or PARTY_TUI_EXPORT_API_KEY",
         );
     };
-    let http = match reqwest::Client::builder().timeout(PEER_TIMEOUT).build() {
-        Ok(c) => c,
-        Err(e) => return Check::bad(what, e.to_string()),
-    };
+    let http = crate::support::http_client::HttpClient::timeout(PEER_TIMEOUT).build();
     let mut key_header = match reqwest::header::HeaderValue::from_str(key.expose()) {
         Ok(v) => v,
         Err(_) => return Check::bad(what, "the API key holds characters a header cannot carry"),

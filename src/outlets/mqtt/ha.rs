@@ -6,7 +6,9 @@
 use super::Message;
 use super::settings::safe_id;
 use crate::buttons::ButtonConfig;
-use crate::core::{Effect, HostCommand, Origin, PressResult, Snapshot, Threshold, WindowState};
+use crate::core::{
+    CommandKind, Effect, HostCommand, Origin, PressResult, Snapshot, Threshold, WindowState,
+};
 use crate::journal::Entry;
 use crate::outlets::mapping::event_id;
 use serde_json::{Value, json};
@@ -153,29 +155,30 @@ impl Ha {
         if self.commands {
             out.push(self.entity(
                 "switch",
-                "voting_paused",
+                ha_object(CommandKind::PauseVoting),
                 "Voting paused",
                 json!({
-                    "state_topic": self.topic("voting_paused"),
-                    "command_topic": self.topic("cmd/voting_paused"),
+                    "state_topic": self.topic(ha_object(CommandKind::PauseVoting)),
+                    "command_topic": self.topic(&format!("cmd/{}", ha_object(CommandKind::PauseVoting))),
                     "icon": "mdi:pause-circle",
                 }),
             ));
             out.push(self.entity(
                 "number",
-                "skip_threshold",
+                ha_object(CommandKind::SetThreshold),
                 "Skip threshold",
                 json!({
-                    "state_topic": self.topic("skip_threshold"),
-                    "command_topic": self.topic("cmd/skip_threshold"),
+                    "state_topic": self.topic(ha_object(CommandKind::SetThreshold)),
+                    "command_topic": self.topic(&format!("cmd/{}", ha_object(CommandKind::SetThreshold))),
                     "min": 1, "max": THRESHOLD_MAX, "step": 1, "mode": "box",
                 }),
             ));
-            for (object, name) in [
-                ("skip", "Skip"),
-                ("keep", "Keep"),
-                ("reset_votes", "Reset votes"),
+            for (kind, name) in [
+                (CommandKind::SkipNow, "Skip"),
+                (CommandKind::Keep, "Keep"),
+                (CommandKind::ResetVotes, "Reset votes"),
             ] {
+                let object = ha_object(kind);
                 out.push(self.entity(
                     "button",
                     object,
@@ -355,26 +358,33 @@ impl Ha {
         }
         let leaf = topic.strip_prefix(&format!("{}/cmd/", self.base))?;
         let p = payload.trim();
-        Some(match leaf {
-            "skip" => Ok(HostCommand::SkipNow),
-            "keep" => Ok(HostCommand::Keep(true)),
-            "reset_votes" => Ok(HostCommand::ResetVotes),
-            "voting_paused" => match p {
+        // The entity names come from the one table (`core::command_names`).
+        Some(match CommandKind::from_ha_object(leaf) {
+            Some(CommandKind::SkipNow) => Ok(HostCommand::SkipNow),
+            Some(CommandKind::Keep) => Ok(HostCommand::Keep(true)),
+            Some(CommandKind::ResetVotes) => Ok(HostCommand::ResetVotes),
+            Some(CommandKind::PauseVoting | CommandKind::ResumeVoting) => match p {
                 "ON" => Ok(HostCommand::PauseVoting),
                 "OFF" => Ok(HostCommand::ResumeVoting),
-                _ => Err(format!("voting_paused: `{p}` is neither ON nor OFF")),
+                _ => Err(format!("{leaf}: `{p}` is neither ON nor OFF")),
             },
-            "skip_threshold" => match p.parse::<f64>() {
+            Some(CommandKind::SetThreshold) => match p.parse::<f64>() {
                 Ok(n) if n.fract() == 0.0 && (1.0..=THRESHOLD_MAX as f64).contains(&n) => {
                     Ok(HostCommand::SetThreshold(Threshold::Count(n as u32)))
                 }
                 _ => Err(format!(
-                    "skip_threshold: `{p}` is not a whole number 1–{THRESHOLD_MAX}"
+                    "{leaf}: `{p}` is not a whole number 1–{THRESHOLD_MAX}"
                 )),
             },
-            other => Err(format!("unknown command topic `{other}`")),
+            _ => Err(format!("unknown command topic `{leaf}`")),
         })
     }
+}
+
+/// The entity a command has on Home Assistant (its state and `cmd/` topics are named after it).
+fn ha_object(kind: CommandKind) -> &'static str {
+    kind.ha_object()
+        .expect("commands offered on Home Assistant have an entity")
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -117,7 +117,7 @@ pub fn mqtt_options(opts: &LinkOptions) -> Result<MqttOptions, String> {
         .set_inflight(MAX_INFLIGHT)
         .set_max_packet_size(MAX_PACKET * 4, MAX_PACKET);
     if let Some(user) = &opts.username {
-        let pass = opts.password.as_ref().map_or("", |p| p.expose());
+        let pass = opts.password.as_ref().map_or("", |p| p.expose().as_str());
         o.set_credentials(user, pass);
     }
     if let Some(w) = &opts.will {

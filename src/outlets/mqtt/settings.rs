@@ -3,32 +3,13 @@
 //! file or from PARTY_TUI_MQTT_PASSWORD / PARTY_TUI_C8Y_PASSWORD (the environment wins).
 use crate::support::env::Env;
 use serde::Deserialize;
-use std::fmt;
 use std::path::PathBuf;
 
 pub const MQTT_PASSWORD_ENV: &str = "PARTY_TUI_MQTT_PASSWORD";
 pub const C8Y_PASSWORD_ENV: &str = "PARTY_TUI_C8Y_PASSWORD";
 
-/// A password that must never reach a log, the dashboard or an error message.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Password(String);
-
-impl Password {
-    pub fn new(p: impl Into<String>) -> Self {
-        Password(p.into())
-    }
-    /// The only way to read it: for the CONNECT packet.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
+/// The broker password: never in a log line (`Debug` is redacted by the type).
+pub type Password = crate::support::secret::Secret<String>;
 
 /// `[mqtt]`: Home Assistant discovery, states, events and commands over any MQTT broker.
 #[derive(Clone, Debug, Deserialize)]
@@ -152,7 +133,7 @@ impl MqttConfig {
     }
     pub fn password(&self, env: Option<String>) -> Option<Password> {
         env.filter(|p| !p.is_empty())
-            .map(Password)
+            .map(Password::new)
             .or_else(|| self.password.clone())
     }
     pub fn client_id(&self) -> String {
@@ -187,7 +168,7 @@ impl CumulocityConfig {
     }
     pub fn password(&self, env: Option<String>) -> Option<Password> {
         env.filter(|p| !p.is_empty())
-            .map(Password)
+            .map(Password::new)
             .or_else(|| self.password.clone())
     }
     /// Config loading: every check, and the password read once (the environment wins).

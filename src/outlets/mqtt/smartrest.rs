@@ -5,7 +5,7 @@
 use super::Message;
 use super::ha::button_id;
 use crate::buttons::ButtonConfig;
-use crate::core::{Effect, HostCommand, Origin};
+use crate::core::{CommandKind, Effect, HostCommand, Origin};
 use crate::journal::Entry;
 use crate::outlets::mapping::{event_id, iso_millis};
 
@@ -14,6 +14,15 @@ pub const REQUIRED_INTERVAL_MINUTES: u32 = 60;
 pub const DEVICE_TYPE: &str = "c8y_PartyTui";
 /// The only operation we carry out: a shell-style command (`skip`, `keep`, …).
 pub const COMMAND_FRAGMENT: &str = "c8y_Command";
+
+/// The host commands a Cumulocity operation may give, in the order the refusal lists them.
+const C8Y_COMMANDS: [CommandKind; 5] = [
+    CommandKind::SkipNow,
+    CommandKind::Keep,
+    CommandKind::ResetVotes,
+    CommandKind::PauseVoting,
+    CommandKind::ResumeVoting,
+];
 
 /// A field as SmartREST CSV wants it: quoted when it holds `,` `"` a line break, a tab or
 /// outer spaces; quotes inside doubled (what thin-edge.io sends and verified on the platform).
@@ -217,6 +226,7 @@ impl C8y {
 
     /// An operation line from `s/ds`: the topic to answer on and the host command (or why
     /// not). None for lines that are not a `c8y_Command` (511) for us or our children.
+    /// Operations the device accepts, by their admin API word (`core::command_names`).
     pub fn operation(&self, payload: &str) -> Option<(String, Result<HostCommand, String>)> {
         let fields = parse_line(payload.lines().next()?);
         if fields.first().map(String::as_str) != Some("511") {
@@ -234,14 +244,15 @@ impl C8y {
             .get(2)
             .map(|s| s.trim().to_ascii_lowercase())
             .unwrap_or_default();
-        let cmd = match text.as_str() {
-            "skip" => Ok(HostCommand::SkipNow),
-            "keep" => Ok(HostCommand::Keep(true)),
-            "reset" => Ok(HostCommand::ResetVotes),
-            "pause" => Ok(HostCommand::PauseVoting),
-            "resume" => Ok(HostCommand::ResumeVoting),
-            other => Err(format!(
-                "unknown command `{other}` (use skip, keep, reset, pause or resume)"
+        let cmd = match CommandKind::from_name(&text).filter(|k| C8Y_COMMANDS.contains(k)) {
+            Some(CommandKind::SkipNow) => Ok(HostCommand::SkipNow),
+            Some(CommandKind::Keep) => Ok(HostCommand::Keep(true)),
+            Some(CommandKind::ResetVotes) => Ok(HostCommand::ResetVotes),
+            Some(CommandKind::PauseVoting) => Ok(HostCommand::PauseVoting),
+            Some(CommandKind::ResumeVoting) => Ok(HostCommand::ResumeVoting),
+            _ => Err(format!(
+                "unknown command `{text}` (use {})",
+                CommandKind::list(&C8Y_COMMANDS, " or ")
             )),
         };
         Some((topic, cmd))

@@ -15,9 +15,8 @@ pub async fn print(timeout: Duration) -> Result<()> {
         );
         return Ok(());
     }
-    let http = reqwest::Client::builder()
-        .timeout(super::control::ACTION_TIMEOUT)
-        .build()?;
+    let http =
+        crate::support::http_client::HttpClient::timeout(super::control::ACTION_TIMEOUT).build();
     for f in &found {
         let room = f.room.as_deref().unwrap_or("?");
         println!("{room:<20} {:<40} {}", f.friendly_name, f.location);

@@ -88,10 +88,10 @@ pub async fn run_with(
         }
         Err(e) => Err(e),
     };
-    let http = reqwest::Client::builder()
+    // Each SOAP action and subscription bounds its own request.
+    let http = crate::support::http_client::HttpClient::streaming()
         .connect_timeout(control::ACTION_TIMEOUT)
-        .build()
-        .unwrap_or_default();
+        .build();
     player::Follower::new(http, inbox, timing, wanted, bound)
         .run(events, commands, shutdown)
         .await

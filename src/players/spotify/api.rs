@@ -77,10 +77,8 @@ impl Api {
             ),
             // Bounded like rspotify's own calls: the watcher awaits this inline, so a queue
             // POST stalled on the Pi's Wi-Fi would otherwise stop polling and skips with it.
-            http: reqwest::Client::builder()
-                .timeout(super::requests::CALL_TIMEOUT)
-                .build()
-                .expect("a reqwest client with a timeout builds"),
+            http: crate::support::http_client::HttpClient::timeout(super::requests::CALL_TIMEOUT)
+                .build(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! a laptop, where 127.0.0.1 is not the Pi). Both race; the first valid redirect wins.
 use super::token::{Token, TokenClient, TokenError, TokenStore};
 use crate::core::Timestamp;
+use crate::support::secret::Secret;
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
 use reqwest::Url;
@@ -67,20 +68,14 @@ impl LoginError {
     }
 }
 
-/// One login attempt: its URL, and the PKCE verifier and state only it knows.
+/// One login attempt: its URL, and the PKCE verifier and state only it knows (the URL carries
+/// the state and the challenge, so it is a secret too until the browser has it).
+#[derive(Debug)]
 pub struct Login {
-    url: String,
-    verifier: String,
-    state: String,
+    url: Secret<String>,
+    verifier: Secret<String>,
+    state: Secret<String>,
     redirect_uri: String,
-}
-
-impl std::fmt::Debug for Login {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Login")
-            .field("redirect_uri", &self.redirect_uri)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Login {
@@ -110,15 +105,15 @@ impl Login {
             .clone()
             .ok_or_else(|| LoginError::Setup("rspotify made no PKCE verifier".into()))?;
         Ok(Login {
-            url,
-            verifier,
-            state: spotify.oauth.state.clone(),
+            url: Secret::new(url),
+            verifier: Secret::new(verifier),
+            state: Secret::new(spotify.oauth.state.clone()),
             redirect_uri: redirect_uri.to_string(),
         })
     }
 
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.expose()
     }
 
     pub fn redirect_uri(&self) -> &str {
@@ -127,7 +122,7 @@ impl Login {
 
     /// The code in a redirect, checked against this attempt's redirect URI and state.
     pub fn code_from_redirect(&self, text: &str) -> Result<String, LoginError> {
-        parse_redirect(text.trim(), &self.redirect_uri, &self.state)
+        parse_redirect(text.trim(), &self.redirect_uri, self.state.expose())
     }
 
     /// Wait for the redirect (listener or paste), exchange the code, save the token.
@@ -144,7 +139,7 @@ impl Login {
             .await
             .map_err(|_| LoginError::Timeout)??;
         let token = tokens
-            .exchange_code(&code, &self.verifier, &self.redirect_uri, now())
+            .exchange_code(&code, self.verifier.expose(), &self.redirect_uri, now())
             .await?;
         store.save(&token)?;
         Ok(token)
@@ -197,7 +192,7 @@ impl Login {
     fn check(&self) -> Check {
         Check {
             redirect_uri: self.redirect_uri.clone(),
-            state: self.state.clone(),
+            state: self.state.expose().clone(),
         }
     }
 }

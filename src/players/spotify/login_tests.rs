@@ -19,7 +19,7 @@ fn the_authorize_url_asks_for_pkce_and_our_scopes() {
     assert_eq!(q["response_type"], "code");
     assert_eq!(q["redirect_uri"], REDIRECT);
     assert_eq!(q["code_challenge_method"], "S256");
-    assert_eq!(q["state"], l.state);
+    assert_eq!(&q["state"], l.state.expose());
     let mut scopes: Vec<&str> = q["scope"].split(' ').collect();
     scopes.sort();
     let mut want = SCOPES.to_vec();
@@ -32,7 +32,7 @@ fn the_authorize_url_asks_for_pkce_and_our_scopes() {
 #[test]
 fn redirects_are_checked() {
     let l = login();
-    let st = l.state.clone();
+    let st = l.state.expose().clone();
     let ok = format!("{REDIRECT}?code=AQ-code&state={st}");
     assert_eq!(l.code_from_redirect(&ok).unwrap(), "AQ-code");
     assert_eq!(
@@ -78,7 +78,7 @@ fn redirects_are_checked() {
 #[tokio::test]
 async fn a_bad_paste_is_explained_and_the_next_line_counts() {
     let l = login();
-    let input = format!("oops\n{REDIRECT}?code=AQ-2&state={}\n", l.state);
+    let input = format!("oops\n{REDIRECT}?code=AQ-2&state={}\n", l.state.expose());
     let said = std::sync::Mutex::new(Vec::new());
     let code = l
         .wait_for_code(None, input.as_bytes(), &|m| said.lock().unwrap().push(m))

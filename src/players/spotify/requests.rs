@@ -127,6 +127,48 @@ pub fn queue_failure_words(f: &ApiFailure) -> String {
     }
 }
 
+/// What one call needs once the token is in hand (see `RequestsApi::authorize`).
+pub struct Authorized {
+    http: reqwest::Client,
+    api_base: String,
+    token: String,
+}
+
+impl Authorized {
+    /// GET /search as `RequestsApi::search` does, without its retry after a 401 (the caller
+    /// reauthorizes and asks again).
+    pub async fn search(&self, q: &str) -> Result<Vec<RequestedTrack>, CallError> {
+        let resp = search_request(&self.http, &self.api_base, &self.token, q)
+            .send()
+            .await
+            .map_err(|e| ApiFailure::Network(e.without_url().to_string()))?;
+        if !resp.status().is_success() {
+            return Err(from_status(resp).await.into());
+        }
+        read_search(resp).await
+    }
+}
+
+fn search_request(
+    http: &reqwest::Client,
+    api_base: &str,
+    token: &str,
+    q: &str,
+) -> reqwest::RequestBuilder {
+    let limit = SEARCH_LIMIT.to_string();
+    http.get(format!("{api_base}/search"))
+        .query(&[("q", q), ("type", "track"), ("limit", limit.as_str())])
+        .bearer_auth(token)
+}
+
+async fn read_search(resp: reqwest::Response) -> Result<Vec<RequestedTrack>, CallError> {
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| ApiFailure::Network(e.without_url().to_string()))?;
+    Ok(parse_search(&body)?)
+}
+
 fn queue_request(
     http: &reqwest::Client,
     api_base: &str,
@@ -164,7 +206,7 @@ impl RequestsApi {
         let client_id = cfg.client_id()?;
         let token_path = cfg.token_path()?;
         Ok(RequestsApi {
-            http: reqwest::Client::builder().timeout(CALL_TIMEOUT).build()?,
+            http: crate::support::http_client::HttpClient::timeout(CALL_TIMEOUT).build(),
             api_base: cfg.api_base_url.trim_end_matches('/').to_string(),
             session: Session::new(
                 TokenClient::new(&cfg.auth_base_url, &client_id),
@@ -179,22 +221,42 @@ impl RequestsApi {
         q: &str,
         now: Timestamp,
     ) -> Result<Vec<RequestedTrack>, CallError> {
-        let url = format!("{}/search", self.api_base);
-        let query = [
-            ("q", q.to_string()),
-            ("type", "track".into()),
-            ("limit", SEARCH_LIMIT.to_string()),
-        ];
+        let base = self.api_base.clone();
         let resp = self
-            .send(now, |http, token| {
-                http.get(&url).query(&query).bearer_auth(token)
-            })
+            .send(now, |http, token| search_request(http, &base, token, q))
             .await?;
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| ApiFailure::Network(e.without_url().to_string()))?;
-        Ok(parse_search(&body)?)
+        read_search(resp).await
+    }
+
+    /// A token for calls made without this value (and its lock) in hand: guests' searches run
+    /// side by side while only fetching the token is one at a time.
+    pub async fn authorize(&mut self, now: Timestamp) -> Result<Authorized, CallError> {
+        let token = self.session.access_token(now).await?;
+        Ok(self.authorized(token))
+    }
+
+    /// After `stale` was refused (401): the token another caller already refreshed, else a
+    /// refresh, so that side-by-side callers do not spend a single-use refresh token twice.
+    pub async fn reauthorize(
+        &mut self,
+        stale: &Authorized,
+        now: Timestamp,
+    ) -> Result<Authorized, CallError> {
+        let current = self.session.access_token(now).await?;
+        let token = if current == stale.token {
+            self.session.refresh(now).await?
+        } else {
+            current
+        };
+        Ok(self.authorized(token))
+    }
+
+    fn authorized(&self, token: String) -> Authorized {
+        Authorized {
+            http: self.http.clone(),
+            api_base: self.api_base.clone(),
+            token,
+        }
     }
 
     /// POST /me/player/queue?uri=…: any 2xx is success, and its body is never read.

@@ -188,9 +188,10 @@ impl Scheduler {
     }
 }
 
+/// The shared curve without its jitter: this scheduler is pure and shows its wait, and one
+/// account's poller is not a crowd that could retry in lockstep.
 fn backoff(failures: u32) -> Duration {
-    let factor = 1u32 << failures.saturating_sub(1).min(16);
-    BACKOFF_FIRST.saturating_mul(factor).min(BACKOFF_MAX)
+    crate::support::backoff::ceiling(BACKOFF_FIRST, BACKOFF_MAX, failures.saturating_sub(1))
 }
 
 /// `Retry-After` as Spotify sends it: whole seconds. Anything else falls back to a minute.

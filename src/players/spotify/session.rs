@@ -46,7 +46,7 @@ impl Session {
         if token.needs_refresh(now) {
             return self.refresh(now).await;
         }
-        Ok(token.access_token.clone())
+        Ok(token.access_token.expose().clone())
     }
 
     /// Refresh now (after a 401, or ahead of expiry), persisting the rotated refresh token.
@@ -54,7 +54,7 @@ impl Session {
         if let Some(access) = self.adopt_rotated(now) {
             return Ok(access);
         }
-        let old = self.loaded()?.refresh_token.clone();
+        let old = self.loaded()?.refresh_token.expose().clone();
         let fresh = match self.client.refresh(&old, now).await {
             Ok(t) => t,
             Err(e @ TokenError::LoginExpired(_)) | Err(e @ TokenError::InvalidClient) => {
@@ -74,7 +74,7 @@ impl Session {
             }
         };
         tracing::info!(expires_at = %fresh.expires_at, "Spotify token refreshed");
-        let access = fresh.access_token.clone();
+        let access = fresh.access_token.expose().clone();
         self.token = Some(fresh);
         Ok(access)
     }
@@ -93,7 +93,7 @@ impl Session {
             return None;
         }
         tracing::info!("Spotify token was refreshed by another session; using it");
-        let fresh = (!stored.needs_refresh(now)).then(|| stored.access_token.clone());
+        let fresh = (!stored.needs_refresh(now)).then(|| stored.access_token.expose().clone());
         self.token = Some(stored);
         fresh
     }
@@ -103,7 +103,7 @@ impl Session {
             let token = self.store.load()?.ok_or_else(|| {
                 SessionError::NotLoggedIn(self.store.path().display().to_string())
             })?;
-            if self.dead.as_deref() == Some(token.refresh_token.as_str()) {
+            if self.dead.as_deref() == Some(token.refresh_token.expose().as_str()) {
                 return Err(SessionError::StillExpired);
             }
             self.dead = None;
@@ -119,8 +119,8 @@ mod tests {
 
     fn token(n: u32, expires_at: Timestamp) -> Token {
         Token {
-            access_token: format!("access-{n}"),
-            refresh_token: format!("refresh-{n}"),
+            access_token: format!("access-{n}").into(),
+            refresh_token: format!("refresh-{n}").into(),
             expires_at,
             scope: String::new(),
         }

@@ -6,8 +6,8 @@
 //! judges expiry by the wall clock rather than our injected one. rspotify still builds the
 //! authorize URL and makes the Web API calls.
 use crate::core::Timestamp;
+use crate::support::secret::Secret;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,26 +18,16 @@ pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
 pub const TOKEN_FILE: &str = "spotify_token.json";
 pub const LOGIN_AGAIN: &str = "run `party-tui spotify login` again";
 
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Secrets never reach a log line, even through `{:?}`: the two tokens are `Secret`s (the
+/// token file's format is unchanged, a `Secret` serializes as its bare value).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Token {
-    pub access_token: String,
-    pub refresh_token: String,
+    pub access_token: Secret<String>,
+    pub refresh_token: Secret<String>,
     /// Unix milliseconds.
     pub expires_at: Timestamp,
     #[serde(default)]
     pub scope: String,
-}
-
-/// Secrets never reach a log line, even through `{:?}`.
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Token")
-            .field("access_token", &"<redacted>")
-            .field("refresh_token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .field("scope", &self.scope)
-            .finish()
-    }
 }
 
 impl Token {
@@ -113,10 +103,7 @@ impl TokenClient {
     pub fn new(auth_base_url: &str, client_id: &str) -> Self {
         let base = auth_base_url.trim_end_matches('/');
         TokenClient {
-            http: reqwest::Client::builder()
-                .timeout(TOKEN_TIMEOUT)
-                .build()
-                .expect("a reqwest client with a timeout builds"),
+            http: crate::support::http_client::HttpClient::timeout(TOKEN_TIMEOUT).build(),
             token_url: format!("{base}/api/token"),
             client_id: client_id.to_string(),
         }
@@ -208,8 +195,8 @@ impl TokenClient {
             }
         };
         Ok(Token {
-            access_token: answer.access_token,
-            refresh_token,
+            access_token: answer.access_token.into(),
+            refresh_token: refresh_token.into(),
             expires_at: now + Duration::from_secs(answer.expires_in),
             scope: answer.scope,
         })
@@ -263,7 +250,7 @@ impl TokenStore {
 
     fn write(&self, token: &Token) -> std::io::Result<()> {
         let bytes = serde_json::to_vec_pretty(token).map_err(std::io::Error::other)?;
-        crate::support::secret_file::write_private(&self.path, &bytes)
+        crate::support::atomic_file::write_private(&self.path, &bytes)
     }
 
     fn err(&self, error: std::io::Error) -> TokenError {

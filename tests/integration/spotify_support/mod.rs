@@ -56,8 +56,8 @@ pub async fn rig_with(tracks: Vec<SimTrack>, login: Option<Duration>) -> Rig {
     if let Some(expires_in) = login {
         let (access, refresh) = fake.issue();
         let token = Token {
-            access_token: access,
-            refresh_token: refresh,
+            access_token: access.into(),
+            refresh_token: refresh.into(),
             expires_at: T0 + expires_in,
             scope: String::new(),
         };

@@ -1,0 +1,36 @@
+//! The one HMAC: HMAC-SHA256 from ring (already built for rustls). Guest cookies, host tickets
+//! and host sessions all sign with it, so a value signed by an older release (which used the
+//! `hmac` crate for guests) still verifies: the algorithm, not the crate, fixes the bytes.
+use ring::hmac;
+
+/// The full 256-bit HMAC-SHA256 of `msg` under `key` (any key length).
+pub fn sign(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), msg);
+    tag.as_ref().try_into().expect("HMAC-SHA256 is 32 bytes")
+}
+
+/// Whether `tag` is the full HMAC-SHA256 of `msg` under `key`, compared in constant time.
+pub fn verify(key: &[u8], msg: &[u8], tag: &[u8]) -> bool {
+    hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, key), msg, tag).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::support::hex;
+
+    #[test]
+    fn rfc_4231_test_case_2() {
+        // RFC 4231 §4.3: key "Jefe", data "what do ya want for nothing?".
+        let want = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        let tag = sign(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(hex::encode(&tag), want);
+        assert!(verify(b"Jefe", b"what do ya want for nothing?", &tag));
+        assert!(!verify(b"Jefe", b"what do ya want for nothing!", &tag));
+        assert!(!verify(
+            b"Jefe",
+            b"what do ya want for nothing?",
+            &tag[..31]
+        ));
+    }
+}
