@@ -71,7 +71,7 @@ fn main() {
                 .unwrap(),
         ];
         let files = triggers::files("p", &path, dir.path());
-        let outlet = Triggers::new(hooks, WEBHOOK_TIMEOUT).unwrap();
+        let outlet = Triggers::new(hooks, WEBHOOK_TIMEOUT);
         let clock = Clock::system();
         let runner = Outbox::for_outlet(
             files,

@@ -165,7 +165,7 @@ fn secrets_are_read_once_into_their_sections_and_never_shown() {
     assert_eq!(mqtt.password.as_ref().unwrap().expose(), "mqtt-pass-99");
     let c8y = cfg.cumulocity.as_ref().unwrap();
     assert_eq!(c8y.password.as_ref().unwrap().expose(), "c8y-pass-77");
-    assert_eq!(cfg.hooks[0].resolved.0, "tok-123456");
+    assert_eq!(cfg.hooks[0].resolved.expose(), "tok-123456");
     assert_eq!(
         cfg.triggers[0].env.get("TOKEN").as_deref(),
         Some("tok-123456")

@@ -35,11 +35,11 @@ impl HookDirectory {
         let hooks = hooks
             .iter()
             .filter_map(|h| {
-                if h.resolved.0.is_empty() {
+                if h.resolved.expose().is_empty() {
                     tracing::error!(hook = %h.name, "hook not served: its token was not resolved");
                     return None;
                 }
-                Some((h.clone(), h.resolved.0.clone()))
+                Some((h.clone(), h.resolved.expose().clone()))
             })
             .collect();
         HookDirectory { hooks }

@@ -117,7 +117,7 @@ impl TryFrom<RawHook> for HookConfig {
                 r.name
             ));
         }
-        if r.token.0.trim().len() < 8 {
+        if r.token.expose().trim().len() < 8 {
             return Err(format!(
                 "hook `{name}`: `token` must be at least 8 characters (or \"${{NAME}}\" from the environment)"
             ));
@@ -160,7 +160,8 @@ impl TryFrom<RawHook> for HookConfig {
 
 impl HookConfig {
     pub fn token(&self, env: Env<'_>) -> Result<String, String> {
-        expand_env(&self.token.0, env).map_err(|e| format!("hook `{}`: token: {e}", self.name))
+        expand_env(self.token.expose(), env)
+            .map_err(|e| format!("hook `{}`: token: {e}", self.name))
     }
 
     /// Fills in `resolved` once, at load: the server never reads the environment.

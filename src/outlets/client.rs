@@ -8,7 +8,6 @@ use std::time::Duration;
 
 /// A request that takes longer than this is a timeout, retried like a network error.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-pub use crate::support::http_client::CONNECT_TIMEOUT;
 /// The first retry waits about this long, doubling each time…
 pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// …up to this.
@@ -143,9 +142,6 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     (secs.is_finite() && secs >= 0.0)
         .then(|| Duration::from_secs_f64(secs.min(RETRY_AFTER_MAX.as_secs_f64())))
 }
-
-/// Re-exported so the outlets keep their import; the one back-off lives in support.
-pub use crate::support::backoff::Backoff;
 
 #[cfg(test)]
 mod tests {

@@ -83,19 +83,12 @@ pub async fn spawn(
     if hooks.is_empty() {
         return;
     }
-    match triggers::Triggers::new(hooks, webhook::WEBHOOK_TIMEOUT) {
-        Ok(outlet) => {
-            let outlet = outlet.with_vote_url(files.vote_url);
-            let files = triggers::files(files.party, files.journal, files.store_dir);
-            let (tuning, inbox) = (triggers::tuning(), Some(inbox.clone()));
-            let outbox = outbox::Outbox::for_outlet(files, outlet, tuning, clock.clone(), inbox);
-            tasks.spawn(outbox.run(Some(committed.clone()), shutdown.clone()));
-        }
-        Err(e) => {
-            let why = format!("webhooks not started: {e}");
-            inbox.health("triggers", HealthLevel::Error, why).await;
-        }
-    }
+    let outlet =
+        triggers::Triggers::new(hooks, webhook::WEBHOOK_TIMEOUT).with_vote_url(files.vote_url);
+    let files = triggers::files(files.party, files.journal, files.store_dir);
+    let (tuning, inbox) = (triggers::tuning(), Some(inbox.clone()));
+    let outbox = outbox::Outbox::for_outlet(files, outlet, tuning, clock.clone(), inbox);
+    tasks.spawn(outbox.run(Some(committed.clone()), shutdown.clone()));
 }
 
 fn start_exporter(

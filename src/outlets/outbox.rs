@@ -9,7 +9,7 @@
 //! cursor still passes a line only once every send before it and of it was answered. Journal
 //! reads, cursor saves and dead-letter appends run on tokio's blocking pool: an fsync on an SD
 //! card can take tens of milliseconds that a runtime worker owes to the vote page.
-use super::client::{Backoff, Outcome, Transport};
+use super::client::{Outcome, Transport};
 use super::outbox_io::{Batch, fill, first_cursor, lock, off_runtime};
 use super::outlet::{EventsApi, Outlet};
 use super::settings::{FieldNames, MetadataFormat};
@@ -19,6 +19,7 @@ use super::tail::{JournalTail, is_line_start};
 use super::window::{Passed, SendKey, Window};
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
+use crate::support::backoff::Backoff;
 use futures::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::path::PathBuf;

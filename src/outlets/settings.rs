@@ -105,7 +105,12 @@ impl ExportConfig {
         self.api_key = self.resolve_api_key(env(API_KEY_ENV));
         match &self.api_key {
             // It goes in a header: the exporter would refuse it at its first send.
-            Some(k) if !k.0.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) => {
+            Some(k)
+                if !k
+                    .expose()
+                    .bytes()
+                    .all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) =>
+            {
                 Err("[export] api_key: the API key holds characters a header cannot carry".into())
             }
             Some(_) => Ok(()),

@@ -67,19 +67,16 @@ pub struct Triggers {
 }
 
 impl Triggers {
-    pub fn new(hooks: Vec<Webhook>, timeout: Duration) -> reqwest::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("party-tui/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Triggers {
+    pub fn new(hooks: Vec<Webhook>, timeout: Duration) -> Self {
+        let http = crate::support::http_client::HttpClient::timeout(timeout).build();
+        Triggers {
             hooks: hooks
                 .into_iter()
                 .map(|h| (h.trigger.clone(), Arc::new(h)))
                 .collect(),
             http,
             vote_url: String::new(),
-        })
+        }
     }
 
     /// The vote page's address, for `{vote_url}`.

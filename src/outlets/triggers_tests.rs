@@ -126,7 +126,7 @@ async fn triggers_have_a_status_dead_letters_and_a_429_holds_every_call() {
     // The evening so far: triggers were off, so this one is never called.
     append(&journal, 0, &["ok"]);
     let hooks = ["ok", "bad", "busy"].map(|n| hook(n, &base)).to_vec();
-    let outlet = Triggers::new(hooks, webhook::WEBHOOK_TIMEOUT).unwrap();
+    let outlet = Triggers::new(hooks, webhook::WEBHOOK_TIMEOUT);
     let (inbox, rx) = Inbox::new();
     let mut rx = listen(rx);
     let files = files("p", &journal, dir.path());
@@ -222,7 +222,6 @@ fn only_triggers_with_a_webhook_are_mapped_with_party_and_vote_url() {
         vec![hook("ok", "http://127.0.0.1:9")],
         webhook::WEBHOOK_TIMEOUT,
     )
-    .unwrap()
     .with_vote_url(Some("http://pi:8080/"));
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("p.jsonl");

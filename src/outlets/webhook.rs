@@ -126,7 +126,7 @@ impl Webhook {
         let basic_auth = match &t.basic_auth {
             Some((user, password)) => {
                 let u = expand_env(user, env).map_err(|e| format!("username: {e}"))?;
-                let p = expand_env(&password.0, env).map_err(|e| format!("password: {e}"))?;
+                let p = expand_env(password.expose(), env).map_err(|e| format!("password: {e}"))?;
                 secrets.extend(env_values(user, env));
                 secrets.push(p.clone());
                 Some((u, p))

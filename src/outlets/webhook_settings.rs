@@ -139,7 +139,7 @@ impl TriggerConfig {
             out.extend(form.0.iter().map(|(_, v)| v.as_str()));
         }
         if let Some((user, password)) = &self.basic_auth {
-            out.extend([user.as_str(), password.0.as_str()]);
+            out.extend([user.as_str(), password.expose().as_str()]);
         }
         out
     }

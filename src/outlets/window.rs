@@ -5,9 +5,9 @@
 //! 429 from one trigger call means the service wants quiet, not just for that call). The
 //! cursor passes a batch only once all its sends are answered (accepted, or dead-lettered),
 //! and only in order: a finished batch behind an unfinished one waits for it.
-use super::client::Backoff;
 use super::store::DeadLetter;
 use crate::core::Timestamp;
+use crate::support::backoff::Backoff;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::sync::Arc;

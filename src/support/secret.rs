@@ -8,9 +8,7 @@ use std::fmt;
 /// their format.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-// The field is crate-visible only so code written before `Secret` (`x.0`) merges untouched;
-// new code reads it with `expose()`.
-pub struct Secret<T>(pub(crate) T);
+pub struct Secret<T>(T);
 
 impl<T> Secret<T> {
     pub fn new(value: impl Into<T>) -> Self {

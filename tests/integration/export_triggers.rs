@@ -115,7 +115,7 @@ async fn webhooks_are_called_retried_and_failures_reported() {
         cursor: cursor.clone(),
         dead_letters: dir.path().join("p.triggers.dead.jsonl"),
     };
-    let outlet = Triggers::new(hooks, WEBHOOK_TIMEOUT).unwrap();
+    let outlet = Triggers::new(hooks, WEBHOOK_TIMEOUT);
     let runner = Outbox::for_outlet(files, outlet, tuning, Clock::system(), Some(inbox));
     let stop = CancellationToken::new();
     let task = tokio::spawn(runner.run(None, stop.clone()));
