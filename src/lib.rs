@@ -27,4 +27,4 @@ pub mod outlets;
 pub mod players;
 pub mod report;
 pub mod requests;
-pub mod support;
+pub(crate) mod support;

@@ -10,23 +10,23 @@ use crate::core::Effect;
 use crate::journal::{Entry, Journal};
 use tokio::sync::{mpsc, oneshot};
 
-pub type Reply = (oneshot::Sender<Vec<Effect>>, Vec<Effect>);
+pub(crate) type Reply = (oneshot::Sender<Vec<Effect>>, Vec<Effect>);
 
 /// Everything the loop applied since its last hand-over.
-pub struct Batch {
+pub(crate) struct Batch {
     pub epoch: u64,
     /// Shared with the loop, which carries them out once they are durable.
     pub entries: std::sync::Arc<[Entry]>,
     pub replies: Vec<Reply>,
 }
 
-pub enum Job {
+pub(crate) enum Job {
     Write(Batch),
     /// After a failure: is writing possible again? (Answers `Probed`.)
     Probe,
 }
 
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Entries up to `last_seq` are on disk; `replies` are theirs, for the loop to send once
     /// the snapshot shows them (a guest answered "counted" then sees the count).
     Durable {
@@ -46,26 +46,22 @@ pub enum Outcome {
     Probed(std::io::Result<()>),
 }
 
-pub struct Writer {
+pub(crate) struct Writer {
     journal: Journal,
     /// Batches of this epoch and older are dropped: they were applied on top of a failure.
     failed_epoch: Option<u64>,
 }
 
 impl Writer {
-    pub fn new(journal: Journal) -> Self {
+    pub(crate) fn new(journal: Journal) -> Self {
         Writer {
             journal,
             failed_epoch: None,
         }
     }
 
-    pub fn next_seq(&self) -> u64 {
-        self.journal.next_seq()
-    }
-
     /// Carries out every job given (one write and one sync for all their batches).
-    pub fn handle(&mut self, jobs: Vec<Job>) -> Vec<Outcome> {
+    pub(crate) fn handle(&mut self, jobs: Vec<Job>) -> Vec<Outcome> {
         let mut outcomes = Vec::new();
         let mut batches = Vec::new();
         for job in jobs {
@@ -108,7 +104,7 @@ impl Writer {
 }
 
 /// How the loop reaches its writer.
-pub enum Committer {
+pub(crate) enum Committer {
     /// A named thread (the multi-threaded runtime): syncing overlaps with applying.
     Thread {
         jobs: mpsc::UnboundedSender<Job>,
@@ -121,7 +117,7 @@ pub enum Committer {
 }
 
 impl Committer {
-    pub fn new(journal: Journal) -> Self {
+    pub(crate) fn new(journal: Journal) -> Self {
         use tokio::runtime::{Handle, RuntimeFlavor};
         let writer = Writer::new(journal);
         let threaded =
@@ -159,7 +155,7 @@ impl Committer {
         }
     }
 
-    pub fn send(&mut self, job: Job) {
+    pub(crate) fn send(&mut self, job: Job) {
         match self {
             Committer::Thread { jobs, .. } => {
                 // The writer only stops when this sender is gone.
@@ -170,7 +166,7 @@ impl Committer {
     }
 
     /// The next outcome; pending forever when there is none to come (select-friendly).
-    pub async fn next(&mut self) -> Option<Outcome> {
+    pub(crate) async fn next(&mut self) -> Option<Outcome> {
         match self {
             Committer::Thread { outcomes, .. } => outcomes.recv().await,
             Committer::Inline { ready, .. } if !ready.is_empty() => Some(ready.remove(0)),
@@ -179,7 +175,7 @@ impl Committer {
     }
 
     /// Outcomes already there, without waiting.
-    pub fn try_next(&mut self) -> Option<Outcome> {
+    pub(crate) fn try_next(&mut self) -> Option<Outcome> {
         match self {
             Committer::Thread { outcomes, .. } => outcomes.try_recv().ok(),
             Committer::Inline { ready, .. } => (!ready.is_empty()).then(|| ready.remove(0)),
@@ -187,7 +183,7 @@ impl Committer {
     }
 
     /// Stop taking jobs and wait for the writer to finish those it has; returns their outcomes.
-    pub fn finish(&mut self) -> Vec<Outcome> {
+    pub(crate) fn finish(&mut self) -> Vec<Outcome> {
         match self {
             Committer::Thread {
                 jobs,

@@ -18,19 +18,19 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// How many waiting messages one group commit takes at most (bounds ack latency under load).
-pub const MAX_BATCH: usize = 1024;
+pub(crate) const MAX_BATCH: usize = 1024;
 /// Applied but not yet synced entries the loop may run ahead of the writer by.
-pub const MAX_IN_FLIGHT: usize = 4 * MAX_BATCH;
+pub(crate) const MAX_IN_FLIGHT: usize = 4 * MAX_BATCH;
 /// After a failed write: how often to try again when nothing else comes in.
-pub const JOURNAL_RETRY: Duration = Duration::from_secs(5);
+pub(crate) const JOURNAL_RETRY: Duration = Duration::from_secs(5);
 /// Inputs nobody waits for (player updates, Dash presses) kept for the next try after a
 /// failed write; votes are answered 503 instead and their senders retry.
-pub const MAX_RETRY: usize = MAX_BATCH;
+pub(crate) const MAX_RETRY: usize = MAX_BATCH;
 /// The system clock this far behind the journal is worth a line on the status line.
-pub const CLOCK_WARN: Duration = Duration::from_secs(2);
+pub(crate) const CLOCK_WARN: Duration = Duration::from_secs(2);
 
 /// Rebuilds the party from the journal on disk (after a failed write).
-pub type Rebuild = Box<dyn FnMut() -> anyhow::Result<Party> + Send>;
+pub(crate) type Rebuild = Box<dyn FnMut() -> anyhow::Result<Party> + Send>;
 
 /// Where effects go once they are durable.
 #[derive(Default)]
@@ -94,7 +94,7 @@ impl Engine {
     /// How to rebuild the party from the journal when a write fails (the app replays the
     /// journal file). Without it a failed write stops the party loop rather than keep a party
     /// that counts what was never journaled.
-    pub fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
+    pub(crate) fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
         self.rebuild = Some(rebuild);
         self
     }
@@ -153,7 +153,7 @@ impl Engine {
     /// Apply everything waiting and hand it to the writer. What it caused is answered and
     /// carried out once the writer has synced it (`on_outcome`); with the inline writer (tests
     /// on the current-thread runtime) that is before this returns.
-    pub async fn process(&mut self, batch: &mut Vec<Msg>) {
+    pub(crate) async fn process(&mut self, batch: &mut Vec<Msg>) {
         let mut entries = Vec::with_capacity(batch.len() + self.retry.len());
         let mut replies = Vec::new();
         let mut waited = Vec::with_capacity(batch.len());

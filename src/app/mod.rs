@@ -2,7 +2,7 @@
 //! show the dashboard (or wait for the shutdown when headless), and stop everything cleanly.
 //! The socket and the shutdown come from the caller (cmd/run.rs binds and wires the signals),
 //! so a test runs a whole party in-process on port 0 and stops it at will.
-pub mod commit;
+pub(crate) mod commit;
 pub mod engine;
 mod serve;
 
@@ -23,7 +23,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 /// How long tasks get to finish after quit before we stop waiting for them.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {

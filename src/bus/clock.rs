@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Differences below this between the system clock and party time are normal drift.
-pub const CLOCK_TOLERANCE: Duration = Duration::from_millis(500);
+pub(crate) const CLOCK_TOLERANCE: Duration = Duration::from_millis(500);
 
 #[derive(Clone, Debug)]
 pub struct Clock {
@@ -35,11 +35,6 @@ impl Clock {
         }
     }
 
-    /// Party time running `speed` times faster than real time, starting at the system clock now.
-    pub fn with_speed(speed: f64) -> Self {
-        Self::starting_at(wall_now(), speed)
-    }
-
     /// Party time starting at `start` now (tests pass a fixed start).
     pub fn starting_at(start: Timestamp, speed: f64) -> Self {
         assert!(speed > 0.0, "clock speed must be positive");
@@ -52,10 +47,6 @@ impl Clock {
         }
     }
 
-    pub fn speed(&self) -> f64 {
-        self.speed
-    }
-
     pub fn now(&self) -> Timestamp {
         let real = self.base.elapsed();
         let offset = self.offset_ms.load(Ordering::Relaxed);
@@ -64,7 +55,7 @@ impl Clock {
 
     /// After a restart: party time goes on from the journal's last entry if the clock is
     /// behind it (returns how far behind it was).
-    pub fn continue_from(&self, last: Timestamp) -> Option<Duration> {
+    pub(crate) fn continue_from(&self, last: Timestamp) -> Option<Duration> {
         let now = self.now();
         (now < last).then(|| {
             self.offset_ms.fetch_add(last.0 - now.0, Ordering::Relaxed);
@@ -75,7 +66,7 @@ impl Clock {
     /// For a clock that follows the system clock: jump forward to it if it is ahead (an NTP
     /// correction, or it caught up with the journal). Returns how far the system clock is
     /// behind party time, if it is (`None` when it agrees).
-    pub fn follow_wall_clock(&self) -> Option<Duration> {
+    pub(crate) fn follow_wall_clock(&self) -> Option<Duration> {
         if !self.follows_wall {
             return None;
         }
@@ -93,13 +84,13 @@ impl Clock {
     }
 
     /// The tokio instant at which party time reaches `at` (now, if already past).
-    pub fn instant_at(&self, at: Timestamp) -> Instant {
+    pub(crate) fn instant_at(&self, at: Timestamp) -> Instant {
         let now = self.now();
         Instant::now() + self.real_duration(now.until(at))
     }
 
     /// How long a party-time duration takes in real time.
-    pub fn real_duration(&self, party: Duration) -> Duration {
+    pub(crate) fn real_duration(&self, party: Duration) -> Duration {
         party.div_f64(self.speed)
     }
 }

@@ -3,7 +3,7 @@ use crate::core::{Effect, HealthLevel, Input, SourceHealth};
 use tokio::sync::{mpsc, oneshot};
 
 /// Enough headroom for a burst of votes while the loop syncs the journal.
-pub const INBOX_CAPACITY: usize = 4096;
+pub(crate) const INBOX_CAPACITY: usize = 4096;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -32,7 +32,7 @@ impl Inbox {
     }
 
     /// Send an input without waiting for it to be journaled.
-    pub async fn send(&self, input: Input) -> Result<(), LoopStopped> {
+    pub(crate) async fn send(&self, input: Input) -> Result<(), LoopStopped> {
         self.tx
             .send(Msg::Input { input, reply: None })
             .await
@@ -53,7 +53,7 @@ impl Inbox {
     }
 
     /// Report an adapter's health ("Sonos", Warn, "polling (no events)").
-    pub async fn health(&self, name: &str, level: HealthLevel, detail: impl Into<String>) {
+    pub(crate) async fn health(&self, name: &str, level: HealthLevel, detail: impl Into<String>) {
         let _ = self
             .tx
             .send(Msg::Health(SourceHealth {
@@ -66,7 +66,7 @@ impl Inbox {
 
     /// Report health from any thread without waiting (the pnet capture thread, or sync setup
     /// code running on a runtime thread); dropped if the inbox is full, as health is only "now".
-    pub fn try_health(&self, name: &str, level: HealthLevel, detail: impl Into<String>) {
+    pub(crate) fn try_health(&self, name: &str, level: HealthLevel, detail: impl Into<String>) {
         let _ = self.tx.try_send(Msg::Health(SourceHealth {
             name: name.to_string(),
             level,

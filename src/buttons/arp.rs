@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-pub const HEALTH_NAME: &str = "buttons";
+pub(crate) const HEALTH_NAME: &str = "buttons";
 /// After a read error other than the timeout (interface down, Wi-Fi reconnecting), wait this
 /// long before reading again rather than spinning on the error.
 const ERROR_BACKOFF: Duration = Duration::from_secs(1);
@@ -70,7 +70,7 @@ impl Watcher {
         let Sighting { mac, kind } = parse_frame(frame)?;
         let Some(name) = self.names.get(&mac) else {
             // Kept in the log so a host can find a button without `discover buttons`.
-            if kind.from_unaddressed_host()
+            if kind.is_from_unaddressed_host()
                 && self.unlisted.len() < MAX_UNLISTED
                 && self.unlisted.insert(mac)
             {

@@ -19,14 +19,14 @@ struct ButtonState {
 /// Per-button state only: one button inside its debounce never delays another (dasshio's bug
 /// was a global pause after any press).
 #[derive(Debug)]
-pub struct Debouncer {
+pub(crate) struct Debouncer {
     default: Duration,
     per_button: HashMap<Mac, Duration>,
     state: HashMap<Mac, ButtonState>,
 }
 
 impl Debouncer {
-    pub fn new(default: Duration, per_button: HashMap<Mac, Duration>) -> Self {
+    pub(crate) fn new(default: Duration, per_button: HashMap<Mac, Duration>) -> Self {
         Debouncer {
             default,
             per_button,
@@ -35,13 +35,13 @@ impl Debouncer {
     }
 
     /// The debounce for `mac`: its own if configured, else the default.
-    pub fn debounce_for(&self, mac: &Mac) -> Duration {
+    pub(crate) fn debounce_for(&self, mac: &Mac) -> Duration {
         self.per_button.get(mac).copied().unwrap_or(self.default)
     }
 
     /// A packet from `mac` arrived at `at_ms`. True when it starts a new press: it is not part of
     /// the burst still going on, and the button's debounce since its last press has passed.
-    pub fn observe(&mut self, mac: Mac, at_ms: u64) -> bool {
+    pub(crate) fn observe(&mut self, mac: Mac, at_ms: u64) -> bool {
         let debounce = millis(self.debounce_for(&mac));
         let burst_gap = millis(BURST_GAP);
         match self.state.get_mut(&mac) {

@@ -2,7 +2,7 @@
 //! namespace test (which puts them on a veth) and the bench; never by the capture itself.
 use super::frame::Mac;
 
-pub const BROADCAST: Mac = [0xff; 6];
+pub(crate) const BROADCAST: Mac = [0xff; 6];
 
 fn ethernet(src: Mac, vlan: Option<u16>, ethertype: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(18 + payload.len());
@@ -22,7 +22,7 @@ pub fn arp(mac: Mac, oper: u16, sender_ip: [u8; 4], target_ip: [u8; 4]) -> Vec<u
     arp_vlan(mac, None, oper, sender_ip, target_ip)
 }
 
-pub fn arp_vlan(
+pub(crate) fn arp_vlan(
     mac: Mac,
     vlan: Option<u16>,
     oper: u16,
@@ -52,7 +52,7 @@ pub fn dhcp(mac: Mac, msg_type: u8) -> Vec<u8> {
 }
 
 /// `eth_src` and `chaddr` may differ, to test which one the parser reports.
-pub fn dhcp_full(
+pub(crate) fn dhcp_full(
     eth_src: Mac,
     chaddr: Mac,
     vlan: Option<u16>,

@@ -9,7 +9,7 @@ pub struct ButtonDirectory {
 }
 
 impl ButtonDirectory {
-    pub fn from_config(buttons: &[ButtonConfig]) -> Self {
+    pub(crate) fn from_config(buttons: &[ButtonConfig]) -> Self {
         let mut dir = ButtonDirectory::default();
         for b in buttons {
             if let Some(id) = &b.id {
@@ -36,11 +36,11 @@ impl ButtonDirectory {
         self
     }
 
-    pub fn by_id(&self, id: &str) -> Option<&str> {
+    pub(crate) fn by_id(&self, id: &str) -> Option<&str> {
         self.by_id.get(id).map(String::as_str)
     }
 
-    pub fn by_serial(&self, serial: &str) -> Option<&str> {
+    pub(crate) fn by_serial(&self, serial: &str) -> Option<&str> {
         self.by_serial
             .get(&serial.to_ascii_uppercase())
             .map(String::as_str)

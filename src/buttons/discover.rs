@@ -41,7 +41,7 @@ const AMAZON_OUIS: [[u8; 3]; 28] = [
     [0xf0, 0x81, 0x73],
 ];
 
-pub fn is_amazon_oui(mac: &Mac) -> bool {
+pub(crate) fn is_amazon_oui(mac: &Mac) -> bool {
     AMAZON_OUIS.iter().any(|oui| mac[..3] == oui[..])
 }
 
@@ -60,8 +60,8 @@ pub struct Discovery {
 
 impl Discovery {
     /// Record one frame; returns the line to print if it came from a host without an address.
-    pub fn on_frame(&mut self, frame: &[u8], at: DateTime<Local>) -> Option<String> {
-        let s = parse_frame(frame).filter(|s| s.kind.from_unaddressed_host())?;
+    pub(crate) fn on_frame(&mut self, frame: &[u8], at: DateTime<Local>) -> Option<String> {
+        let s = parse_frame(frame).filter(|s| s.kind.is_from_unaddressed_host())?;
         let entry = self.seen.entry(s.mac).or_insert(Seen {
             last_kind: s.kind,
             count: 0,
@@ -99,7 +99,7 @@ impl Discovery {
     }
 }
 
-pub fn header() -> String {
+pub(crate) fn header() -> String {
     format!(
         "{:<17}  {:<13}  {:>5}  {:<8}  {}\n",
         "MAC", "KIND", "COUNT", "LAST", "AMAZON?"
@@ -120,7 +120,10 @@ fn row(mac: &Mac, s: &Seen) -> String {
 /// Listen on `iface` (default: the default route's) and print a row each time a device
 /// announces itself, until `duration` passes (forever if `None`; Ctrl-C ends the process).
 /// Then print the table and config snippets.
-pub fn run_discover(iface: Option<String>, duration: Option<Duration>) -> anyhow::Result<()> {
+pub(crate) fn run_discover(
+    iface: Option<String>,
+    duration: Option<Duration>,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let table = discover_until(
         iface,

@@ -40,11 +40,11 @@ pub enum SightingKind {
 impl SightingKind {
     /// Sent by a host that has no address yet: what a freshly woken Dash button sends, and what
     /// `discover buttons` lists. A plain ARP request or reply comes from a host already on the net.
-    pub fn from_unaddressed_host(self) -> bool {
+    pub(crate) fn is_from_unaddressed_host(self) -> bool {
         !matches!(self, SightingKind::ArpRequest | SightingKind::ArpReply)
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             SightingKind::ArpProbe => "ARP probe",
             SightingKind::ArpRequest => "ARP request",

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// How long a read waits before the loop checks for cancellation: short enough that quitting
 /// feels instant, long enough that an idle capture costs nothing.
-pub const READ_TIMEOUT: Duration = Duration::from_millis(200);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_millis(200);
 /// Dash announcements are a few hundred bytes; anything longer is not for us anyway.
 const READ_BUFFER: usize = 4096;
 
@@ -38,14 +38,15 @@ pub enum CaptureError {
 /// What the status line and the log say when we may not open raw sockets. An `AF_PACKET`
 /// socket needs CAP_NET_RAW only; CAP_NET_ADMIN would matter for promiscuous mode, which we do
 /// not ask for (see `open_receiver`). The same grant as pkg/debian/postinst and the unit.
-pub fn setcap_hint(binary: &str) -> String {
+pub(crate) fn setcap_hint(binary: &str) -> String {
     format!("button capture needs CAP_NET_RAW: sudo setcap cap_net_raw=ep {binary}")
 }
 
-pub use crate::support::netinfo::default_route_iface;
+#[cfg(test)]
+use crate::support::netinfo::default_route_iface;
 
 /// The named interface, or the default route's; errors list what exists.
-pub fn find_interface(name: Option<&str>) -> Result<NetworkInterface, CaptureError> {
+pub(crate) fn find_interface(name: Option<&str>) -> Result<NetworkInterface, CaptureError> {
     let all = datalink::interfaces();
     let available = || all.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
     let name = match name {
@@ -66,7 +67,9 @@ pub fn find_interface(name: Option<&str>) -> Result<NetworkInterface, CaptureErr
 }
 
 /// Open a receive-only layer-2 channel with a read timeout.
-pub fn open_receiver(iface: &NetworkInterface) -> Result<Box<dyn DataLinkReceiver>, CaptureError> {
+pub(crate) fn open_receiver(
+    iface: &NetworkInterface,
+) -> Result<Box<dyn DataLinkReceiver>, CaptureError> {
     let config = datalink::Config {
         read_timeout: Some(READ_TIMEOUT),
         read_buffer_size: READ_BUFFER,
@@ -94,7 +97,7 @@ pub fn open_receiver(iface: &NetworkInterface) -> Result<Box<dyn DataLinkReceive
 }
 
 /// Is this read error just the timeout (or a signal) rather than a broken socket?
-pub fn is_idle(e: &io::Error) -> bool {
+pub(crate) fn is_idle(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted

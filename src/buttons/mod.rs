@@ -10,17 +10,15 @@
 pub mod arp;
 pub mod burst;
 pub mod craft;
-pub mod directory;
+pub(crate) mod directory;
 pub mod discover;
-pub mod frame;
-pub mod iface;
+pub(crate) mod frame;
+pub(crate) mod iface;
 pub mod payloads;
-pub mod settings;
+pub(crate) mod settings;
 
 pub use arp::{DashButton, dash_buttons, spawn_capture};
-pub use burst::Debouncer;
 pub use directory::ButtonDirectory;
-pub use discover::run_discover;
+pub(crate) use discover::run_discover;
 pub use frame::{Mac, Sighting, SightingKind, format_mac, parse_frame, parse_mac};
-pub use iface::CaptureError;
 pub use settings::{ButtonConfig, CaptureConfig};

@@ -10,7 +10,7 @@ use std::time::Duration;
 const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The link, or an error that says what to do.
-pub async fn fetch(data_dir: &Path, token: &str) -> Result<String> {
+pub(crate) async fn fetch(data_dir: &Path, token: &str) -> Result<String> {
     let Some(inst) = read_instance(data_dir) else {
         bail!(
             "no party is running here (no {}): start `party-tui` first",

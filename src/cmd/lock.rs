@@ -6,17 +6,17 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-pub const LOCK_FILE: &str = "party-tui.lock";
+pub(crate) const LOCK_FILE: &str = "party-tui.lock";
 
 /// Held for as long as the party runs; the lock goes with the process (also on kill -9).
 #[derive(Debug)]
-pub struct DataDirLock {
+pub(crate) struct DataDirLock {
     _file: File,
 }
 
 /// Someone else holds the data dir.
 #[derive(Debug)]
-pub struct Held {
+pub(crate) struct Held {
     pub path: PathBuf,
     /// The holder's PID, as it wrote it (None if it had not yet).
     pub pid: Option<u32>,
@@ -37,7 +37,7 @@ impl std::fmt::Display for Held {
 }
 
 /// Takes the data dir's lock, or says who holds it.
-pub fn lock(data_dir: &Path) -> Result<std::result::Result<DataDirLock, Held>> {
+pub(crate) fn lock(data_dir: &Path) -> Result<std::result::Result<DataDirLock, Held>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let path = data_dir.join(LOCK_FILE);

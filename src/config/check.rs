@@ -33,7 +33,7 @@ fn right_form(key: &str) -> Option<&'static str> {
 
 /// A parse error in plain words: for a value of the wrong type, the line, the key, the value
 /// given and the right form; any other error (unknown key, a rule broken) as toml says it.
-pub fn explain(text: &str, err: &toml::de::Error) -> String {
+pub(crate) fn explain(text: &str, err: &toml::de::Error) -> String {
     let msg = err.message();
     let type_error = [
         "invalid type",
@@ -63,7 +63,7 @@ pub fn explain(text: &str, err: &toml::de::Error) -> String {
 }
 
 /// Mistakes that parse but would spoil the party, each naming what to change.
-pub fn problems(cfg: &Config) -> Vec<String> {
+pub(crate) fn problems(cfg: &Config) -> Vec<String> {
     let mut out = Vec::new();
     let mut names: HashMap<String, &str> = HashMap::new();
     let mut ids: HashMap<(&str, String), &str> = HashMap::new();
@@ -102,7 +102,7 @@ pub fn problems(cfg: &Config) -> Vec<String> {
 }
 
 /// `check-config`: what this configuration makes of the party, in sentences.
-pub fn summary(cfg: &Config, source: &ConfigSource) -> String {
+pub(crate) fn summary(cfg: &Config, source: &ConfigSource) -> String {
     let rules = cfg.rules();
     let mut s = format!("{source}\n\n");
     let name = cfg

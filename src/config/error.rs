@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError {
+pub(crate) struct ConfigError {
     /// The file, once known (`load` adds it).
     pub path: Option<PathBuf>,
     /// 1-based line of the key (or of its table) where the text holds it.
@@ -19,7 +19,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// serde's refusal, in plain words where `check::explain` knows the key.
-    pub fn parse(text: &str, err: &toml::de::Error) -> ConfigError {
+    pub(crate) fn parse(text: &str, err: &toml::de::Error) -> ConfigError {
         let line = err
             .span()
             .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
@@ -37,7 +37,7 @@ impl ConfigError {
     }
 
     /// Settings the check step refused, each with its line when the text holds it.
-    pub fn refused(text: &str, refused: &[Refusal]) -> ConfigError {
+    pub(crate) fn refused(text: &str, refused: &[Refusal]) -> ConfigError {
         let located: Vec<(Option<usize>, &Refusal)> = refused
             .iter()
             .map(|r| {
@@ -62,7 +62,7 @@ impl ConfigError {
     }
 
     /// `check::problems`: mistakes about the whole party (two buttons with one name, …).
-    pub fn problems(problems: Vec<String>) -> ConfigError {
+    pub(crate) fn problems(problems: Vec<String>) -> ConfigError {
         ConfigError {
             path: None,
             line: None,
@@ -71,7 +71,7 @@ impl ConfigError {
         }
     }
 
-    pub fn in_file(mut self, path: &Path) -> ConfigError {
+    pub(crate) fn in_file(mut self, path: &Path) -> ConfigError {
         self.path = Some(path.to_path_buf());
         self
     }

@@ -2,15 +2,15 @@
 //! keys and bad values are errors that name the key and line); then one check step
 //! (`resolve`) reads the environment once and refuses what an adapter would refuse at start.
 //! A missing file means defaults, said aloud. Only `cmd` and `app` see the whole `Config`.
-pub mod check;
-pub mod error;
+pub(crate) mod check;
+pub(crate) mod error;
 #[cfg(test)]
 mod layout_tests;
 #[cfg(test)]
 mod load_tests;
-pub mod resolve;
+pub(crate) mod resolve;
 
-pub use error::ConfigError;
+pub(crate) use error::ConfigError;
 
 use crate::buttons::{ButtonConfig, CaptureConfig};
 use crate::core::{ButtonRule, Rules, Threshold, TriggerRule};
@@ -103,7 +103,7 @@ impl Config {
     /// The one path every configuration takes (`load`, so `check-config` and the party):
     /// parse, read the environment once, refuse what an adapter would refuse, then the
     /// mistakes that parse but spoil a party. The error names the key, its line and the form.
-    pub fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
+    pub(crate) fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
         let mut cfg = Config::parse(text).map_err(|e| ConfigError::parse(text, &e))?;
         let refused = cfg.resolve(env);
         if !refused.is_empty() {
@@ -178,7 +178,7 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
 }
 
 /// `load` with the environment given: the only place a configuration meets it.
-pub fn load_with(explicit: Option<&Path>, env: Env<'_>) -> Result<(Config, ConfigSource)> {
+pub(crate) fn load_with(explicit: Option<&Path>, env: Env<'_>) -> Result<(Config, ConfigSource)> {
     let (path, required) = match explicit {
         Some(p) => (p.to_path_buf(), true),
         None => (crate::support::paths::default_config_file()?, false),

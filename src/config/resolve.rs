@@ -10,7 +10,7 @@ use crate::support::env::Env;
 
 /// One setting refused at load: where it is (for the line) and the sentence saying why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// The table: `export`, `mqtt`, or an array table like `trigger`.
     pub section: &'static str,
     /// For an array table, the entry's `name`.
@@ -113,7 +113,7 @@ impl Config {
     /// Reads every environment variable the configuration uses, once, into its section
     /// (secrets stay in types whose Debug hides them), and refuses what an adapter would
     /// refuse at start. Empty: the party can start with these settings.
-    pub fn resolve(&mut self, env: Env<'_>) -> Vec<Refusal> {
+    pub(crate) fn resolve(&mut self, env: Env<'_>) -> Vec<Refusal> {
         let mut out = Vec::new();
         for t in &mut self.triggers {
             t.capture_env(env);
@@ -159,7 +159,7 @@ impl Config {
 
     /// `[spotify]`, or Spotify's defaults with $SPOTIFY_CLIENT_ID as read at load (requests
     /// search when Sonos plays, `spotify login` before the section is written).
-    pub fn spotify_or_default(&self) -> SpotifyConfig {
+    pub(crate) fn spotify_or_default(&self) -> SpotifyConfig {
         self.spotify
             .clone()
             .unwrap_or_else(|| self.spotify_defaults.clone())
@@ -178,7 +178,12 @@ fn ca_file(section: &'static str, path: Option<&std::path::Path>) -> Option<Refu
 
 /// The 1-based line of `key` in `[section]` (or in the `[[section]]` whose `name` is `name`),
 /// else of the table's header; None when the text does not hold it.
-pub fn line_of(text: &str, section: &str, name: Option<&str>, key: Option<&str>) -> Option<usize> {
+pub(crate) fn line_of(
+    text: &str,
+    section: &str,
+    name: Option<&str>,
+    key: Option<&str>,
+) -> Option<usize> {
     let headers = [format!("[{section}]"), format!("[[{section}]]")];
     let mut found_header = None;
     let mut in_table = false;

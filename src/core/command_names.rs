@@ -6,7 +6,7 @@ use super::input::HostCommand;
 
 /// A host command without its value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CommandKind {
+pub(crate) enum CommandKind {
     SkipNow,
     Keep,
     ResetVotes,
@@ -59,7 +59,7 @@ const TABLE: [Row; 10] = [
 
 impl CommandKind {
     /// Every kind, in the table's order (the order error messages list them in).
-    pub fn all() -> impl Iterator<Item = CommandKind> {
+    pub(crate) fn all() -> impl Iterator<Item = CommandKind> {
         TABLE.iter().map(|r| r.0)
     }
 
@@ -71,32 +71,32 @@ impl CommandKind {
     }
 
     /// The admin API's word (`/api/admin/skip`), also used by attach and Cumulocity.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         self.row().1
     }
 
     /// The action in exported events and the journal's `command` tag.
-    pub fn action(self) -> &'static str {
+    pub(crate) fn action(self) -> &'static str {
         self.row().2
     }
 
     /// Home Assistant's entity for it, where it has one.
-    pub fn ha_object(self) -> Option<&'static str> {
+    pub(crate) fn ha_object(self) -> Option<&'static str> {
         self.row().3
     }
 
-    pub fn from_name(name: &str) -> Option<CommandKind> {
+    pub(crate) fn from_name(name: &str) -> Option<CommandKind> {
         TABLE.iter().find(|r| r.1 == name).map(|r| r.0)
     }
 
     /// The first kind on `object` (the `voting_paused` switch answers with PauseVoting; its
     /// payload decides between pause and resume).
-    pub fn from_ha_object(object: &str) -> Option<CommandKind> {
+    pub(crate) fn from_ha_object(object: &str) -> Option<CommandKind> {
         TABLE.iter().find(|r| r.3 == Some(object)).map(|r| r.0)
     }
 
     /// `names` as a reader lists them: "a, b or c" (`last` joins the last two).
-    pub fn list(kinds: &[CommandKind], last: &str) -> String {
+    pub(crate) fn list(kinds: &[CommandKind], last: &str) -> String {
         let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
         match names.split_last() {
             Some((tail, head)) if !head.is_empty() => format!("{}{last}{tail}", head.join(", ")),
@@ -106,7 +106,7 @@ impl CommandKind {
 }
 
 impl HostCommand {
-    pub fn kind(&self) -> CommandKind {
+    pub(crate) fn kind(&self) -> CommandKind {
         match self {
             HostCommand::SkipNow => K::SkipNow,
             HostCommand::Keep(_) => K::Keep,

@@ -27,7 +27,7 @@ pub enum PressResult {
 }
 
 impl PressResult {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             PressResult::Counted => "counted",
             PressResult::Duplicate => "duplicate",
@@ -41,7 +41,7 @@ impl PressResult {
         }
     }
     /// Whether the vote now stands in the tally.
-    pub fn counted(self) -> bool {
+    pub(crate) fn counted(self) -> bool {
         matches!(self, PressResult::Counted | PressResult::Protected)
     }
 }
@@ -58,7 +58,7 @@ pub enum WindowState {
 }
 
 impl WindowState {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             WindowState::Open => "open",
             WindowState::Won => "won",

@@ -24,9 +24,6 @@ impl Voter {
     pub fn button_name(&self) -> Option<&str> {
         self.0.strip_prefix("button:")
     }
-    pub fn is_host(&self) -> bool {
-        self.0 == "host"
-    }
 }
 
 impl fmt::Display for Voter {
@@ -58,7 +55,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Origin::Dash => "dash",
             Origin::WebButton => "web button",
@@ -90,7 +87,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Action::Like => "like",
             Action::Skip => "skip",
@@ -162,11 +159,11 @@ pub enum CommandSource {
 }
 
 impl CommandSource {
-    pub fn is_host(&self) -> bool {
+    pub(crate) fn is_host(&self) -> bool {
         *self == CommandSource::Host
     }
     /// In the host's and guests' words.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             CommandSource::Host => "host".into(),
             CommandSource::HostPage => "host (phone)".into(),

@@ -1,22 +1,22 @@
 //! The pure party engine: no tokio, no IO, no clock. Time comes in with each input and the
 //! engine tells the loop its next deadline. `Party::apply` returns effects; adapters carry them out.
-pub mod command_names;
+pub(crate) mod command_names;
 pub mod effect;
-pub mod input;
+pub(crate) mod input;
 mod notify;
-pub mod party;
+pub(crate) mod party;
 mod party_requests;
 mod press;
 mod request_events;
 pub mod requests;
-pub mod rules;
+pub(crate) mod rules;
 pub mod snapshot;
-pub mod time;
-pub mod track;
+pub(crate) mod time;
+pub(crate) mod track;
 mod view;
 mod voting;
 
-pub use command_names::CommandKind;
+pub(crate) use command_names::CommandKind;
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
     Action, AdapterResult, ClickKind, CommandSource, HookCall, HostCommand, HostOrder, Input,

@@ -10,7 +10,7 @@ use super::time::Timestamp;
 use std::time::Duration;
 
 /// A notice longer than a day is a typo; shorter than a second is never seen.
-pub const NOTICE_SECS_MAX: u64 = 24 * 3600;
+pub(crate) const NOTICE_SECS_MAX: u64 = 24 * 3600;
 
 impl Party {
     /// One firing of `trigger` with the current track and tally filled in.

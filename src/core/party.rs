@@ -88,14 +88,6 @@ impl Party {
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn rules(&self) -> &Rules {
-        &self.rules
-    }
-
     /// Applies one input at time `at` and returns what was decided, in order.
     pub fn apply(&mut self, input: &Input, at: Timestamp) -> Vec<Effect> {
         let mut out = Vec::new();

@@ -60,7 +60,7 @@ pub enum RequestEvent {
 }
 
 impl RequestEvent {
-    pub fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         match self {
             RequestEvent::Refused { id, .. }
             | RequestEvent::Pending { id, .. }
@@ -75,7 +75,7 @@ impl RequestEvent {
     }
 
     /// The serde tag ("refused", "queue", …), for exports.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             RequestEvent::Refused { .. } => "refused",
             RequestEvent::Pending { .. } => "pending",
@@ -90,7 +90,7 @@ impl RequestEvent {
     }
 
     /// The guest it concerns, where the event names one.
-    pub fn voter(&self) -> Option<&Voter> {
+    pub(crate) fn voter(&self) -> Option<&Voter> {
         match self {
             RequestEvent::Refused { voter, .. }
             | RequestEvent::Pending { voter, .. }
@@ -101,7 +101,7 @@ impl RequestEvent {
     }
 
     /// One line in the host's words (dashboard log, vote page log).
-    pub fn plain(&self) -> String {
+    pub(crate) fn plain(&self) -> String {
         match self {
             RequestEvent::Refused {
                 voter,

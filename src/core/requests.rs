@@ -11,10 +11,10 @@ use std::time::Duration;
 
 pub use super::request_events::RequestEvent;
 
-pub const DEFAULT_OPEN_PER_GUEST: u32 = 1;
-pub const DEFAULT_QUEUE_LENGTH: u32 = 20;
-pub const DEFAULT_REPEAT: Duration = Duration::from_secs(60 * 60);
-pub const DEFAULT_EXPIRE: Duration = Duration::from_secs(90 * 60);
+pub(crate) const DEFAULT_OPEN_PER_GUEST: u32 = 1;
+pub(crate) const DEFAULT_QUEUE_LENGTH: u32 = 20;
+pub(crate) const DEFAULT_REPEAT: Duration = Duration::from_secs(60 * 60);
+pub(crate) const DEFAULT_EXPIRE: Duration = Duration::from_secs(90 * 60);
 
 /// Who lets a request into the queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +149,7 @@ pub struct RequestInfo {
 
 /// All requests of the party.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct RequestBook {
+pub(crate) struct RequestBook {
     next_id: u64,
     /// Open, playing and each guest's latest; older closed ones are dropped.
     requests: BTreeMap<u64, RequestInfo>,
@@ -196,16 +196,12 @@ fn is_same_track(track: &Track, req: &RequestedTrack) -> bool {
 }
 
 impl RequestBook {
-    pub fn get(&self, id: u64) -> Option<&RequestInfo> {
-        self.requests.get(&id)
-    }
-
     /// Open and playing requests in the order they were made, then each guest's latest closed one.
-    pub fn list(&self) -> Vec<RequestInfo> {
+    pub(crate) fn list(&self) -> Vec<RequestInfo> {
         self.requests.values().cloned().collect()
     }
 
-    pub fn ask(
+    pub(crate) fn ask(
         &mut self,
         rules: &RequestRules,
         voter: &Voter,
@@ -307,7 +303,13 @@ impl RequestBook {
     }
 
     /// The host says yes or no to a pending request.
-    pub fn decide(&mut self, id: u64, approve: bool, by: &CommandSource, out: &mut Vec<Effect>) {
+    pub(crate) fn decide(
+        &mut self,
+        id: u64,
+        approve: bool,
+        by: &CommandSource,
+        out: &mut Vec<Effect>,
+    ) {
         let Some(r) = self
             .requests
             .get_mut(&id)
@@ -335,7 +337,7 @@ impl RequestBook {
     }
 
     /// The player's answer to a `Queue` effect.
-    pub fn player_answer(&mut self, input: &RequestInput, out: &mut Vec<Effect>) {
+    pub(crate) fn player_answer(&mut self, input: &RequestInput, out: &mut Vec<Effect>) {
         match input {
             RequestInput::Queued { id } => {
                 if let Some(r) = self
@@ -372,7 +374,7 @@ impl RequestBook {
 
     /// A new track started: the request that was playing has played; the new one may be a request.
     /// Returns the request now playing.
-    pub fn track_started(
+    pub(crate) fn track_started(
         &mut self,
         track: &Track,
         at: Timestamp,
@@ -403,7 +405,7 @@ impl RequestBook {
     }
 
     /// Nothing plays any more, or something else does.
-    pub fn track_stopped(&mut self, out: &mut Vec<Effect>) {
+    pub(crate) fn track_stopped(&mut self, out: &mut Vec<Effect>) {
         let Some(id) = self.playing.take() else {
             return;
         };
@@ -420,14 +422,14 @@ impl RequestBook {
 
     /// The playing request's track has `likes` now: its requester is credited with them (the
     /// track's own count, so a like a guest takes back by voting skip is taken back here too).
-    pub fn credit_likes(&mut self, likes: u32) {
+    pub(crate) fn credit_likes(&mut self, likes: u32) {
         if let Some(r) = self.playing.and_then(|id| self.requests.get_mut(&id)) {
             r.likes = likes;
         }
     }
 
     /// The earliest moment an open request expires.
-    pub fn next_deadline(&self, rules: &RequestRules) -> Option<Timestamp> {
+    pub(crate) fn next_deadline(&self, rules: &RequestRules) -> Option<Timestamp> {
         if rules.expire.is_zero() {
             return None;
         }
@@ -438,7 +440,12 @@ impl RequestBook {
             .min()
     }
 
-    pub fn expire_due(&mut self, rules: &RequestRules, at: Timestamp, out: &mut Vec<Effect>) {
+    pub(crate) fn expire_due(
+        &mut self,
+        rules: &RequestRules,
+        at: Timestamp,
+        out: &mut Vec<Effect>,
+    ) {
         if rules.expire.is_zero() {
             return;
         }

@@ -4,12 +4,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::Duration;
 
-pub const DEFAULT_SKIP_THRESHOLD: u32 = 3;
-pub const DEFAULT_VOTE_WINDOW: Duration = Duration::from_secs(45);
+pub(crate) const DEFAULT_SKIP_THRESHOLD: u32 = 3;
+pub(crate) const DEFAULT_VOTE_WINDOW: Duration = Duration::from_secs(45);
 /// Dash buttons repeat their broadcast 15–45 s later; 10 s covers the burst itself.
-pub const DEFAULT_DEBOUNCE: Duration = Duration::from_secs(10);
-pub const DEFAULT_SEQUENCE_WINDOW: Duration = Duration::from_secs(5);
-pub const DEFAULT_ACTIVE_WINDOW: Duration = Duration::from_secs(30 * 60);
+pub(crate) const DEFAULT_DEBOUNCE: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_SEQUENCE_WINDOW: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_ACTIVE_WINDOW: Duration = Duration::from_secs(30 * 60);
 
 /// How many skip votes skip a track: a count (`3`) or a share of active voters (`"40%"`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub enum ButtonActions {
 }
 
 impl ButtonActions {
-    pub fn for_click(&self, click: ClickKind) -> Option<Action> {
+    pub(crate) fn for_click(&self, click: ClickKind) -> Option<Action> {
         match self {
             ButtonActions::ByClick {
                 single,

@@ -7,9 +7,9 @@ use super::voting::VoterSet;
 use serde::{Deserialize, Serialize};
 
 /// How many log lines a snapshot carries (newest first).
-pub const SNAPSHOT_LOG_LINES: usize = 100;
+pub(crate) const SNAPSHOT_LOG_LINES: usize = 100;
 /// How many minutes the likes-per-minute sparkline covers.
-pub const SPARKLINE_MINUTES: usize = 30;
+pub(crate) const SPARKLINE_MINUTES: usize = 30;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {

@@ -15,15 +15,15 @@ impl Timestamp {
     pub const fn from_millis(ms: i64) -> Self {
         Self(ms)
     }
-    pub const fn as_millis(self) -> i64 {
+    pub(crate) const fn as_millis(self) -> i64 {
         self.0
     }
     /// Time from `earlier` to `self`, zero if `earlier` is later.
-    pub fn since(self, earlier: Timestamp) -> Duration {
+    pub(crate) fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0).max(0) as u64)
     }
     /// Time from `self` until `later`, zero if already past.
-    pub fn until(self, later: Timestamp) -> Duration {
+    pub(crate) fn until(self, later: Timestamp) -> Duration {
         later.since(self)
     }
 }

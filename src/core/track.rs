@@ -11,7 +11,7 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Source::Demo => "demo",
             Source::Sonos => "Sonos",
@@ -31,7 +31,7 @@ pub enum TransportState {
 }
 
 impl TransportState {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             TransportState::Playing => "playing",
             TransportState::Paused => "paused",

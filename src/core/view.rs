@@ -4,7 +4,7 @@ use super::snapshot::{NowPlaying, SPARKLINE_MINUTES, Snapshot, TrackTally, Votes
 use super::time::Timestamp;
 
 /// How many tracks the "most liked" list shows.
-pub const TOP_TRACKS: usize = 5;
+pub(crate) const TOP_TRACKS: usize = 5;
 
 impl Party {
     pub fn snapshot(&self, at: Timestamp) -> Snapshot {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct VoterBook {
+pub(crate) struct VoterBook {
     /// Last accepted (not debounced) press per voter.
     last_press: HashMap<Voter, Timestamp>,
     /// Sequence buttons: (presses so far in this sequence, time of the last one).
@@ -15,7 +15,7 @@ pub struct VoterBook {
 
 impl VoterBook {
     /// True when this press repeats the voter's last accepted one inside `debounce`.
-    pub fn debounced(&self, voter: &Voter, at: Timestamp, debounce: Duration) -> bool {
+    pub(crate) fn debounced(&self, voter: &Voter, at: Timestamp, debounce: Duration) -> bool {
         !debounce.is_zero()
             && self
                 .last_press
@@ -24,7 +24,7 @@ impl VoterBook {
     }
 
     /// Records an accepted press.
-    pub fn pressed(&mut self, voter: &Voter, at: Timestamp) {
+    pub(crate) fn pressed(&mut self, voter: &Voter, at: Timestamp) {
         // Avoid cloning the voter on the hot path when it is already known.
         match self.last_press.get_mut(voter) {
             Some(last) => *last = at,
@@ -36,7 +36,12 @@ impl VoterBook {
 
     /// The 0-based position of this press in the voter's sequence: presses more than
     /// `window` apart start a new sequence.
-    pub fn sequence_step(&mut self, voter: &Voter, at: Timestamp, window: Duration) -> usize {
+    pub(crate) fn sequence_step(
+        &mut self,
+        voter: &Voter,
+        at: Timestamp,
+        window: Duration,
+    ) -> usize {
         let entry = self
             .sequence
             .entry(voter.clone())
@@ -51,7 +56,7 @@ impl VoterBook {
     }
 
     /// Voters who pressed at or after `since` (the denominator of a share threshold).
-    pub fn active_since(&self, since: Timestamp) -> usize {
+    pub(crate) fn active_since(&self, since: Timestamp) -> usize {
         self.last_press.values().filter(|&&t| t >= since).count()
     }
 }
@@ -74,7 +79,7 @@ pub struct VoterList {
 
 impl VoterList {
     /// Adds the voter; false if they had already voted this way.
-    pub fn insert(&mut self, voter: &Voter) -> bool {
+    pub(crate) fn insert(&mut self, voter: &Voter) -> bool {
         if self.seen.contains(voter) {
             return false;
         }
@@ -82,17 +87,14 @@ impl VoterList {
         self.order.push(voter.clone());
         true
     }
-    pub fn contains(&self, voter: &Voter) -> bool {
+    pub(crate) fn contains(&self, voter: &Voter) -> bool {
         self.seen.contains(voter)
     }
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.order.len()
     }
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
     /// Takes the voter's vote back; false if they had not voted this way.
-    pub fn remove(&mut self, voter: &Voter) -> bool {
+    pub(crate) fn remove(&mut self, voter: &Voter) -> bool {
         if !self.seen.remove(voter) {
             return false;
         }
@@ -111,17 +113,18 @@ impl VoterList {
         }
         true
     }
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.order.clear();
         self.seen.clear();
         *self.shared_mut() = (VoterSet::default(), 0);
     }
-    pub fn to_vec(&self) -> Vec<Voter> {
+    #[cfg(test)]
+    pub(crate) fn to_vec(&self) -> Vec<Voter> {
         self.order.clone()
     }
 
     /// The voters as a set to share with readers: O(new voters · log n) since the last call.
-    pub fn shared(&self) -> VoterSet {
+    pub(crate) fn shared(&self) -> VoterSet {
         let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
         let (set, synced) = &mut *shared;
         for v in &self.order[*synced..] {
@@ -164,17 +167,8 @@ impl PartialEq for VoterList {
 pub struct VoterSet(imbl::OrdSet<Voter>);
 
 impl VoterSet {
-    pub fn contains(&self, voter: &Voter) -> bool {
+    pub(crate) fn contains(&self, voter: &Voter) -> bool {
         self.0.contains(voter)
-    }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn iter(&self) -> impl Iterator<Item = &Voter> {
-        self.0.iter()
     }
     pub fn to_vec(&self) -> Vec<Voter> {
         self.0.iter().cloned().collect()

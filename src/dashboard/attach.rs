@@ -33,7 +33,7 @@ struct WrongToken;
 
 /// Where the attached view finds the party.
 #[derive(Clone, Debug)]
-pub enum Target {
+pub(crate) enum Target {
     /// A URL given on the command line.
     Url(String),
     /// The instance running on this machine: re-read on every reconnect, because a restarted
@@ -62,7 +62,7 @@ impl Target {
 }
 
 /// Runs the attached dashboard until the host quits.
-pub async fn attach(target: Target, token: String) -> Result<()> {
+pub(crate) async fn attach(target: Target, token: String) -> Result<()> {
     let base = target.url().context("no running party to attach to")?;
     let vote_url = target.vote_url(&base);
     let shutdown = CancellationToken::new();
@@ -240,7 +240,7 @@ async fn send_commands(
 
 /// The admin API call for a host command (the inverse of the server's admin routes): the
 /// path's word from the one table (`core::command_names`), the body here.
-pub fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
+pub(crate) fn admin_request(cmd: &HostCommand) -> (&'static str, serde_json::Value) {
     use serde_json::json;
     let body = match cmd {
         HostCommand::Keep(on) => json!({ "keep": on }),

@@ -9,8 +9,8 @@ use ratatui::layout::{Constraint, Layout};
 use ratatui::widgets::{Paragraph, Wrap};
 
 /// Below this the panels would be unreadable borders.
-pub const MIN_WIDTH: u16 = 40;
-pub const MIN_HEIGHT: u16 = 12;
+pub(crate) const MIN_WIDTH: u16 = 40;
+pub(crate) const MIN_HEIGHT: u16 = 12;
 /// Wide terminals give the side panels more columns.
 const WIDE: u16 = 110;
 /// The side panels drop out below this width so the log stays readable.
@@ -87,7 +87,7 @@ pub fn draw(frame: &mut Frame, snap: &Snapshot, ui: &UiState, now: Timestamp) {
 
 /// `s` cut to `width` columns with an ellipsis, padded with spaces to exactly `width`.
 /// Counts chars, not display width: names and titles are overwhelmingly single-width.
-pub fn fit(s: &str, width: usize) -> String {
+pub(crate) fn fit(s: &str, width: usize) -> String {
     let count = s.chars().count();
     if count <= width {
         format!("{s:<width$}")

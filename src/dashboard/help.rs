@@ -5,7 +5,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// Every key the dashboard handles, as (key, meaning). keys.rs is the authority; keep in step.
-pub const KEYS: &[(&str, &str)] = &[
+pub(crate) const KEYS: &[(&str, &str)] = &[
     ("s", "skip this track now (overrides keep)"),
     ("k", "keep this track / release the keep"),
     ("r", "reset this track's skip votes (likes stay)"),
@@ -22,19 +22,19 @@ pub const KEYS: &[(&str, &str)] = &[
 
 const KEY_COLUMN: usize = 10;
 
-pub fn lines() -> Vec<Line<'static>> {
+pub(crate) fn lines() -> Vec<Line<'static>> {
     KEYS.iter()
         .map(|(key, meaning)| Line::from(format!("{key:<KEY_COLUMN$} {meaning}")))
         .collect()
 }
 
-pub fn render(frame: &mut Frame, area: Rect) {
+pub(crate) fn render(frame: &mut Frame, area: Rect) {
     overlay(frame, area, " Keys (Esc closes) ", lines(), 1, false);
 }
 
 /// A bordered box over a cleared, centred area, sized to `lines` plus `pad` columns each side;
 /// shrinks to the screen on small terminals (the paragraph clips what does not fit).
-pub fn overlay(
+pub(crate) fn overlay(
     frame: &mut Frame,
     area: Rect,
     title: &str,

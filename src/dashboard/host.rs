@@ -25,13 +25,13 @@ pub struct HostAccess {
 
 impl HostAccess {
     /// A fresh one-time link (minted here, redeemed by the party's server).
-    pub fn new_link(&self) -> String {
+    pub(crate) fn new_link(&self) -> String {
         let ticket = host_auth::mint_ticket(self.token.expose(), host_auth::wall_secs());
         host_auth::host_link(&self.link_base, &ticket)
     }
 
     /// Asks the party to sign out every host phone; the party's status line confirms it.
-    pub fn spawn_sign_out(&self) {
+    pub(crate) fn spawn_sign_out(&self) {
         let (token, base) = (self.token.expose().clone(), self.api_base.clone());
         tokio::spawn(async move {
             let url = format!("{}/api/admin/host-signout", base.trim_end_matches('/'));
@@ -49,7 +49,7 @@ impl HostAccess {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, link: Option<&str>) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, link: Option<&str>) {
     let mut body = match link.and_then(|l| qr::lines_at(l, EcLevel::L).map(|c| (l, c))) {
         Some((l, mut code)) => {
             let room = area.height.saturating_sub(2) as usize;

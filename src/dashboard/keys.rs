@@ -5,10 +5,10 @@ use crate::core::{HostCommand, KeepReason, Snapshot, Threshold};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// How far one `+`/`-` press moves a share threshold; counts move by one vote.
-pub const PERCENT_STEP: u8 = 5;
+pub(crate) const PERCENT_STEP: u8 = 5;
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum KeyOutcome {
+pub(crate) enum KeyOutcome {
     /// Nothing to send (the key was unknown, or only changed the view).
     None,
     Quit,
@@ -19,7 +19,7 @@ pub enum KeyOutcome {
     SignOutHosts,
 }
 
-pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
+pub(crate) fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
     // Terminals with the keyboard enhancement protocol also report releases and repeats;
     // a held key must not fire a skip twice.
     if key.kind != KeyEventKind::Press {
@@ -83,7 +83,7 @@ pub fn on_key(key: KeyEvent, snap: &Snapshot, ui: &mut UiState) -> KeyOutcome {
 }
 
 /// The threshold one step stricter (`up`) or looser, kept in its valid range.
-pub fn step(t: Threshold, up: bool) -> Threshold {
+pub(crate) fn step(t: Threshold, up: bool) -> Threshold {
     match t {
         Threshold::Count(n) if up => Threshold::Count(n.saturating_add(1)),
         Threshold::Count(n) => Threshold::Count(n.saturating_sub(1).max(1)),

@@ -16,7 +16,7 @@ const WHAT_WIDTH: usize = 13;
 /// Below this inner width the time drops its seconds, so outcomes ("voting paused") fit whole.
 const SECONDS_MIN_WIDTH: u16 = 50;
 
-pub fn render(frame: &mut Frame, area: Rect, log: &[LogEntry], zone: Zone) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, log: &[LogEntry], zone: Zone) {
     let block = Block::bordered().title(" Log (newest first) ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -36,10 +36,6 @@ pub fn render(frame: &mut Frame, area: Rect, log: &[LogEntry], zone: Zone) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-pub fn line(entry: &LogEntry, zone: Zone) -> Line<'static> {
-    line_with(entry, zone, true)
-}
-
 fn line_with(entry: &LogEntry, zone: Zone, seconds: bool) -> Line<'static> {
     let (who, spans) = describe(&entry.effect);
     let mut time = clock_time(entry.at, zone);
@@ -57,7 +53,7 @@ fn line_with(entry: &LogEntry, zone: Zone, seconds: bool) -> Line<'static> {
 }
 
 /// "21:14:03" in the given zone; "--:--:--" for a time chrono cannot represent.
-pub fn clock_time(at: Timestamp, zone: Zone) -> String {
+pub(crate) fn clock_time(at: Timestamp, zone: Zone) -> String {
     let ms = at.as_millis();
     let formatted = match zone {
         Zone::Local => Local
@@ -196,7 +192,7 @@ fn outcome_style(result: PressResult) -> Style {
     }
 }
 
-pub fn host_text(command: &HostCommand) -> String {
+pub(crate) fn host_text(command: &HostCommand) -> String {
     command.plain()
 }
 

@@ -2,17 +2,17 @@
 //! `draw` and `keys::on_key` are pure; this file only owns the terminal and the event loop.
 pub mod attach;
 pub mod draw;
-pub mod help;
+pub(crate) mod help;
 pub mod host;
-pub mod keys;
-pub mod log;
-pub mod notice;
-pub mod now_playing;
-pub mod party;
-pub mod qr;
-pub mod requests;
-pub mod status;
-pub mod votes;
+pub(crate) mod keys;
+pub(crate) mod log;
+pub(crate) mod notice;
+pub(crate) mod now_playing;
+pub(crate) mod party;
+pub(crate) mod qr;
+pub(crate) mod requests;
+pub(crate) mod status;
+pub(crate) mod votes;
 
 use crate::bus::clock::Clock;
 use crate::core::{HostCommand, Snapshot};
@@ -69,7 +69,7 @@ pub struct UiState {
     pub zone: Zone,
 }
 
-pub async fn run(
+pub(crate) async fn run(
     snapshots: watch::Receiver<Arc<Snapshot>>,
     commands: mpsc::Sender<HostCommand>,
     clock: Clock,

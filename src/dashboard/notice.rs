@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 /// `footer` is the status area; the banner goes on its last line.
-pub fn render(frame: &mut Frame, footer: Rect, snap: &Snapshot, now: Timestamp) {
+pub(crate) fn render(frame: &mut Frame, footer: Rect, snap: &Snapshot, now: Timestamp) {
     let Some(n) = snap.notice.as_ref().filter(|n| n.until > now) else {
         return;
     };

@@ -6,7 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, LineGauge, Paragraph};
 
-pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, now: Timestamp) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, now: Timestamp) {
     let title = if snap.party.is_empty() {
         " Now playing ".to_string()
     } else {
@@ -77,7 +77,7 @@ fn render_progress(frame: &mut Frame, area: Rect, np: &NowPlaying, now: Timestam
 }
 
 /// 3:07 → "03:07"; past an hour "1:02:03" (long mixes and podcasts).
-pub fn mmss(ms: u64) -> String {
+pub(crate) fn mmss(ms: u64) -> String {
     let secs = ms / 1000;
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 {

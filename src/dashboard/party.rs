@@ -16,7 +16,7 @@ const LOW_BATTERY: f32 = 0.2;
 /// Columns for a button's name in the buttons list.
 const BUTTON_NAME_WIDTH: usize = 10;
 
-pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, now: Timestamp) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, snap: &Snapshot, now: Timestamp) {
     let top_height = TOP_TRACKS.min(snap.top_tracks.len().max(1) as u16) + 2;
     // Tall terminals get a taller sparkline; 80x24 keeps two bar rows.
     let spark_height = if area.height >= 24 { 8 } else { 4 };
@@ -102,7 +102,7 @@ fn button_line(b: &ButtonStatus, now: Timestamp) -> Line<'static> {
 }
 
 /// "12s", "5m", "3h", "2d" ago: last-seen times only need to tell fresh from stale.
-pub fn ago(now: Timestamp, then: Timestamp) -> String {
+pub(crate) fn ago(now: Timestamp, then: Timestamp) -> String {
     let secs = now.since(then).as_secs();
     match secs {
         0..60 => format!("{secs}s"),

@@ -10,12 +10,12 @@ const QUIET: usize = 2;
 
 /// The code as lines of half blocks: each character holds two module rows (upper = fg,
 /// lower = bg), in explicit black and white so it scans on dark and light terminals alike.
-pub fn lines(text: &str) -> Option<Vec<Line<'static>>> {
+pub(crate) fn lines(text: &str) -> Option<Vec<Line<'static>>> {
     lines_at(text, qrcode::EcLevel::M)
 }
 
 /// The code at a chosen error correction level (L keeps a long link small).
-pub fn lines_at(text: &str, ec: qrcode::EcLevel) -> Option<Vec<Line<'static>>> {
+pub(crate) fn lines_at(text: &str, ec: qrcode::EcLevel) -> Option<Vec<Line<'static>>> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), ec).ok()?;
     let width = code.width();
     let colors = code.to_colors();
@@ -45,7 +45,7 @@ pub fn lines_at(text: &str, ec: qrcode::EcLevel) -> Option<Vec<Line<'static>>> {
 }
 
 /// The code at double size (two columns and one line per module) for big screens.
-pub fn big_lines(text: &str) -> Option<Vec<Line<'static>>> {
+pub(crate) fn big_lines(text: &str) -> Option<Vec<Line<'static>>> {
     let code = QrCode::new(text.as_bytes()).ok()?;
     let width = code.width();
     let colors = code.to_colors();
@@ -76,14 +76,14 @@ pub fn big_lines(text: &str) -> Option<Vec<Line<'static>>> {
 }
 
 /// The biggest rendering of the code that fits `room` (columns, lines), if any does.
-pub fn fitting(text: &str, cols: usize, rows: usize) -> Option<Vec<Line<'static>>> {
+pub(crate) fn fitting(text: &str, cols: usize, rows: usize) -> Option<Vec<Line<'static>>> {
     let fits = |l: &Vec<Line>| l.len() <= rows && l.first().is_some_and(|f| f.width() <= cols);
     big_lines(text)
         .filter(fits)
         .or_else(|| lines(text).filter(fits))
 }
 
-pub fn render(frame: &mut Frame, area: Rect, url: Option<&str>, code: Option<&str>) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, url: Option<&str>, code: Option<&str>) {
     let code_word = code;
     let Some(url) = url else {
         let body = vec![

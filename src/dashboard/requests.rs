@@ -9,12 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 /// At most this many requests are listed (the panel's height follows).
-pub const MAX_SHOWN: usize = 6;
+pub(crate) const MAX_SHOWN: usize = 6;
 /// Columns for the status word.
 const STATUS_WIDTH: usize = 8;
 
 /// Requests the host cares about now: waiting for the host or the player, and playing.
-pub fn visible(snap: &Snapshot) -> Vec<&RequestInfo> {
+pub(crate) fn visible(snap: &Snapshot) -> Vec<&RequestInfo> {
     snap.requests
         .iter()
         .filter(|r| r.status.is_open() || r.status == RequestStatus::Playing)
@@ -22,7 +22,7 @@ pub fn visible(snap: &Snapshot) -> Vec<&RequestInfo> {
 }
 
 /// The request `a` / `x` decide: the oldest one waiting for the host.
-pub fn oldest_pending(snap: &Snapshot) -> Option<&RequestInfo> {
+pub(crate) fn oldest_pending(snap: &Snapshot) -> Option<&RequestInfo> {
     snap.requests
         .iter()
         .filter(|r| r.status == RequestStatus::Pending)
@@ -30,14 +30,14 @@ pub fn oldest_pending(snap: &Snapshot) -> Option<&RequestInfo> {
 }
 
 /// Rows the panel needs, borders included; 0 when there is nothing to show.
-pub fn height(snap: &Snapshot) -> u16 {
+pub(crate) fn height(snap: &Snapshot) -> u16 {
     match visible(snap).len() {
         0 => 0,
         n => n.min(MAX_SHOWN) as u16 + 2,
     }
 }
 
-pub fn lines(snap: &Snapshot, width: usize) -> Vec<Line<'static>> {
+pub(crate) fn lines(snap: &Snapshot, width: usize) -> Vec<Line<'static>> {
     visible(snap)
         .into_iter()
         .take(MAX_SHOWN)
@@ -67,7 +67,7 @@ pub fn lines(snap: &Snapshot, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-pub fn render(frame: &mut Frame, area: Rect, snap: &Snapshot) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, snap: &Snapshot) {
     if area.is_empty() {
         return;
     }

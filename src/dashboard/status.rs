@@ -8,22 +8,22 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub const KEY_HINTS: &str =
+pub(crate) const KEY_HINTS: &str =
     "s skip · k keep · r reset · p pause · +/- threshold · v vote QR · ? help · q quit";
 /// For terminals too narrow for the full hints: the keys that lead to the rest.
-pub const SHORT_KEY_HINTS: &str = "? keys · v vote QR · q quit";
+pub(crate) const SHORT_KEY_HINTS: &str = "? keys · v vote QR · q quit";
 /// At most this many lines for problems; more problems take turns.
-pub const MAX_PROBLEM_LINES: u16 = 3;
+pub(crate) const MAX_PROBLEM_LINES: u16 = 3;
 /// How long each problem shows when they take turns.
-pub const ROTATE_MS: i64 = 5_000;
+pub(crate) const ROTATE_MS: i64 = 5_000;
 
 /// The footer's height for this health and width: address, problems, keys.
-pub fn height(health: &[SourceHealth], ui: &UiState, width: u16) -> u16 {
+pub(crate) fn height(health: &[SourceHealth], ui: &UiState, width: u16) -> u16 {
     let notice = u16::from(ui.notice.is_some());
     2 + notice + problem_lines(health, width, Timestamp(0)).len().max(1) as u16
 }
 
-pub fn render(
+pub(crate) fn render(
     frame: &mut Frame,
     area: Rect,
     health: &[SourceHealth],
@@ -60,7 +60,7 @@ pub fn render(
 }
 
 /// The vote address first, so a narrow screen cuts the extras, never the address.
-pub fn address_line(ui: &UiState) -> Line<'static> {
+pub(crate) fn address_line(ui: &UiState) -> Line<'static> {
     let Some(url) = &ui.vote_url else {
         return Line::styled(
             "Vote page not running (why: below)",
@@ -92,7 +92,11 @@ fn problems(health: &[SourceHealth]) -> Vec<&SourceHealth> {
 }
 
 /// Each problem as wrapped lines; all of them when they fit, else one at a time (by `now`).
-pub fn problem_lines(health: &[SourceHealth], width: u16, now: Timestamp) -> Vec<Line<'static>> {
+pub(crate) fn problem_lines(
+    health: &[SourceHealth],
+    width: u16,
+    now: Timestamp,
+) -> Vec<Line<'static>> {
     let problems = problems(health);
     let width = usize::from(width.max(10));
     let wrapped: Vec<Vec<String>> = problems.iter().map(|h| wrap(&text(h), width)).collect();
@@ -174,12 +178,6 @@ fn ok_line(health: &[SourceHealth]) -> Line<'static> {
     }
     let names: Vec<String> = health.iter().map(|h| format!("{} ok", h.name)).collect();
     Line::styled(names.join(" · "), level_style(HealthLevel::Ok))
-}
-
-/// Every adapter's health in one line (for logs and tests; the footer splits it up).
-pub fn health_line(health: &[SourceHealth]) -> Line<'static> {
-    let spans: Vec<String> = health.iter().map(text).collect();
-    Line::from(spans.join(" · "))
 }
 
 /// The level in words too, so it reads without colour.

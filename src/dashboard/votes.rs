@@ -7,14 +7,14 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-pub fn render(frame: &mut Frame, area: Rect, votes: &Votes, now: Timestamp) {
+pub(crate) fn render(frame: &mut Frame, area: Rect, votes: &Votes, now: Timestamp) {
     let block = Block::bordered().title(" Votes ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(lines(votes, now)), inner);
 }
 
-pub fn lines(votes: &Votes, now: Timestamp) -> Vec<Line<'static>> {
+pub(crate) fn lines(votes: &Votes, now: Timestamp) -> Vec<Line<'static>> {
     let skips_style = if votes.needed > 0 && votes.skips >= votes.needed {
         Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
     } else {

@@ -13,11 +13,11 @@ use serde_json::{Value, json};
 use std::io;
 use std::path::Path as FsPath;
 
-pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+pub(crate) const ADMIN_TOKEN_FILE: &str = "admin-token";
 /// A vote window longer than a day is a typo.
 const MAX_WINDOW_SECS: u64 = 24 * 3600;
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new().route("/api/admin/{command}", post(admin))
 }
 

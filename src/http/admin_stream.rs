@@ -13,7 +13,7 @@ use axum::routing::get;
 use futures::StreamExt;
 use std::convert::Infallible;
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new().route("/api/admin/snapshots", get(snapshots))
 }
 

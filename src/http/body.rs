@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 /// The raw body, at most `guard::MAX_BODY_BYTES` (the limit layers enforce it); a too-large
 /// body is a JSON 413 rather than axum's plain-text rejection.
-pub struct RawBody(pub Bytes);
+pub(crate) struct RawBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
@@ -28,7 +28,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 }
 
 /// Parse a JSON body; `example` shows the expected shape in the error.
-pub fn json<T: DeserializeOwned>(body: &[u8], example: &str) -> Result<T, ApiError> {
+pub(crate) fn json<T: DeserializeOwned>(body: &[u8], example: &str) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(format!(
             "empty body: expected JSON like {example}"
@@ -38,11 +38,11 @@ pub fn json<T: DeserializeOwned>(body: &[u8], example: &str) -> Result<T, ApiErr
         .map_err(|e| ApiError::bad_request(format!("malformed JSON ({e}): expected {example}")))
 }
 
-pub fn is_form(headers: &HeaderMap) -> bool {
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
     content_type(headers).starts_with("application/x-www-form-urlencoded")
 }
 
-pub fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     let ct = content_type(headers);
     ct.starts_with("application/json") || (ct.starts_with("application/") && ct.contains("+json"))
 }
@@ -73,7 +73,7 @@ pub async fn form_pairs(body: Bytes) -> Result<Vec<(String, String)>, ApiError> 
 }
 
 /// Query-string pairs (bt.tn GET calls carry their tags there).
-pub fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
     if uri.query().is_none() {
         return Ok(Vec::new());
     }

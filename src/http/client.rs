@@ -28,13 +28,13 @@ impl Default for HttpLimits {
 
 /// The client address a request is counted against (set by the guard middleware).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub(crate) struct ClientIp(pub IpAddr);
 
 /// The client address for a request from `peer`. A proxy appends the address it saw to
 /// `X-Forwarded-For`, so the rightmost entry that is not itself a trusted proxy is the client;
 /// everything left of it was written by the client and proves nothing. Without a trusted peer
 /// the header is ignored: anyone could send it.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     let peer = peer.to_canonical();
     if !trusted.contains(&peer) {
         return peer;

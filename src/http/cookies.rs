@@ -3,13 +3,13 @@ use super::guard::ct_eq;
 use crate::support::hex::encode as hex;
 use axum::http::{HeaderMap, HeaderValue, header};
 
-pub const GUEST_COOKIE: &str = "pt_guest";
-pub const JOIN_COOKIE: &str = "pt_joined";
+pub(crate) const GUEST_COOKIE: &str = "pt_guest";
+pub(crate) const JOIN_COOKIE: &str = "pt_joined";
 /// A party is one night; a week covers the after-party and a reload the next day.
 const COOKIE_MAX_AGE_SECS: u64 = 7 * 24 * 3600;
 
 /// The value of cookie `name`, if the request carries it.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -27,17 +27,17 @@ pub(super) fn guest_cookie(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// `value` is a signed cookie value from `GuestKey`.
-pub fn guest_set_cookie(value: &str) -> HeaderValue {
+pub(crate) fn guest_set_cookie(value: &str) -> HeaderValue {
     set_cookie(GUEST_COOKIE, value)
 }
 
 /// The pass proves the guest typed the code once; it holds the code (hex, so any code is a
 /// valid cookie value), so it survives restarts and a changed code invalidates it.
-pub fn join_set_cookie(code: &str) -> HeaderValue {
+pub(crate) fn join_set_cookie(code: &str) -> HeaderValue {
     set_cookie(JOIN_COOKIE, &hex(code.as_bytes()))
 }
 
-pub fn has_joined(headers: &HeaderMap, code: &str) -> bool {
+pub(crate) fn has_joined(headers: &HeaderMap, code: &str) -> bool {
     cookie(headers, JOIN_COOKIE)
         .is_some_and(|v| ct_eq(v.as_bytes(), hex(code.as_bytes()).as_bytes()))
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Every body we accept is a few hundred bytes; 16 KiB leaves room and bounds memory.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024;
 /// A whole request (body read and journal sync included) must finish in this time. bt.tn
 /// turns a button red when it gets no 2xx within ~10 s, so stay well inside that.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
@@ -48,13 +48,13 @@ struct Bucket {
 }
 
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     limit: RateLimit,
     buckets: Mutex<HashMap<IpAddr, Bucket>>,
 }
 
 impl RateLimiter {
-    pub fn new(limit: RateLimit) -> Self {
+    pub(crate) fn new(limit: RateLimit) -> Self {
         RateLimiter {
             limit,
             buckets: Mutex::new(HashMap::new()),
@@ -62,7 +62,7 @@ impl RateLimiter {
     }
 
     /// Take one token for `ip`, or say how long until one is available.
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+    pub(crate) fn check(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
         let RateLimit { burst, per_sec } = self.limit;
         let burst = f64::from(burst.max(1));
         let refill =
@@ -98,11 +98,15 @@ impl RateLimiter {
 
 /// The peer address `serve` records for each connection.
 #[derive(Clone, Copy, Debug)]
-pub struct ClientAddr(pub std::net::SocketAddr);
+pub(crate) struct ClientAddr(pub std::net::SocketAddr);
 
 /// Middleware: works out who is asking (`ClientIp`, for the handlers too), then answers 429
 /// with Retry-After when that address sends too much.
-pub async fn rate_limit(State(state): State<HttpState>, mut req: Request, next: Next) -> Response {
+pub(crate) async fn rate_limit(
+    State(state): State<HttpState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<ClientAddr>>()
@@ -120,7 +124,7 @@ pub async fn rate_limit(State(state): State<HttpState>, mut req: Request, next: 
 }
 
 /// 429 with Retry-After in whole seconds.
-pub fn too_many(what: String, wait: Duration) -> Response {
+pub(crate) fn too_many(what: String, wait: Duration) -> Response {
     let secs = wait.as_secs().max(1);
     let mut res = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -134,7 +138,7 @@ pub fn too_many(what: String, wait: Duration) -> Response {
 }
 
 /// Compare secrets without an early exit, so timing does not reveal how much of a guess matched.
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -6,7 +6,7 @@ use crate::support::{hex, hmac};
 use std::io;
 use std::path::Path;
 
-pub const GUEST_KEY_FILE: &str = "guest-key";
+pub(crate) const GUEST_KEY_FILE: &str = "guest-key";
 /// Hex digits of the id (128 random bits) and of the signature (the full 256-bit MAC).
 const ID_HEX: usize = 32;
 const SIG_HEX: usize = 64;
@@ -37,7 +37,7 @@ impl GuestKey {
     }
 
     /// The guest id in `value` if we issued it; None for anything made up or altered.
-    pub fn verify(&self, value: &str) -> Option<String> {
+    pub(crate) fn verify(&self, value: &str) -> Option<String> {
         let (id, sig) = value.split_once('.')?;
         let hex_lower = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if id.len() != ID_HEX || sig.len() != SIG_HEX || !hex_lower(id) || !hex_lower(sig) {

@@ -13,10 +13,10 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A host link is for the phone in the host's hand: scan it now or mint another.
-pub const TICKET_TTL: Duration = Duration::from_secs(10 * 60);
-pub const HOST_COOKIE: &str = "pt_host";
+pub(crate) const TICKET_TTL: Duration = Duration::from_secs(10 * 60);
+pub(crate) const HOST_COOKIE: &str = "pt_host";
 /// Where a ticket is redeemed; kept short so the link's QR code fits an 80x24 screen.
-pub const LINK_PATH: &str = "/h/";
+pub(crate) const LINK_PATH: &str = "/h/";
 const NONCE_BYTES: usize = 6;
 /// 64 bits of MAC: a ticket lives minutes and guessing goes through the rate limit.
 const TICKET_MAC_BYTES: usize = 8;
@@ -42,7 +42,7 @@ fn ticket_mac(token: &str, expires: u32, nonce: &[u8]) -> Vec<u8> {
 }
 
 /// A fresh one-time ticket, valid for `TICKET_TTL` from `now_secs`.
-pub fn mint_ticket(token: &str, now_secs: u64) -> String {
+pub(crate) fn mint_ticket(token: &str, now_secs: u64) -> String {
     let expires = u32::try_from(now_secs + TICKET_TTL.as_secs()).unwrap_or(u32::MAX);
     let nonce: [u8; NONCE_BYTES] = rand::random();
     let mut bytes = expires.to_be_bytes().to_vec();
@@ -52,7 +52,7 @@ pub fn mint_ticket(token: &str, now_secs: u64) -> String {
 }
 
 /// The link to open on the phone: `base` is the vote page's address (`http://host:port/`).
-pub fn host_link(base: &str, ticket: &str) -> String {
+pub(crate) fn host_link(base: &str, ticket: &str) -> String {
     format!("{}{LINK_PATH}{ticket}", base.trim_end_matches('/'))
 }
 
@@ -65,7 +65,7 @@ pub enum TicketError {
 }
 
 impl TicketError {
-    pub fn message(self) -> &'static str {
+    pub(crate) fn message(self) -> &'static str {
         match self {
             TicketError::Invalid => "This host link is not valid.",
             TicketError::Expired => "This host link has expired (links last 10 minutes).",
@@ -87,7 +87,7 @@ pub struct HostSessions {
 
 impl HostSessions {
     /// Sessions whose revocation survives restarts (`<data_dir>/host-sessions`).
-    pub fn load(data_dir: &std::path::Path) -> Self {
+    pub(crate) fn load(data_dir: &std::path::Path) -> Self {
         let file = data_dir.join(FILE);
         let epoch = std::fs::read_to_string(&file)
             .ok()
@@ -143,7 +143,7 @@ impl HostSessions {
     }
 
     /// Whether a session cookie value is valid for `party` now.
-    pub fn check(&self, token: &str, value: &str, party: &str) -> bool {
+    pub(crate) fn check(&self, token: &str, value: &str, party: &str) -> bool {
         let mut parts = value.splitn(3, '.');
         let (Some(epoch), Some(session), Some(tag)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -162,7 +162,7 @@ impl HostSessions {
 
     /// Signs out every host phone. Persisted, so a restart does not sign them back in; the
     /// write and its fsync run on a blocking thread with no lock of the handlers held.
-    pub async fn revoke_all(&self) -> std::io::Result<()> {
+    pub(crate) async fn revoke_all(&self) -> std::io::Result<()> {
         *self.epoch.lock().unwrap_or_else(|p| p.into_inner()) += 1;
         let Some(file) = self.file.clone() else {
             return Ok(());
@@ -185,7 +185,7 @@ fn session_mac(token: &str, party: &str, epoch: u64, session: &str) -> String {
 /// `Set-Cookie` for a host session. HttpOnly (no script reads it); SameSite=Lax so no other
 /// site can make the phone POST with it, while the redirect from a scanned link still carries
 /// it. It ends with the party by its MAC, not by its age.
-pub fn session_set_cookie(value: &str) -> axum::http::HeaderValue {
+pub(crate) fn session_set_cookie(value: &str) -> axum::http::HeaderValue {
     axum::http::HeaderValue::from_str(&format!(
         "{HOST_COOKIE}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax",
         2 * 24 * 3600

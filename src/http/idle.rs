@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-pub struct IdleStream {
+pub(crate) struct IdleStream {
     inner: TcpStream,
     timeout: Duration,
     /// When a byte was last read or written.

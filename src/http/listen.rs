@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// How often a taken port is tried again.
-pub const BIND_RETRY: Duration = Duration::from_secs(3);
+pub(crate) const BIND_RETRY: Duration = Duration::from_secs(3);
 
 /// The vote page's socket as the command layer hands it to `app::run`: tests bind
 /// `127.0.0.1:0` themselves and read the port before the party starts.
@@ -29,7 +29,7 @@ pub enum Listener {
 impl Listener {
     /// One try at `addr`; a failure is not reported here but by the retries that follow, so the
     /// host reads it on the status line like any later failure.
-    pub async fn bind(addr: SocketAddr) -> Self {
+    pub(crate) async fn bind(addr: SocketAddr) -> Self {
         match TcpListener::bind(addr).await {
             Ok(socket) => Self::Bound { socket, addr },
             Err(_) => Self::Busy(addr),
@@ -37,7 +37,7 @@ impl Listener {
     }
 
     /// The address this listener was asked for.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         match self {
             Self::Bound { addr, .. } | Self::Busy(addr) => *addr,
         }
@@ -67,7 +67,7 @@ impl TryFrom<std::net::TcpListener> for Listener {
 /// The listener on `bind`, trying again every `BIND_RETRY` while it fails; None on shutdown.
 /// Each failure that differs from the last is told on the status line, in the log and, when
 /// `headless`, on stderr.
-pub async fn bind_with_retry(
+pub(crate) async fn bind_with_retry(
     bind: SocketAddr,
     inbox: &Inbox,
     headless: bool,

@@ -1,34 +1,34 @@
 //! The HTTP server: the guests' vote page and its API, button webhooks, and host overrides.
 //! Handlers never touch party state: they send `Input`s through the inbox (answering once
 //! journaled) and read the latest `Snapshot` from the watch channel.
-pub mod admin;
-pub mod admin_stream;
+pub(crate) mod admin;
+pub(crate) mod admin_stream;
 pub mod body;
-pub mod client;
-pub mod cookies;
+pub(crate) mod client;
+pub(crate) mod cookies;
 pub mod guard;
-pub mod guests;
+pub(crate) mod guests;
 pub mod host_auth;
-pub mod idle;
-pub mod listen;
-pub mod reply;
-pub mod routes_buttons;
-pub mod routes_guest;
-pub mod routes_hooks;
-pub mod routes_host;
-pub mod routes_requests;
-pub mod script;
+pub(crate) mod idle;
+pub(crate) mod listen;
+pub(crate) mod reply;
+pub(crate) mod routes_buttons;
+pub(crate) mod routes_guest;
+pub(crate) mod routes_hooks;
+pub(crate) mod routes_host;
+pub(crate) mod routes_requests;
+pub(crate) mod script;
 pub mod server;
-pub mod settings;
+pub(crate) mod settings;
 pub mod unknown;
-pub mod view;
-pub mod view_cache;
+pub(crate) mod view;
+pub(crate) mod view_cache;
 
 pub use admin::load_or_create_admin_token;
 pub use client::HttpLimits;
 pub use guard::RateLimit;
 pub use guests::{GuestKey, load_or_create_guest_key};
-pub use settings::{HookConfig, HookDo, HttpConfig};
+pub(crate) use settings::{HookConfig, HookDo, HttpConfig};
 
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
@@ -157,12 +157,12 @@ impl HttpState {
     }
 
     /// The guest this request comes from, if its cookie is one we issued.
-    pub fn guest_id(&self, headers: &axum::http::HeaderMap) -> Option<String> {
+    pub(crate) fn guest_id(&self, headers: &axum::http::HeaderMap) -> Option<String> {
         cookies::guest_cookie(headers).and_then(|v| self.guest_key.verify(v))
     }
 
     /// Host sign-ins whose revocation is kept in `data_dir` (default: in memory only).
-    pub fn with_host_sessions(mut self, data_dir: &std::path::Path) -> Self {
+    pub(crate) fn with_host_sessions(mut self, data_dir: &std::path::Path) -> Self {
         self.shared_mut().host_sessions = Arc::new(host_auth::HostSessions::load(data_dir));
         self
     }
@@ -177,7 +177,7 @@ impl HttpState {
     }
 
     /// Inbound rule hooks (`POST /hooks/{name}`).
-    pub fn with_hooks(mut self, hooks: routes_hooks::HookDirectory) -> Self {
+    pub(crate) fn with_hooks(mut self, hooks: routes_hooks::HookDirectory) -> Self {
         self.shared_mut().hooks = Arc::new(hooks);
         self
     }
@@ -201,7 +201,7 @@ impl HttpState {
     }
 }
 
-pub fn router(state: HttpState) -> Router {
+pub(crate) fn router(state: HttpState) -> Router {
     Router::new()
         .merge(routes_guest::routes())
         .merge(routes_requests::routes())

@@ -15,19 +15,19 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
         }
     }
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
     }
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 }
@@ -56,7 +56,7 @@ impl From<LoopStopped> for ApiError {
 /// The answer to a press once it is journaled: the core's verdict on it. Typed rather than a
 /// `serde_json::Value`: every vote builds one, and the map cost more than the serialising.
 #[derive(Debug, serde::Serialize)]
-pub struct PressAnswer {
+pub(crate) struct PressAnswer {
     pub result: &'static str,
     pub counted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub struct PressAnswer {
     pub skips: Option<u32>,
 }
 
-pub fn press_answer(effects: &[Effect], voter: &Voter) -> PressAnswer {
+pub(crate) fn press_answer(effects: &[Effect], voter: &Voter) -> PressAnswer {
     let verdict = effects.iter().find_map(|e| match e {
         Effect::Press {
             voter: v,
@@ -95,7 +95,7 @@ pub fn press_answer(effects: &[Effect], voter: &Voter) -> PressAnswer {
 
 /// Middleware: errors made outside our handlers (tower-http's 413 and 408, axum's 404/405 and
 /// extractor rejections) come as plain text; give every client the same JSON shape.
-pub async fn json_errors(res: Response) -> Response {
+pub(crate) async fn json_errors(res: Response) -> Response {
     let status = res.status();
     let is_json = res
         .headers()

@@ -17,7 +17,7 @@ const SEEN_EVENTS: usize = 256;
 /// Ids are quoted in error messages up to this length.
 const MAX_QUOTED_ID: usize = 64;
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new()
         .route(
             "/button/{id}",
@@ -28,7 +28,7 @@ pub fn routes() -> Router<HttpState> {
 
 /// Event ids of web-button calls already taken, so a retry is answered without a second press.
 #[derive(Default)]
-pub struct SeenEvents(Mutex<VecDeque<(String, String)>>);
+pub(crate) struct SeenEvents(Mutex<VecDeque<(String, String)>>);
 
 impl SeenEvents {
     /// Record (button, eid); false if it was already there.

@@ -27,7 +27,7 @@ pub(super) const EVENTS_KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How long EventSource waits before reconnecting after the stream drops.
 const EVENTS_RETRY: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new()
         .route("/", get(page))
         .route("/api/state", get(state))

@@ -16,22 +16,22 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 /// A notice is one line on a phone: longer text is cut.
-pub const NOTICE_MAX_CHARS: usize = 140;
+pub(crate) const NOTICE_MAX_CHARS: usize = 140;
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new().route("/hooks/{name}", post(hook))
 }
 
 /// The configured hooks with their tokens resolved (from `${…}` when the config was loaded).
 #[derive(Clone, Default)]
-pub struct HookDirectory {
+pub(crate) struct HookDirectory {
     hooks: Vec<(HookConfig, String)>,
 }
 
 impl HookDirectory {
     /// Hooks as config loading resolved them; one whose token was never resolved (a config
     /// built without `config::load`) is left out rather than served with an empty token.
-    pub fn from_config(hooks: &[HookConfig]) -> Self {
+    pub(crate) fn from_config(hooks: &[HookConfig]) -> Self {
         let hooks = hooks
             .iter()
             .filter_map(|h| {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 const HOST_PAGE: &str = include_str!("../../assets/host.html");
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new()
         .route("/host", get(page))
         .route("/h/{ticket}", get(sign_in))

@@ -18,7 +18,7 @@ use serde_json::json;
 
 const REQUESTS_JS: &str = include_str!("../../assets/requests.js");
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new()
         .route("/api/search", get(search))
         .route("/api/request", post(request))
@@ -197,6 +197,6 @@ async fn request(
 }
 
 #[derive(Serialize)]
-pub struct YouRequestAnswer {
+pub(crate) struct YouRequestAnswer {
     request: Option<YouRequest>,
 }

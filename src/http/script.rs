@@ -7,7 +7,7 @@ use axum::routing::get;
 
 const LIVE_JS: &str = include_str!("../../assets/live.js");
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new().route("/live.js", get(live_js))
 }
 

@@ -18,19 +18,19 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 /// A phone sends its request line and headers in one packet; ten seconds covers a bad link.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections one address may hold at once. A browser opens at most 6 per host; the vote
 /// page holds one event stream. Several browsers on one phone still fit.
 pub const MAX_CONNS_PER_ADDR: usize = 32;
 /// File descriptors kept for everything else (journal, log, player, exporter, Dash capture).
-pub const FD_RESERVE: u64 = 128;
+pub(crate) const FD_RESERVE: u64 = 128;
 /// After an accept error such as EMFILE, wait this long instead of spinning.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(200);
 
 /// How many connections may be open: in all, from one address, from a trusted proxy (which
 /// carries many guests over few addresses, so it may use up to half of all).
 #[derive(Clone, Debug)]
-pub struct ConnLimits {
+pub(crate) struct ConnLimits {
     pub total: usize,
     pub per_addr: usize,
     pub per_proxy: usize,
@@ -39,7 +39,7 @@ pub struct ConnLimits {
 
 impl ConnLimits {
     /// Limits that fit the process's file-descriptor limit.
-    pub fn for_fd_limit(fd_limit: u64, proxies: Vec<IpAddr>) -> Self {
+    pub(crate) fn for_fd_limit(fd_limit: u64, proxies: Vec<IpAddr>) -> Self {
         let total = fd_limit.saturating_sub(FD_RESERVE).clamp(16, 1 << 20) as usize;
         ConnLimits {
             total,
@@ -102,7 +102,7 @@ impl Drop for Slot {
 
 /// Accept and serve until `shutdown`; then stop accepting, let open requests finish and
 /// close idle connections (event streams end on the same token).
-pub async fn run(
+pub(crate) async fn run(
     listener: TcpListener,
     app: Router,
     limits: ConnLimits,

@@ -5,7 +5,7 @@ use crate::support::env::{Env, Hidden, expand_env};
 use serde::Deserialize;
 
 /// Notices shorter than this are gone before anyone reads them.
-pub const DEFAULT_NOTICE_SECS: u64 = 30;
+pub(crate) const DEFAULT_NOTICE_SECS: u64 = 30;
 
 /// `[http]`: the vote page, button webhooks and the party API.
 #[derive(Clone, Debug, Deserialize)]
@@ -159,13 +159,13 @@ impl TryFrom<RawHook> for HookConfig {
 }
 
 impl HookConfig {
-    pub fn token(&self, env: Env<'_>) -> Result<String, String> {
+    pub(crate) fn token(&self, env: Env<'_>) -> Result<String, String> {
         expand_env(self.token.expose(), env)
             .map_err(|e| format!("hook `{}`: token: {e}", self.name))
     }
 
     /// Fills in `resolved` once, at load: the server never reads the environment.
-    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+    pub(crate) fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
         self.resolved = Hidden::new(self.token(env)?);
         Ok(())
     }

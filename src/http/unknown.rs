@@ -28,7 +28,7 @@ const REPORT_EVERY: Duration = Duration::from_secs(5);
 const MAX_ID_CHARS: usize = 40;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct UnknownButton {
+pub(crate) struct UnknownButton {
     /// "web button" or "IoT button".
     pub kind: &'static str,
     pub id: String,
@@ -37,7 +37,7 @@ pub struct UnknownButton {
     pub last_seen: Timestamp,
 }
 
-pub struct UnknownButtons {
+pub(crate) struct UnknownButtons {
     list: Mutex<List>,
     admit: RateLimiter,
 }
@@ -64,7 +64,7 @@ impl Default for UnknownButtons {
 
 impl UnknownButtons {
     /// Note a call; returns the status-line text when it is time to tell the host again.
-    pub fn seen(
+    pub(crate) fn seen(
         &self,
         kind: &'static str,
         id: &str,
@@ -115,7 +115,7 @@ impl UnknownButtons {
     }
 
     /// Newest first, and how many calls came from ids not listed.
-    pub fn recent(&self) -> (Vec<UnknownButton>, u64) {
+    pub(crate) fn recent(&self) -> (Vec<UnknownButton>, u64) {
         let list = self.list.lock().unwrap_or_else(|p| p.into_inner());
         let mut recent = list.recent.clone();
         recent.sort_by_key(|b| std::cmp::Reverse(b.last_seen));
@@ -165,7 +165,7 @@ pub(super) fn record(st: &HttpState, kind: &'static str, id: &str) {
     }
 }
 
-pub fn routes() -> Router<HttpState> {
+pub(crate) fn routes() -> Router<HttpState> {
     Router::new().route("/api/admin/unknown-buttons", get(list))
 }
 

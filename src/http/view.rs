@@ -8,10 +8,10 @@ use crate::core::{
 use serde::Serialize;
 
 /// How many recent log lines the vote page gets.
-pub const VIEW_LOG_LINES: usize = 20;
+pub(crate) const VIEW_LOG_LINES: usize = 20;
 
 #[derive(Debug, Serialize)]
-pub struct StateView {
+pub(crate) struct StateView {
     pub party: String,
     /// Party time (ms since the epoch) this view was computed for.
     pub at: i64,
@@ -31,21 +31,21 @@ pub struct StateView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct NoticeView {
+pub(crate) struct NoticeView {
     pub text: String,
     pub ms_left: u64,
 }
 
 /// How many guests are here: pages open now, and voters who pressed lately.
 #[derive(Debug, Default, Serialize)]
-pub struct GuestsView {
+pub(crate) struct GuestsView {
     pub connected: u64,
     pub voting: u32,
 }
 
 /// One request in the queue as every guest sees it.
 #[derive(Debug, Serialize)]
-pub struct QueueItem {
+pub(crate) struct QueueItem {
     /// The request's number (what the host approves or rejects by; it names no guest).
     pub id: u64,
     pub title: String,
@@ -57,7 +57,7 @@ pub struct QueueItem {
 
 /// The asking guest's latest request: `{"uri","title","artist","status","reason"}`.
 #[derive(Debug, Serialize)]
-pub struct YouRequest {
+pub(crate) struct YouRequest {
     pub uri: String,
     pub title: String,
     pub artist: String,
@@ -66,7 +66,7 @@ pub struct YouRequest {
 }
 
 /// The guest's latest request (the snapshot keeps each guest's latest).
-pub fn you_request(snap: &Snapshot, you: &Voter) -> Option<YouRequest> {
+pub(crate) fn you_request(snap: &Snapshot, you: &Voter) -> Option<YouRequest> {
     snap.requests
         .iter()
         .filter(|r| &r.voter == you)
@@ -84,7 +84,7 @@ pub fn you_request(snap: &Snapshot, you: &Voter) -> Option<YouRequest> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct NowPlayingView {
+pub(crate) struct NowPlayingView {
     pub title: String,
     pub artist: String,
     pub album: String,
@@ -96,7 +96,7 @@ pub struct NowPlayingView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct VotesView {
+pub(crate) struct VotesView {
     pub likes: u32,
     pub skips: u32,
     pub needed: u32,
@@ -112,14 +112,14 @@ pub struct VotesView {
 }
 
 #[derive(Debug, Serialize)]
-pub struct LogLine {
+pub(crate) struct LogLine {
     pub at: i64,
     pub text: String,
 }
 
 /// What concerns the guest asking.
 #[derive(Debug, Default, Serialize)]
-pub struct YouView {
+pub(crate) struct YouView {
     pub liked: bool,
     pub skipped: bool,
     /// A party code is configured and this guest has not entered it yet.
@@ -129,7 +129,7 @@ pub struct YouView {
 }
 
 /// `now` is party time now; the snapshot may be older (it is published on change only).
-pub fn state_view(
+pub(crate) fn state_view(
     snap: &Snapshot,
     now: Timestamp,
     you: Option<&Voter>,
@@ -220,7 +220,7 @@ fn log_line(e: &LogEntry) -> LogLine {
 }
 
 /// One human line per effect, like the dashboard's button log.
-pub fn effect_text(e: &Effect) -> String {
+pub(crate) fn effect_text(e: &Effect) -> String {
     match e {
         Effect::Play { track, state, .. } => match track {
             Some(t) => format!("{}: {} — {}", state.label(), t.title, t.artist),

@@ -14,7 +14,7 @@ const FRESH: Duration = Duration::from_millis(250);
 const YOU_FIELD: &str = ",\"you\":";
 
 #[derive(Default)]
-pub struct ViewCache {
+pub(crate) struct ViewCache {
     last: Mutex<Option<Shared>>,
 }
 
@@ -27,7 +27,7 @@ struct Shared {
 
 impl ViewCache {
     /// The state event's JSON for one guest: the shared part, then theirs.
-    pub fn guest_json(
+    pub(crate) fn guest_json(
         &self,
         snap: &Arc<Snapshot>,
         now: impl FnOnce() -> Timestamp,

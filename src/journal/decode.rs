@@ -16,13 +16,13 @@ use std::fmt;
 
 /// An `Input`, deserialized from exactly the JSON `Input` reads, small to move: presses
 /// (nearly every line of a party) inline, anything else boxed.
-pub enum Decoded {
+pub(crate) enum Decoded {
     Press(Press),
     Other(Box<Input>),
 }
 
 impl Decoded {
-    pub fn into_input(self) -> Input {
+    pub(crate) fn into_input(self) -> Input {
         match self {
             Decoded::Press(press) => Input::Press(press),
             Decoded::Other(input) => *input,

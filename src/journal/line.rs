@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 /// `,"crc":"` + 8 hex digits + `"}`.
-pub const CRC_FIELD_LEN: usize = KEY.len() + 8 + END.len();
+pub(crate) const CRC_FIELD_LEN: usize = KEY.len() + 8 + END.len();
 const KEY: &[u8] = br#","crc":""#;
 const END: &[u8] = br#""}"#;
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -60,7 +60,7 @@ pub enum LineError {
 
 /// The JSON of a complete line (without its newline), checked: `Ok(true)` if it carries a
 /// checksum and it matches, `Ok(false)` if it carries none (a line from before checksums).
-pub fn verify(line: &[u8]) -> Result<bool, LineError> {
+pub(crate) fn verify(line: &[u8]) -> Result<bool, LineError> {
     // Trailing blanks (an editor's `\r`) do not change the JSON; the checksum is before them.
     let end = line
         .iter()
@@ -91,7 +91,7 @@ pub fn verify(line: &[u8]) -> Result<bool, LineError> {
 
 /// Reads a complete line (without its newline) as `Checked` if its checksum matches, or as
 /// `Unchecked` (which must refuse fields party-tui never wrote) if it has none.
-pub fn parse<Checked, Unchecked>(line: &[u8]) -> Result<Checked, LineError>
+pub(crate) fn parse<Checked, Unchecked>(line: &[u8]) -> Result<Checked, LineError>
 where
     Checked: DeserializeOwned,
     Unchecked: DeserializeOwned + Into<Checked>,

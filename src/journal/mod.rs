@@ -15,7 +15,7 @@ mod scan;
 mod store;
 
 pub use line::{LineError, read as read_line, write as write_line};
-pub use repair::Repaired;
+pub(crate) use repair::Repaired;
 pub use replay::{Anomaly, Replayed, replay};
 pub use store::PartyStore;
 
@@ -172,12 +172,8 @@ impl Journal {
         self.next_seq
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Bytes of whole, synced lines.
-    pub fn durable_len(&self) -> u64 {
+    pub(crate) fn durable_len(&self) -> u64 {
         self.durable_len
     }
 
@@ -191,7 +187,7 @@ impl Journal {
     }
 
     /// `append_batch` for entries gathered from several batches.
-    pub fn append_refs(&mut self, entries: &[&Entry]) -> std::io::Result<()> {
+    pub(crate) fn append_refs(&mut self, entries: &[&Entry]) -> std::io::Result<()> {
         let mut buf = Vec::with_capacity(entries.len() * 256);
         for e in entries {
             line::write(&mut buf, e)?;
@@ -228,12 +224,12 @@ impl Journal {
     }
 
     /// Whether writing works again after a failure: space can be reserved and a sync succeeds.
-    pub fn probe(&mut self) -> std::io::Result<()> {
+    pub(crate) fn probe(&mut self) -> std::io::Result<()> {
         self.append_bytes(&[])
     }
 
     /// Set when the file was deleted under us and restored from the open descriptor.
-    pub fn take_notice(&mut self) -> Option<String> {
+    pub(crate) fn take_notice(&mut self) -> Option<String> {
         self.notice.take()
     }
 

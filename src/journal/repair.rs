@@ -26,7 +26,7 @@ pub struct Repaired {
 }
 
 impl Repaired {
-    pub fn note(&self) -> String {
+    pub(crate) fn note(&self) -> String {
         format!(
             "repaired the journal: dropped {} never-acknowledged entries and {} torn bytes \
              left by a failed write (the original is kept as {})",
@@ -39,7 +39,7 @@ impl Repaired {
 
 /// Repairs the journal at `path` in place (keeping the original beside it), or says why not.
 /// `None`: nothing in it looks like a failed write (the caller's own error stands).
-pub fn repair(path: &Path) -> Result<Option<Repaired>> {
+pub(crate) fn repair(path: &Path) -> Result<Option<Repaired>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let (kept, mut repaired) = plan(&bytes).map_err(|(line, what)| {
         anyhow::anyhow!(

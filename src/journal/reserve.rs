@@ -6,9 +6,9 @@ use std::os::fd::AsRawFd;
 
 /// How far ahead to reserve. Small enough to matter nowhere (a Pi's SD card has gigabytes),
 /// large enough that a busy party reserves about once per 1,000 votes.
-pub const RESERVE_AHEAD: u64 = 256 << 10;
+pub(crate) const RESERVE_AHEAD: u64 = 256 << 10;
 
-pub struct Reservation {
+pub(crate) struct Reservation {
     /// Offset up to which blocks are allocated (past the end of the file, size unchanged).
     reserved_to: u64,
     /// The filesystem cannot reserve (fallocate unsupported): write without, as before.
@@ -16,7 +16,7 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    pub fn new(len: u64) -> Self {
+    pub(crate) fn new(len: u64) -> Self {
         Reservation {
             reserved_to: len,
             unsupported: false,
@@ -25,7 +25,7 @@ impl Reservation {
 
     /// Make sure `need` bytes after `len` are allocated. Reserves `RESERVE_AHEAD` beyond when
     /// it can, else just what the batch needs; fails (ENOSPC) if not even that fits.
-    pub fn ensure(&mut self, file: &File, len: u64, need: u64) -> io::Result<()> {
+    pub(crate) fn ensure(&mut self, file: &File, len: u64, need: u64) -> io::Result<()> {
         if self.unsupported || len + need <= self.reserved_to && need > 0 {
             return Ok(());
         }

@@ -10,7 +10,7 @@ const FORWARD_BLOCK: usize = 1 << 20;
 const BACKWARD_BLOCK: usize = 64 << 10;
 
 /// The offset just past the last newline before `len`: what follows it is a torn line.
-pub fn end_of_last_line(file: &mut File, len: u64) -> io::Result<u64> {
+pub(crate) fn end_of_last_line(file: &mut File, len: u64) -> io::Result<u64> {
     let mut buf = vec![0; BACKWARD_BLOCK];
     let mut pos = len;
     while pos > 0 {
@@ -23,14 +23,14 @@ pub fn end_of_last_line(file: &mut File, len: u64) -> io::Result<u64> {
     Ok(0)
 }
 
-pub struct LineCount {
+pub(crate) struct LineCount {
     pub newlines: u64,
     /// Lines with nothing on them; replay skips them, so they are not entries.
     pub empty: u64,
 }
 
 /// Counts the lines in the first `end` bytes, which end with a newline.
-pub fn count_lines(file: &mut File, end: u64) -> io::Result<LineCount> {
+pub(crate) fn count_lines(file: &mut File, end: u64) -> io::Result<LineCount> {
     file.seek(SeekFrom::Start(0))?;
     let mut reader = file.take(end);
     let mut buf = vec![0; FORWARD_BLOCK];
@@ -82,7 +82,7 @@ fn count_newlines(block: &[u8]) -> (u64, u64) {
     (newlines, empty)
 }
 
-pub struct LastLine {
+pub(crate) struct LastLine {
     /// The line without its newline.
     pub bytes: Vec<u8>,
     /// Newlines from its own to the end: 1, plus one per empty line after it.
@@ -90,7 +90,7 @@ pub struct LastLine {
 }
 
 /// The last non-empty line of the first `end` bytes, which end with a newline.
-pub fn last_line(file: &mut File, end: u64) -> io::Result<Option<LastLine>> {
+pub(crate) fn last_line(file: &mut File, end: u64) -> io::Result<Option<LastLine>> {
     let mut buf = vec![0; BACKWARD_BLOCK];
     let mut reversed = Vec::new();
     let mut newlines_after = 0;

@@ -17,7 +17,7 @@ impl PartyStore {
         self.dir.join(format!("{name}.jsonl"))
     }
     /// The current party, if one was ever started here.
-    pub fn current(&self) -> Result<Option<String>> {
+    pub(crate) fn current(&self) -> Result<Option<String>> {
         match std::fs::read_to_string(self.dir.join("current")) {
             Ok(name) if !name.trim().is_empty() => Ok(Some(name.trim().to_string())),
             Ok(_) => Ok(None),
@@ -25,7 +25,7 @@ impl PartyStore {
             Err(e) => Err(e).with_context(|| format!("cannot read {}", self.dir.display())),
         }
     }
-    pub fn current_or_new(&self) -> Result<String> {
+    pub(crate) fn current_or_new(&self) -> Result<String> {
         match self.current()? {
             Some(name) => Ok(name),
             None => self.new_party(),
@@ -42,7 +42,7 @@ impl PartyStore {
         std::fs::write(self.dir.join("current"), &name)?;
         Ok(name)
     }
-    pub fn list(&self) -> Result<Vec<String>> {
+    pub(crate) fn list(&self) -> Result<Vec<String>> {
         let mut names: Vec<String> = std::fs::read_dir(&self.dir)?
             .filter_map(|e| e.ok())
             .filter_map(|e| {

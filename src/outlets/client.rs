@@ -7,11 +7,11 @@ use std::future::Future;
 use std::time::Duration;
 
 /// A request that takes longer than this is a timeout, retried like a network error.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The first retry waits about this long, doubling each time…
-pub const BACKOFF_BASE: Duration = Duration::from_millis(500);
+pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(500);
 /// …up to this.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
+pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(60);
 /// A Retry-After beyond this is treated as this (hours were observed from some APIs).
 pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(3600);
 /// How much of an error body goes into the health line and the dead-letter file.
@@ -125,7 +125,7 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// A non-2xx status → what to do about it.
-pub fn classify(status: u16, reason: String, after: Option<Duration>) -> Outcome {
+pub(crate) fn classify(status: u16, reason: String, after: Option<Duration>) -> Outcome {
     match status {
         408 | 429 | 500..=599 => Outcome::Retry { reason, after },
         401 | 403 | 404 | 405 => Outcome::Misconfigured { status, reason },

@@ -21,9 +21,9 @@ use crate::journal::Entry;
 use serde_json::{Map, Value, json};
 
 /// The member for events the party as a whole caused (skips, windows, triggers).
-pub const PARTY_MEMBER: &str = "party";
+pub(crate) const PARTY_MEMBER: &str = "party";
 /// The entity when nothing was playing.
-pub const NO_TRACK: &str = "none";
+pub(crate) const NO_TRACK: &str = "none";
 
 /// One event before it is given field names.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,19 +38,19 @@ pub struct Event {
     pub metadata: Vec<(&'static str, Value)>,
 }
 
-pub fn event_id(party: &str, seq: u64, index: usize) -> String {
+pub(crate) fn event_id(party: &str, seq: u64, index: usize) -> String {
     format!("{party}:{seq}:{index}")
 }
 
 /// ISO 8601, UTC, milliseconds: `2018-04-02T18:21:07.123+00:00` (the recorded form).
-pub fn iso_millis(at: Timestamp) -> String {
+pub(crate) fn iso_millis(at: Timestamp) -> String {
     chrono::DateTime::from_timestamp_millis(at.as_millis())
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 /// All events of one journal line, in effect order.
-pub fn events_of(party: &str, entry: &Entry) -> Vec<Event> {
+pub(crate) fn events_of(party: &str, entry: &Entry) -> Vec<Event> {
     entry
         .effects
         .iter()

@@ -9,14 +9,14 @@ pub mod outbox;
 mod outbox_io;
 pub mod outlet;
 pub mod reply_text;
-pub mod settings;
-pub mod status;
+pub(crate) mod settings;
+pub(crate) mod status;
 pub mod store;
-pub mod tail;
+pub(crate) mod tail;
 pub mod triggers;
-pub mod tuning;
+pub(crate) mod tuning;
 pub mod webhook;
-pub mod webhook_settings;
+pub(crate) mod webhook_settings;
 mod window;
 
 pub use settings::{ApiKey, ExportConfig, FieldNames, MetadataFormat};
@@ -31,7 +31,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Where one party's journal is and where the exporter keeps its files.
-pub struct PartyFiles<'a> {
+pub(crate) struct PartyFiles<'a> {
     pub party: &'a str,
     pub journal: &'a Path,
     /// The data dir the party store lives in (`export/` goes beside `parties/`).
@@ -43,7 +43,7 @@ pub struct PartyFiles<'a> {
 /// The sections the exporter and the trigger outlet carry out, as config loading checked
 /// them and read their secrets.
 #[derive(Clone, Copy)]
-pub struct Sections<'a> {
+pub(crate) struct Sections<'a> {
     pub export: Option<&'a ExportConfig>,
     pub triggers: &'a [TriggerConfig],
 }
@@ -52,7 +52,7 @@ pub struct Sections<'a> {
 /// has a url). Call before the party loop starts writing. Config loading has checked both
 /// and read their secrets; what still goes wrong here goes to the status line and never
 /// stops the party.
-pub async fn spawn(
+pub(crate) async fn spawn(
     sections: Sections<'_>,
     files: PartyFiles<'_>,
     inbox: &Inbox,

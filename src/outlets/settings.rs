@@ -5,9 +5,9 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// Environment variable that supplies (and overrides) `[export] api_key`.
-pub const API_KEY_ENV: &str = "PARTY_TUI_EXPORT_API_KEY";
+pub(crate) const API_KEY_ENV: &str = "PARTY_TUI_EXPORT_API_KEY";
 /// How often a batch goes out at most, unless it is full (`flush_interval_secs`).
-pub const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A secret that must never reach a log, the dashboard or an error message.
 pub type ApiKey = crate::support::secret::Secret<String>;
@@ -92,7 +92,7 @@ impl ExportConfig {
     }
 
     /// The key from the environment, else from the file.
-    pub fn resolve_api_key(&self, env: Option<String>) -> Option<ApiKey> {
+    pub(crate) fn resolve_api_key(&self, env: Option<String>) -> Option<ApiKey> {
         env.filter(|k| !k.trim().is_empty())
             .map(ApiKey::new)
             .or_else(|| self.api_key.clone())
@@ -100,7 +100,7 @@ impl ExportConfig {
 
     /// Config loading: every check, and the key read once (the environment wins over the file),
     /// so the exporter is handed the key it sends and a missing one stops `check-config`.
-    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+    pub(crate) fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
         self.validate()?;
         self.api_key = self.resolve_api_key(env(API_KEY_ENV));
         match &self.api_key {

@@ -5,10 +5,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// The status line is refreshed at most this often unless the level changes.
-pub const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
+pub(crate) const HEALTH_INTERVAL: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ExportStatus {
+pub(crate) struct ExportStatus {
     /// Events read from the journal and not yet acknowledged.
     pub backlog: usize,
     /// More of the journal is waiting behind the backlog.
@@ -47,7 +47,7 @@ fn clock_time(at: Timestamp) -> String {
 }
 
 impl ExportStatus {
-    pub fn level(&self) -> HealthLevel {
+    pub(crate) fn level(&self) -> HealthLevel {
         if self.misconfigured {
             HealthLevel::Error
         } else if self.retrying || self.dead_lettered > 0 {
@@ -57,7 +57,7 @@ impl ExportStatus {
         }
     }
 
-    pub fn line(&self, now: Timestamp) -> String {
+    pub(crate) fn line(&self, now: Timestamp) -> String {
         let plus = if self.more_unread { "+" } else { "" };
         let mut s = format!("backlog {}{plus}", self.backlog);
         if let Some(oldest) = self.oldest.filter(|_| self.backlog > 0) {
@@ -79,19 +79,15 @@ impl ExportStatus {
 }
 
 /// Sends the status to the inbox when it matters, not on every event.
-pub struct Reporter {
+pub(crate) struct Reporter {
     name: String,
     inbox: Option<Inbox>,
     last: Option<(HealthLevel, Instant)>,
 }
 
 impl Reporter {
-    pub fn new(inbox: Option<Inbox>) -> Self {
-        Reporter::named("export", inbox)
-    }
-
     /// A reporter for the status-line entry `name` (one per outlet).
-    pub fn named(name: &str, inbox: Option<Inbox>) -> Self {
+    pub(crate) fn named(name: &str, inbox: Option<Inbox>) -> Self {
         Reporter {
             name: name.to_string(),
             inbox,
@@ -99,7 +95,7 @@ impl Reporter {
         }
     }
 
-    pub async fn report(&mut self, status: &ExportStatus, now: Timestamp, force: bool) {
+    pub(crate) async fn report(&mut self, status: &ExportStatus, now: Timestamp, force: bool) {
         let Some(inbox) = &self.inbox else { return };
         let level = status.level();
         let due = match self.last {

@@ -25,7 +25,7 @@ impl CursorFile {
         CursorFile { path }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -42,26 +42,26 @@ impl CursorFile {
     }
 
     /// Atomically (support::atomic_file): the old cursor or the new one after a crash.
-    pub fn save(&self, cursor: Cursor) -> std::io::Result<()> {
+    pub(crate) fn save(&self, cursor: Cursor) -> std::io::Result<()> {
         crate::support::atomic_file::write(&self.path, &serde_json::to_vec(&cursor)?)
     }
 }
 
 /// `<store_dir>/export/<party>.<suffix>`.
-pub fn export_file(store_dir: &Path, party: &str, suffix: &str) -> PathBuf {
+pub(crate) fn export_file(store_dir: &Path, party: &str, suffix: &str) -> PathBuf {
     store_dir.join("export").join(format!("{party}.{suffix}"))
 }
 
 /// One refused event, with why, appended and synced before the cursor passes it.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct DeadLetter {
+pub(crate) struct DeadLetter {
     /// The receiver's refusal (4xx); 0 when it never answered within the outlet's attempts.
     pub status: u16,
     pub reason: String,
     pub event: serde_json::Value,
 }
 
-pub fn append_dead_letters(path: &Path, letters: &[DeadLetter]) -> std::io::Result<()> {
+pub(crate) fn append_dead_letters(path: &Path, letters: &[DeadLetter]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

@@ -10,16 +10,16 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// How much of the file one refill reads: big enough for ~4,000 typical lines.
-pub const READ_CHUNK: usize = 1 << 20;
+pub(crate) const READ_CHUNK: usize = 1 << 20;
 
 /// One complete journal line and where it ends (the cursor after it).
 #[derive(Clone, Debug)]
-pub struct TailEntry {
+pub(crate) struct TailEntry {
     pub entry: Entry,
     pub end: u64,
 }
 
-pub struct JournalTail {
+pub(crate) struct JournalTail {
     path: PathBuf,
     /// The end of the last line parsed into `ready` (or skipped).
     read_to: u64,
@@ -32,7 +32,7 @@ pub struct JournalTail {
 }
 
 impl JournalTail {
-    pub fn new(path: &Path, offset: u64) -> Self {
+    pub(crate) fn new(path: &Path, offset: u64) -> Self {
         JournalTail {
             path: path.to_path_buf(),
             read_to: offset,
@@ -43,29 +43,30 @@ impl JournalTail {
     }
 
     /// Read only as far as the party loop says the journal is synced.
-    pub fn limit_to(&mut self, durable_len: tokio::sync::watch::Receiver<u64>) {
+    pub(crate) fn limit_to(&mut self, durable_len: tokio::sync::watch::Receiver<u64>) {
         self.limit = Some(durable_len);
     }
 
     /// Bytes of the file this reader has not looked at yet (0 if the file is missing).
-    pub fn unread_bytes(&self) -> u64 {
+    pub(crate) fn unread_bytes(&self) -> u64 {
         std::fs::metadata(&self.path).map_or(0, |m| m.len().saturating_sub(self.read_to))
     }
 
     /// The next complete entry, reading more of the file if none is buffered.
-    pub fn peek(&mut self) -> std::io::Result<Option<&TailEntry>> {
+    pub(crate) fn peek(&mut self) -> std::io::Result<Option<&TailEntry>> {
         if self.ready.is_empty() {
             self.refill()?;
         }
         Ok(self.ready.front())
     }
 
-    pub fn pop(&mut self) -> Option<TailEntry> {
+    pub(crate) fn pop(&mut self) -> Option<TailEntry> {
         self.ready.pop_front()
     }
 
+    #[cfg(test)]
     /// Where the last buffered-or-consumed line ends (the cursor once everything is sent).
-    pub fn read_to(&self) -> u64 {
+    pub(crate) fn read_to(&self) -> u64 {
         self.read_to
     }
 
@@ -133,7 +134,7 @@ impl JournalTail {
 
 /// Whether `offset` is a place a cursor can point at in `path`: the start, or just after a
 /// newline within the file. Anything else (a journal replaced by another) means "start over".
-pub fn is_line_start(path: &Path, offset: u64) -> bool {
+pub(crate) fn is_line_start(path: &Path, offset: u64) -> bool {
     if offset == 0 {
         return true;
     }
@@ -149,7 +150,7 @@ pub fn is_line_start(path: &Path, offset: u64) -> bool {
 /// Where the last complete line of `path` ends (0 for a missing or empty file): the journal's
 /// end as a cursor. A torn last line (the writer was cut off) is left for the tail to read
 /// once it is whole, rather than starting in the middle of it.
-pub fn last_line_end(path: &Path) -> u64 {
+pub(crate) fn last_line_end(path: &Path) -> u64 {
     const STEP: u64 = 64 * 1024;
     let Ok(mut file) = std::fs::File::open(path) else {
         return 0;

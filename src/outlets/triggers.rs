@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Webhook calls in flight at once; more firings wait for a free place.
-pub const TRIGGER_WINDOW: usize = 8;
+pub(crate) const TRIGGER_WINDOW: usize = 8;
 
 /// Calls go one by one (a webhook takes one firing per request) as soon as they are read.
 pub fn tuning() -> Tuning {
@@ -80,7 +80,7 @@ impl Triggers {
     }
 
     /// The vote page's address, for `{vote_url}`.
-    pub fn with_vote_url(mut self, url: Option<&str>) -> Self {
+    pub(crate) fn with_vote_url(mut self, url: Option<&str>) -> Self {
         self.vote_url = url.unwrap_or_default().to_string();
         self
     }

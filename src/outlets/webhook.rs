@@ -19,10 +19,10 @@ use std::fmt;
 use std::time::Duration;
 
 /// Give up on a webhook call after this many attempts (about half a minute of back-off).
-pub const WEBHOOK_ATTEMPTS: u32 = 6;
+pub(crate) const WEBHOOK_ATTEMPTS: u32 = 6;
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-pub const WEBHOOK_BACKOFF_BASE: Duration = Duration::from_secs(1);
-pub const WEBHOOK_BACKOFF_MAX: Duration = Duration::from_secs(30);
+pub(crate) const WEBHOOK_BACKOFF_BASE: Duration = Duration::from_secs(1);
+pub(crate) const WEBHOOK_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Secrets shorter than this are not scrubbed (they would mangle ordinary words).
 const MIN_SECRET_LEN: usize = 4;
 
@@ -195,7 +195,7 @@ impl Webhook {
     }
 
     /// Text from elsewhere (an error, a service's message) with every secret taken out.
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
             out = out.replace(s.as_str(), "<secret>");
@@ -342,7 +342,7 @@ pub struct Fired {
 }
 
 impl Fired {
-    pub fn from_effect(effect: &Effect) -> Option<Fired> {
+    pub(crate) fn from_effect(effect: &Effect) -> Option<Fired> {
         let Effect::TriggerFired {
             trigger,
             track,

@@ -145,12 +145,12 @@ impl TriggerConfig {
     }
 
     /// Reads the variables this trigger names, once (config loading calls it).
-    pub fn capture_env(&mut self, env: Env<'_>) {
+    pub(crate) fn capture_env(&mut self, env: Env<'_>) {
         self.env = Captured::of(self.templated(), env);
     }
 
     /// The lookup the webhook expands `${NAME}` with: what was captured at load.
-    pub fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
+    pub(crate) fn lookup(&self) -> impl Fn(&str) -> Option<String> + '_ {
         |name| self.env.get(name)
     }
 }

@@ -58,7 +58,7 @@ pub(crate) struct Window<I, P> {
 }
 
 impl<I, P> Window<I, P> {
-    pub fn new(limit: usize, backoff_base: Duration, backoff_max: Duration) -> Self {
+    pub(crate) fn new(limit: usize, backoff_base: Duration, backoff_max: Duration) -> Self {
         Window {
             limit: limit.max(1),
             backoff: (backoff_base, backoff_max),
@@ -72,18 +72,18 @@ impl<I, P> Window<I, P> {
 
     /// Whether another batch may be sealed: fewer sends outstanding than may fly at once.
     /// Sends waiting to retry count, so a dead receiver bounds what is read ahead.
-    pub fn room(&self) -> bool {
+    pub(crate) fn room(&self) -> bool {
         self.waiting.len() + self.flying.len() < self.limit
     }
 
     #[cfg(test)]
-    pub fn in_flight(&self) -> usize {
+    pub(crate) fn in_flight(&self) -> usize {
         self.flying.len()
     }
 
     /// Takes the lines read (their items, in order) as one batch, cut into sends of at most
     /// `per_send` items. A batch without items is passed as soon as those before it are.
-    pub fn seal(
+    pub(crate) fn seal(
         &mut self,
         items: Vec<I>,
         end: u64,
@@ -122,7 +122,7 @@ impl<I, P> Window<I, P> {
     }
 
     /// The sends that may start now, oldest first, marked as flying.
-    pub fn start(&mut self, now: Instant) -> Vec<SendKey> {
+    pub(crate) fn start(&mut self, now: Instant) -> Vec<SendKey> {
         if self.hold_until.is_some_and(|h| h > now) {
             return Vec::new();
         }
@@ -143,7 +143,7 @@ impl<I, P> Window<I, P> {
     }
 
     /// When the next waiting send may start (None: nothing waits, or the window is full).
-    pub fn next_start(&self) -> Option<Instant> {
+    pub(crate) fn next_start(&self) -> Option<Instant> {
         if self.flying.len() >= self.limit {
             return None;
         }
@@ -151,18 +151,18 @@ impl<I, P> Window<I, P> {
         Some(self.hold_until.map_or(due, |h| h.max(due)))
     }
 
-    pub fn items(&self, key: SendKey) -> &[I] {
+    pub(crate) fn items(&self, key: SendKey) -> &[I] {
         let batch = &self.batches[(key.0 - self.first) as usize];
         let range = self.flying.get(&key).map_or(0..0, |s| s.range.clone());
         &batch.items[range]
     }
 
-    pub fn flying_mut(&mut self, key: SendKey) -> Option<&mut Pending<P>> {
+    pub(crate) fn flying_mut(&mut self, key: SendKey) -> Option<&mut Pending<P>> {
         self.flying.get_mut(&key)
     }
 
     /// The receiver confirmed this send.
-    pub fn accepted(&mut self, key: SendKey) {
+    pub(crate) fn accepted(&mut self, key: SendKey) {
         if self.flying.remove(&key).is_some() {
             self.close_one(key.0);
         }
@@ -171,7 +171,7 @@ impl<I, P> Window<I, P> {
     /// Try again after the send's own back-off, or `after` if the receiver asked for longer
     /// (or `at_least`, for a receiver that says its configuration is wrong). `hold` makes every
     /// send of the outlet wait as long as this one. Returns the wait.
-    pub fn retry(
+    pub(crate) fn retry(
         &mut self,
         key: SendKey,
         after: Option<Duration>,
@@ -197,7 +197,7 @@ impl<I, P> Window<I, P> {
 
     /// The receiver refused a send of several items: send each half on its own, to find the
     /// one it refuses. Returns false for a single item (the caller dead-letters it).
-    pub fn split(&mut self, key: SendKey, now: Instant) -> bool {
+    pub(crate) fn split(&mut self, key: SendKey, now: Instant) -> bool {
         let Some(s) = self.flying.get(&key) else {
             return false;
         };
@@ -217,7 +217,7 @@ impl<I, P> Window<I, P> {
     }
 
     /// This send is given up; its items are kept as `letters` until the cursor passes them.
-    pub fn dead(&mut self, key: SendKey, letters: Vec<DeadLetter>) {
+    pub(crate) fn dead(&mut self, key: SendKey, letters: Vec<DeadLetter>) {
         if self.flying.remove(&key).is_some() {
             if let Some(b) = self.batch_mut(key.0) {
                 b.dead.extend(letters);
@@ -238,7 +238,7 @@ impl<I, P> Window<I, P> {
     }
 
     /// Pops the finished batches at the front: what the cursor may pass now.
-    pub fn pass(&mut self) -> Option<Passed> {
+    pub(crate) fn pass(&mut self) -> Option<Passed> {
         let mut passed: Option<Passed> = None;
         while self.batches.front().is_some_and(|b| b.open == 0) {
             let b = self.batches.pop_front().expect("checked");
@@ -252,13 +252,13 @@ impl<I, P> Window<I, P> {
     }
 
     /// Items sealed and not yet passed by the cursor, and the party time of the oldest.
-    pub fn backlog(&self) -> (usize, Option<Timestamp>) {
+    pub(crate) fn backlog(&self) -> (usize, Option<Timestamp>) {
         let n = self.batches.iter().map(|b| b.items.len()).sum();
         (n, self.batches.iter().find_map(|b| b.oldest))
     }
 
     /// Some send's last attempt failed and it waits to be tried again.
-    pub fn failing(&self) -> bool {
+    pub(crate) fn failing(&self) -> bool {
         self.waiting
             .values()
             .chain(self.flying.values())

@@ -4,8 +4,6 @@ pub mod demo;
 pub mod sonos;
 pub mod spotify;
 
-use tokio::sync::mpsc;
-
 /// What the loop asks a player to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PlayerCommand {
@@ -21,16 +19,9 @@ pub enum PlayerCommand {
     },
 }
 
-/// The loop's side of a running player.
-#[derive(Clone, Debug)]
-pub struct PlayerHandle {
-    pub name: String,
-    pub commands: mpsc::Sender<PlayerCommand>,
-}
-
 /// The host asked to go back a track and the player could not (radio, a free Spotify
 /// account, no active device): the status line says so, under the player's own name.
-pub async fn previous_refused(inbox: &crate::bus::inbox::Inbox, player: &str, reason: &str) {
+pub(crate) async fn previous_refused(inbox: &crate::bus::inbox::Inbox, player: &str, reason: &str) {
     inbox
         .health(
             player,

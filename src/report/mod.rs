@@ -1,8 +1,8 @@
 //! `party-tui report`: a party's summary from its journal (text, CSV or JSON), worth sharing:
 //! when it was, what played when, how each song fared in plain words, with the track ids a
 //! playlist can be rebuilt from. The text form lives in report_text.rs.
-pub mod recap;
-pub mod text;
+pub(crate) mod recap;
+pub(crate) mod text;
 use crate::core::{Action, Effect, TrackResult};
 use crate::journal::Entry;
 use anyhow::{Context, Result};
@@ -14,7 +14,7 @@ use std::path::Path;
 /// Width of one bucket of the likes timeline, unless the party is so long that this would
 /// give more than `MAX_TIMELINE_BUCKETS` (then buckets widen: a 20-year gap in a clock must
 /// not print a million lines).
-pub const TIMELINE_BUCKET_MS: i64 = 10 * 60 * 1000;
+pub(crate) const TIMELINE_BUCKET_MS: i64 = 10 * 60 * 1000;
 pub const MAX_TIMELINE_BUCKETS: usize = 48;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -83,7 +83,7 @@ pub struct SongTotal {
 
 /// The party's name as the host and guests see it: `[party] name` when set and not blank
 /// (as the vote page shows it), otherwise the journal's date-time name.
-pub fn display_name(configured: Option<&str>, journal: &str) -> String {
+pub(crate) fn display_name(configured: Option<&str>, journal: &str) -> String {
     configured
         .map(str::trim)
         .filter(|n| !n.is_empty())
@@ -126,7 +126,7 @@ impl Report {
     }
 
     /// Adds one journal entry (in journal order).
-    pub fn add(&mut self, entry: &Entry) {
+    pub(crate) fn add(&mut self, entry: &Entry) {
         let at = entry.at.0;
         self.started_at.get_or_insert(at);
         // The last entry ends the party, even if a clock jumped back on the way.
@@ -201,7 +201,7 @@ impl Report {
 
     /// Totals from the tracks' final tallies (a changed mind or a reset counted once), and
     /// the timeline in buckets wide enough to stay short.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.total_likes = self.tracks.iter().map(|t| t.likes).sum();
         self.total_skip_votes = self.tracks.iter().map(|t| t.skip_votes).sum();
         let Some(start) = self.started_at else {
@@ -235,7 +235,7 @@ impl Report {
     }
 
     /// Each song once, over all its plays, in first-play order.
-    pub fn songs(&self) -> Vec<SongTotal> {
+    pub(crate) fn songs(&self) -> Vec<SongTotal> {
         let mut firsts: Vec<&TrackLine> = Vec::new();
         let mut songs: Vec<SongTotal> = Vec::new();
         for t in &self.tracks {
@@ -277,7 +277,7 @@ impl Report {
 
     /// The songs the party wanted gone most: skipped ones first, most skip votes, then the
     /// quickest skip (every skipped song has at least the threshold, so votes alone tie).
-    pub fn most_skipped(&self, n: usize) -> Vec<SongTotal> {
+    pub(crate) fn most_skipped(&self, n: usize) -> Vec<SongTotal> {
         let mut v: Vec<SongTotal> = self
             .songs()
             .into_iter()

@@ -17,7 +17,7 @@ where
 }
 
 /// "2 h 5 min", "12 min", "40 s".
-pub fn duration_words(ms: i64) -> String {
+pub(crate) fn duration_words(ms: i64) -> String {
     if ms < 0 {
         return "?".into();
     }

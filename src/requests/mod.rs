@@ -2,9 +2,9 @@
 //! catalogue, or the demo's) with its cache and per-guest limit. The rules are in
 //! `core::requests`; the vote page's routes in `http::routes_requests`.
 pub mod search;
-pub mod settings;
+pub(crate) mod settings;
 
-pub use settings::RequestsConfig;
+pub(crate) use settings::RequestsConfig;
 
 use search::{Catalogue, Searcher};
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// party's login (`spotify` is `[spotify]`, or its defaults and $SPOTIFY_CLIENT_ID as read at
 /// load when Sonos plays) when a login is saved; None when requests are off or nothing can
 /// search.
-pub fn searcher(
+pub(crate) fn searcher(
     requests: &RequestsConfig,
     spotify: &crate::players::spotify::SpotifyConfig,
     demo: bool,

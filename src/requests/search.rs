@@ -11,13 +11,13 @@ use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
 /// The same query within this long costs no API call.
-pub const CACHE_TTL: Duration = Duration::from_secs(10 * 60);
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(10 * 60);
 /// Cached queries kept at most (oldest dropped first).
-pub const CACHE_ENTRIES: usize = 512;
-pub const DEFAULT_SEARCHES_PER_MINUTE: u32 = 20;
+pub(crate) const CACHE_ENTRIES: usize = 512;
+pub(crate) const DEFAULT_SEARCHES_PER_MINUTE: u32 = 20;
 const GUEST_WINDOW: Duration = Duration::from_secs(60);
 /// Longest query passed on (Spotify's own limit is far above what a phone types).
-pub const MAX_QUERY_CHARS: usize = 100;
+pub(crate) const MAX_QUERY_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SearchError {
@@ -102,7 +102,7 @@ fn hit(t: &Track) -> RequestedTrack {
 }
 
 /// Demo catalogue search: every word of the query in the title, artist or album.
-pub fn demo_search(list: &[Track], q: &str) -> Vec<RequestedTrack> {
+pub(crate) fn demo_search(list: &[Track], q: &str) -> Vec<RequestedTrack> {
     let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
     list.iter()
         .filter(|t| {
@@ -125,7 +125,7 @@ impl Searcher {
     }
 
     /// Whether a URI can be requested from this catalogue (a Spotify track, or a demo track).
-    pub fn accepts_uri(&self, uri: &str) -> bool {
+    pub(crate) fn accepts_uri(&self, uri: &str) -> bool {
         match &self.catalogue {
             Catalogue::Demo(list) => list.iter().any(|t| t.key() == uri),
             Catalogue::Spotify(_) => is_spotify_track_uri(uri),
@@ -136,7 +136,7 @@ impl Searcher {
 
     /// The track behind a URI a guest requests, from the catalogue (demo) or the cached search
     /// results (Spotify), so the journal carries what search showed, never what a client claims.
-    pub fn lookup(&self, uri: &str) -> Option<RequestedTrack> {
+    pub(crate) fn lookup(&self, uri: &str) -> Option<RequestedTrack> {
         if let Catalogue::Demo(list) = &self.catalogue {
             return list.iter().find(|t| t.key() == uri).map(hit);
         }

@@ -35,7 +35,7 @@ impl Default for RequestsConfig {
 }
 
 impl RequestsConfig {
-    pub fn rules(&self) -> RequestRules {
+    pub(crate) fn rules(&self) -> RequestRules {
         RequestRules {
             enabled: self.enabled,
             open_per_guest: self.open_per_guest,

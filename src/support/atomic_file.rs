@@ -7,36 +7,36 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How a file is written; `AtomicFile::default()` replaces it with the process's default mode.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct AtomicFile {
+pub(crate) struct AtomicFile {
     private: bool,
     keep_existing: bool,
 }
 
 /// Replaces `path` with `bytes` (default permissions).
-pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     AtomicFile::default().write(path, bytes)
 }
 
 /// Replaces `path` with `bytes`, owner-only (0600) from the first byte.
-pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     AtomicFile::default().private().write(path, bytes)
 }
 
 impl AtomicFile {
     /// Owner-only (0600) from the first byte, never widened: the file holds a secret.
-    pub fn private(mut self) -> Self {
+    pub(crate) fn private(mut self) -> Self {
         self.private = true;
         self
     }
 
     /// Fail with `AlreadyExists` instead of replacing a file that is there: two processes
     /// creating the same token agree on the first one's.
-    pub fn keep_existing(mut self) -> Self {
+    pub(crate) fn keep_existing(mut self) -> Self {
         self.keep_existing = true;
         self
     }
 
-    pub fn write(self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    pub(crate) fn write(self, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 /// The un-jittered wait before retry number `attempt` (0 = the first): `base · 2^attempt`,
 /// capped at `max`. Pure; pure state machines that show their wait use it directly.
-pub fn ceiling(base: Duration, max: Duration, attempt: u32) -> Duration {
+pub(crate) fn ceiling(base: Duration, max: Duration, attempt: u32) -> Duration {
     base.saturating_mul(1u32 << attempt.min(20)).min(max)
 }
 
 /// `d` scaled into [d/2, d] by `unit` in [0, 1).
-pub fn jittered(d: Duration, unit: f64) -> Duration {
+pub(crate) fn jittered(d: Duration, unit: f64) -> Duration {
     let half = d / 2;
     half + half.mul_f64(unit.clamp(0.0, 1.0))
 }
@@ -19,6 +19,7 @@ pub fn jittered(d: Duration, unit: f64) -> Duration {
 enum Jitter {
     Random,
     /// splitmix64's state: the same seed gives the same waits (tests).
+    #[cfg(test)]
     Seeded(u64),
 }
 
@@ -26,6 +27,7 @@ impl Jitter {
     fn unit(&mut self) -> f64 {
         match self {
             Jitter::Random => rand::random::<f64>(),
+            #[cfg(test)]
             Jitter::Seeded(state) => {
                 *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
                 let mut z = *state;
@@ -42,7 +44,7 @@ impl Jitter {
 /// Retry waits for one connection or one send: `next_delay` after each failure, `reset` after
 /// a success.
 #[derive(Clone, Debug)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     base: Duration,
     max: Duration,
     attempt: u32,
@@ -50,7 +52,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    pub fn new(base: Duration, max: Duration) -> Self {
+    pub(crate) fn new(base: Duration, max: Duration) -> Self {
         Backoff {
             base,
             max,
@@ -59,21 +61,22 @@ impl Backoff {
         }
     }
 
+    #[cfg(test)]
     /// The same waits for the same seed, for tests that assert them.
-    pub fn seeded(base: Duration, max: Duration, seed: u64) -> Self {
+    pub(crate) fn seeded(base: Duration, max: Duration, seed: u64) -> Self {
         Backoff {
             jitter: Jitter::Seeded(seed),
             ..Backoff::new(base, max)
         }
     }
 
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         let d = ceiling(self.base, self.max, self.attempt);
         self.attempt = self.attempt.saturating_add(1);
         jittered(d, self.jitter.unit())
     }
 
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.attempt = 0;
     }
 }

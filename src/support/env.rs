@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// How load reads the environment: `std::env::var` in the binary, a table in tests.
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, for the one place that may read it (loading the config).
-pub fn process_env(name: &str) -> Option<String> {
+pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
@@ -48,7 +48,7 @@ impl<'de> Deserialize<'de> for Pairs {
 }
 
 /// A value that may hold a secret (a password, a token): never printed by `Debug`.
-pub type Hidden = crate::support::secret::Secret<String>;
+pub(crate) type Hidden = crate::support::secret::Secret<String>;
 
 /// The variables a section's `${…}` named, with their values as they were at load. Debug
 /// shows the names only: every value brought in this way is a secret by construction.
@@ -64,7 +64,7 @@ impl fmt::Debug for Captured {
 impl Captured {
     /// Reads every `${NAME}` named in `texts` from `env` (unset ones stay out: expanding them
     /// later fails with the same sentence `expand_env` gives at load).
-    pub fn of<'t>(texts: impl IntoIterator<Item = &'t str>, env: Env<'_>) -> Captured {
+    pub(crate) fn of<'t>(texts: impl IntoIterator<Item = &'t str>, env: Env<'_>) -> Captured {
         let mut map = BTreeMap::new();
         for text in texts {
             for name in names(text) {
@@ -77,7 +77,7 @@ impl Captured {
     }
 
     /// The lookup to expand with: the value captured at load, never the live environment.
-    pub fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()
     }
 }
@@ -103,7 +103,7 @@ fn names(text: &str) -> Vec<&str> {
 
 /// Fills in `${NAME}` from `env`; an unset (or empty) variable is an error naming it. `$$`
 /// stays a literal `$`.
-pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
+pub(crate) fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find('$') {
@@ -137,7 +137,7 @@ pub fn expand_env(text: &str, env: Env<'_>) -> Result<String, String> {
 }
 
 /// The values `${…}` brought in: secrets by construction, scrubbed from any text we show.
-pub fn env_values(text: &str, env: Env<'_>) -> Vec<String> {
+pub(crate) fn env_values(text: &str, env: Env<'_>) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find("${") {

@@ -3,7 +3,7 @@
 //! waiting to happen.
 
 /// `bytes` as lowercase hex, two digits a byte.
-pub fn encode(bytes: &[u8]) -> String {
+pub(crate) fn encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -15,7 +15,7 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// The bytes `s` spells, or None unless it has an even length and only hex digits (either case;
 /// no sign, no spaces, no `0x`).
-pub fn decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
     if !s.len().is_multiple_of(2) {
         return None;

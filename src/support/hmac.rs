@@ -4,13 +4,13 @@
 use ring::hmac;
 
 /// The full 256-bit HMAC-SHA256 of `msg` under `key` (any key length).
-pub fn sign(key: &[u8], msg: &[u8]) -> [u8; 32] {
+pub(crate) fn sign(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), msg);
     tag.as_ref().try_into().expect("HMAC-SHA256 is 32 bytes")
 }
 
 /// Whether `tag` is the full HMAC-SHA256 of `msg` under `key`, compared in constant time.
-pub fn verify(key: &[u8], msg: &[u8], tag: &[u8]) -> bool {
+pub(crate) fn verify(key: &[u8], msg: &[u8], tag: &[u8]) -> bool {
     hmac::verify(&hmac::Key::new(hmac::HMAC_SHA256, key), msg, tag).is_ok()
 }
 

@@ -7,19 +7,19 @@
 //! no degraded client worth running without timeouts, so that is a panic here too, with why.
 use std::time::Duration;
 
-pub const USER_AGENT: &str = concat!("party-tui/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("party-tui/", env!("CARGO_PKG_VERSION"));
 /// A peer on the LAN or the internet that has not accepted within this long is not there.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, Debug)]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     timeout: Option<Duration>,
     connect_timeout: Duration,
 }
 
 impl HttpClient {
     /// Every request bounded by `timeout`, connecting included.
-    pub fn timeout(timeout: Duration) -> Self {
+    pub(crate) fn timeout(timeout: Duration) -> Self {
         HttpClient {
             timeout: Some(timeout),
             connect_timeout: CONNECT_TIMEOUT.min(timeout),
@@ -28,19 +28,19 @@ impl HttpClient {
 
     /// No bound on a whole request: a stream of events, or callers that bound each request
     /// themselves. Connecting is still bounded.
-    pub fn streaming() -> Self {
+    pub(crate) fn streaming() -> Self {
         HttpClient {
             timeout: None,
             connect_timeout: CONNECT_TIMEOUT,
         }
     }
 
-    pub fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
+    pub(crate) fn connect_timeout(mut self, connect_timeout: Duration) -> Self {
         self.connect_timeout = connect_timeout;
         self
     }
 
-    pub fn build(self) -> reqwest::Client {
+    pub(crate) fn build(self) -> reqwest::Client {
         let mut b = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(self.connect_timeout);

@@ -12,7 +12,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Where a running party can be reached from this machine; written 0600 next to the token.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Instance {
+pub(crate) struct Instance {
     /// Where this machine reaches it (loopback when it listens on every interface).
     pub url: String,
     /// Where guests vote: the LAN address, for the attached view's QR code.
@@ -21,12 +21,12 @@ pub struct Instance {
     pub pid: u32,
 }
 
-pub fn instance_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn instance_path(data_dir: &Path) -> PathBuf {
     data_dir.join(INSTANCE_FILE)
 }
 
 /// Records the running instance; the returned guard removes the file when the party stops.
-pub fn write_instance(data_dir: &Path, url: &str, vote_url: &str) -> Result<InstanceGuard> {
+pub(crate) fn write_instance(data_dir: &Path, url: &str, vote_url: &str) -> Result<InstanceGuard> {
     let path = instance_path(data_dir);
     let text = serde_json::to_string(&Instance {
         url: url.to_string(),
@@ -38,7 +38,7 @@ pub fn write_instance(data_dir: &Path, url: &str, vote_url: &str) -> Result<Inst
     Ok(InstanceGuard(path))
 }
 
-pub struct InstanceGuard(PathBuf);
+pub(crate) struct InstanceGuard(PathBuf);
 
 impl Drop for InstanceGuard {
     fn drop(&mut self) {
@@ -46,13 +46,13 @@ impl Drop for InstanceGuard {
     }
 }
 
-pub fn read_instance(data_dir: &Path) -> Option<Instance> {
+pub(crate) fn read_instance(data_dir: &Path) -> Option<Instance> {
     let text = std::fs::read_to_string(instance_path(data_dir)).ok()?;
     serde_json::from_str(&text).ok()
 }
 
 /// A running instance on this machine that answers, if any (a stale file is ignored).
-pub async fn find_running(data_dir: &Path) -> Option<Instance> {
+pub(crate) async fn find_running(data_dir: &Path) -> Option<Instance> {
     let inst = read_instance(data_dir)?;
     let client = super::http_client::HttpClient::timeout(PROBE_TIMEOUT).build();
     let answer = client

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-pub const LOG_FILE: &str = "party-tui.log";
+pub(crate) const LOG_FILE: &str = "party-tui.log";
 
 /// Install the file logger. Keep the guard alive until exit or the last lines are lost.
-pub fn init(data_dir: &Path) -> Result<(WorkerGuard, PathBuf)> {
+pub(crate) fn init(data_dir: &Path) -> Result<(WorkerGuard, PathBuf)> {
     let dir = data_dir.join("logs");
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create log dir {}", dir.display()))?;

@@ -2,14 +2,14 @@
 //! atomically, hex, the HMAC, the retry back-off, the HTTP client builder, `${NAME}` in config
 //! values (`env`, read only when the config is loaded); and where things live, logging, the
 //! instance file, facts about this machine's network.
-pub mod atomic_file;
-pub mod backoff;
-pub mod env;
-pub mod hex;
-pub mod hmac;
-pub mod http_client;
-pub mod instance;
-pub mod logging;
-pub mod netinfo;
-pub mod paths;
-pub mod secret;
+pub(crate) mod atomic_file;
+pub(crate) mod backoff;
+pub(crate) mod env;
+pub(crate) mod hex;
+pub(crate) mod hmac;
+pub(crate) mod http_client;
+pub(crate) mod instance;
+pub(crate) mod logging;
+pub(crate) mod netinfo;
+pub(crate) mod paths;
+pub(crate) mod secret;

@@ -2,13 +2,13 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The interface of the IPv4 default route, from /proc/net/route (Linux).
-pub fn default_route_interface() -> Option<String> {
+pub(crate) fn default_route_interface() -> Option<String> {
     let table = std::fs::read_to_string("/proc/net/route").ok()?;
     default_route_iface(&table)
 }
 
 /// The interface of the default route with the lowest metric, from /proc/net/route's text.
-pub fn default_route_iface(route_table: &str) -> Option<String> {
+pub(crate) fn default_route_iface(route_table: &str) -> Option<String> {
     const RTF_UP: u32 = 0x1;
     route_table
         .lines()
@@ -32,7 +32,7 @@ pub fn default_route_iface(route_table: &str) -> Option<String> {
 
 /// This machine's LAN address: the default route's interface first, else any interface that
 /// is up and not loopback. Guests' phones reach the vote page there.
-pub fn lan_ipv4() -> Option<Ipv4Addr> {
+pub(crate) fn lan_ipv4() -> Option<Ipv4Addr> {
     let interfaces = pnet::datalink::interfaces();
     let v4 = |iface: &pnet::datalink::NetworkInterface| {
         iface.ips.iter().find_map(|ip| match ip.ip() {
@@ -54,7 +54,7 @@ pub fn lan_ipv4() -> Option<Ipv4Addr> {
 }
 
 /// The URL guests open: the LAN address when the server listens on all interfaces.
-pub fn vote_url(bound: SocketAddr) -> String {
+pub(crate) fn vote_url(bound: SocketAddr) -> String {
     let host = match bound.ip() {
         IpAddr::V4(a) if a.is_unspecified() => lan_ipv4().map_or(IpAddr::V4(a), IpAddr::V4),
         IpAddr::V6(a) if a.is_unspecified() => lan_ipv4().map_or(IpAddr::V6(a), IpAddr::V4),

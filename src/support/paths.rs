@@ -7,14 +7,14 @@ fn project_dirs() -> Result<directories::ProjectDirs> {
         .context("cannot find a home directory for party-tui's config and data (set HOME, or pass --config and --data-dir)")
 }
 
-pub fn default_config_file() -> Result<PathBuf> {
+pub(crate) fn default_config_file() -> Result<PathBuf> {
     Ok(project_dirs()?.config_dir().join("config.toml"))
 }
 
-pub fn default_config_dir() -> Result<PathBuf> {
+pub(crate) fn default_config_dir() -> Result<PathBuf> {
     Ok(project_dirs()?.config_dir().to_path_buf())
 }
 
-pub fn default_data_dir() -> Result<PathBuf> {
+pub(crate) fn default_data_dir() -> Result<PathBuf> {
     Ok(project_dirs()?.data_dir().to_path_buf())
 }

@@ -19,10 +19,6 @@ impl<T> Secret<T> {
     pub fn expose(&self) -> &T {
         &self.0
     }
-
-    pub fn into_exposed(self) -> T {
-        self.0
-    }
 }
 
 impl<T> From<T> for Secret<T> {

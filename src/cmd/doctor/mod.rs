@@ -3,11 +3,11 @@ use crate::config::{Config, ConfigSource};
 use std::path::Path;
 
 mod mqtt;
-pub mod remote;
+pub(crate) mod remote;
 
 /// One check's outcome: what was checked, and the fix when it failed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Check {
+pub(crate) struct Check {
     pub what: String,
     pub problem: Option<String>,
     /// A problem that does not stop a party (the demo runs without a player).
@@ -15,20 +15,20 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn ok(what: impl Into<String>) -> Check {
+    pub(crate) fn ok(what: impl Into<String>) -> Check {
         Check {
             what: what.into(),
             problem: None,
             warning: false,
         }
     }
-    pub fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub(crate) fn warn(what: impl Into<String>, fix: impl Into<String>) -> Check {
         Check {
             warning: true,
             ..Check::bad(what, fix)
         }
     }
-    pub fn bad(what: impl Into<String>, fix: impl Into<String>) -> Check {
+    pub(crate) fn bad(what: impl Into<String>, fix: impl Into<String>) -> Check {
         Check {
             what: what.into(),
             problem: Some(fix.into()),
@@ -38,7 +38,7 @@ impl Check {
 }
 
 /// Runs every check that applies to this configuration.
-pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Vec<Check> {
+pub(crate) async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Vec<Check> {
     let mut checks = vec![Check::ok(format!("configuration: {source}"))];
     checks.push(data_dir_writable(data_dir));
     checks.push(http_port_free(cfg.http.bind).await);
@@ -66,7 +66,7 @@ pub async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) ->
 }
 
 /// Which player the party follows; without one only the demo plays.
-pub fn player(cfg: &Config) -> Check {
+pub(crate) fn player(cfg: &Config) -> Check {
     match (&cfg.sonos, &cfg.spotify) {
         (Some(_), None) => Check::ok("player: Sonos"),
         (None, Some(_)) => Check::ok("player: Spotify"),
@@ -82,7 +82,7 @@ pub fn player(cfg: &Config) -> Check {
 }
 
 /// Prints the checks; true when all passed.
-pub fn print(checks: &[Check]) -> bool {
+pub(crate) fn print(checks: &[Check]) -> bool {
     for c in checks {
         match &c.problem {
             None => println!("ok    {}", c.what),
@@ -103,7 +103,7 @@ pub fn print(checks: &[Check]) -> bool {
     failed == 0
 }
 
-pub fn data_dir_writable(dir: &Path) -> Check {
+pub(crate) fn data_dir_writable(dir: &Path) -> Check {
     let what = format!("data directory {} is writable", dir.display());
     let probe = dir.join(".doctor-probe");
     let result = std::fs::create_dir_all(dir)
@@ -118,7 +118,7 @@ pub fn data_dir_writable(dir: &Path) -> Check {
     }
 }
 
-pub async fn http_port_free(bind: std::net::SocketAddr) -> Check {
+pub(crate) async fn http_port_free(bind: std::net::SocketAddr) -> Check {
     let what = format!("HTTP port {bind} is free");
     match tokio::net::TcpListener::bind(bind).await {
         Ok(_) => Check::ok(what),
@@ -132,7 +132,7 @@ pub async fn http_port_free(bind: std::net::SocketAddr) -> Check {
     }
 }
 
-pub fn capture_allowed(interface: Option<&str>) -> Check {
+pub(crate) fn capture_allowed(interface: Option<&str>) -> Check {
     let what = format!(
         "Dash button capture on {}",
         interface.unwrap_or("the default route's interface")

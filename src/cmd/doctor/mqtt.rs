@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// Longer than a TLS handshake over a slow Wi-Fi, short enough for a command someone waits on.
-pub const DOCTOR_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DOCTOR_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn mqtt(cfg: &MqttConfig) -> Check {
+pub(crate) async fn mqtt(cfg: &MqttConfig) -> Check {
     let what = format!("MQTT broker {} takes our login", cfg.url);
     if let Err(e) = cfg.validate() {
         return Check::bad(what, e);
@@ -31,7 +31,7 @@ pub async fn mqtt(cfg: &MqttConfig) -> Check {
     .await
 }
 
-pub async fn cumulocity(cfg: &CumulocityConfig) -> Check {
+pub(crate) async fn cumulocity(cfg: &CumulocityConfig) -> Check {
     let what = format!("Cumulocity {} takes {}", cfg.url, cfg.username());
     if let Err(e) = cfg.validate() {
         return Check::bad(what, e);

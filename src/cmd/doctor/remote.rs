@@ -5,7 +5,7 @@ use std::time::Duration;
 
 const PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub async fn sonos(cfg: &crate::players::sonos::SonosConfig) -> Check {
+pub(crate) async fn sonos(cfg: &crate::players::sonos::SonosConfig) -> Check {
     let wanted = cfg.wanted();
     use crate::players::sonos::resolve::Wanted;
     let what = match &wanted {
@@ -21,7 +21,7 @@ pub async fn sonos(cfg: &crate::players::sonos::SonosConfig) -> Check {
 
 /// The saved login exists and refreshes. A refresh rotates the single-use refresh token, and
 /// the session saves the new one before anything else, as the watcher does.
-pub async fn spotify(
+pub(crate) async fn spotify(
     cfg: &crate::players::spotify::SpotifyConfig,
     now: crate::core::Timestamp,
 ) -> Check {
@@ -46,7 +46,7 @@ pub async fn spotify(
 }
 
 /// The endpoint is reachable and takes the key: an empty batch changes nothing on the receiver.
-pub async fn export(cfg: &crate::outlets::settings::ExportConfig) -> Check {
+pub(crate) async fn export(cfg: &crate::outlets::settings::ExportConfig) -> Check {
     let url = cfg.events_url();
     let what = format!("export endpoint {url} accepts the API key");
     if let Err(e) = cfg.validate() {

@@ -12,18 +12,22 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub struct C8yRun {
+pub(crate) struct C8yRun {
     c8y: Arc<C8y>,
     link: Link,
     inbox: Inbox,
 }
 
 impl C8yRun {
-    pub fn new(c8y: Arc<C8y>, link: Link, inbox: Inbox) -> Self {
+    pub(crate) fn new(c8y: Arc<C8y>, link: Link, inbox: Inbox) -> Self {
         C8yRun { c8y, link, inbox }
     }
 
-    pub async fn run(self, mut events: mpsc::Receiver<LinkEvent>, shutdown: CancellationToken) {
+    pub(crate) async fn run(
+        self,
+        mut events: mpsc::Receiver<LinkEvent>,
+        shutdown: CancellationToken,
+    ) {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,

@@ -7,7 +7,7 @@ use rumqttc::{ConnectReturnCode, ConnectionError};
 
 /// A connection error in plain words, and whether it is the configuration's fault (Error) or
 /// the network's (Warn: it will come back).
-pub fn explain(e: &ConnectionError, broker: &Broker) -> (HealthLevel, String) {
+pub(crate) fn explain(e: &ConnectionError, broker: &Broker) -> (HealthLevel, String) {
     let at = format!("{}:{}", broker.host, broker.port);
     let refused = |what: &str| {
         (

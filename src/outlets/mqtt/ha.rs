@@ -14,7 +14,7 @@ use crate::outlets::mapping::event_id;
 use serde_json::{Value, json};
 
 /// What a press can be on an `event` entity.
-pub const EVENT_TYPES: [&str; 6] = ["like", "skip", "keep", "ignore", "debounced", "press"];
+pub(crate) const EVENT_TYPES: [&str; 6] = ["like", "skip", "keep", "ignore", "debounced", "press"];
 /// HA keeps at most 255 characters of a state.
 const MAX_STATE: usize = 255;
 /// The skip threshold's range on the number entity.
@@ -66,7 +66,7 @@ impl Ha {
         }
     }
 
-    pub fn availability_topic(&self) -> String {
+    pub(crate) fn availability_topic(&self) -> String {
         format!("{}/availability", self.base)
     }
     /// HA's birth and will (`online` / `offline`).
@@ -80,13 +80,13 @@ impl Ha {
         )
     }
     /// Every config topic of this node (to find ones left from removed buttons).
-    pub fn own_configs_filter(&self) -> String {
+    pub(crate) fn own_configs_filter(&self) -> String {
         format!("{}/+/{}/+/config", self.discovery_prefix, self.node)
     }
     fn topic(&self, leaf: &str) -> String {
         format!("{}/{leaf}", self.base)
     }
-    pub fn command_topics(&self) -> Vec<String> {
+    pub(crate) fn command_topics(&self) -> Vec<String> {
         if !self.commands {
             return Vec::new();
         }
@@ -94,7 +94,7 @@ impl Ha {
     }
 
     /// The retained availability message and this connection's will.
-    pub fn availability(&self, online: bool) -> Message {
+    pub(crate) fn availability(&self, online: bool) -> Message {
         let payload = if online { "online" } else { "offline" };
         Message::retained(self.availability_topic(), payload)
     }
@@ -234,7 +234,7 @@ impl Ha {
     }
 
     /// The last-value state of every entity (retained, so HA has it whenever it subscribes).
-    pub fn states(&self, snap: &Snapshot) -> Vec<Message> {
+    pub(crate) fn states(&self, snap: &Snapshot) -> Vec<Message> {
         let v = &snap.votes;
         let on = |b: bool| if b { "ON" } else { "OFF" };
         let (playing, attrs) = match &snap.now_playing {

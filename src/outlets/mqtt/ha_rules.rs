@@ -16,7 +16,7 @@ pub enum Verdict {
     Rejected(String),
 }
 
-pub const COMPONENTS: &[&str] = &[
+pub(crate) const COMPONENTS: &[&str] = &[
     "alarm_control_panel",
     "binary_sensor",
     "button",
@@ -120,10 +120,13 @@ fn word(s: &str) -> bool {
 }
 
 /// (component, node_id, object_id) of a discovery topic.
-pub type TopicParts<'a> = (&'a str, Option<&'a str>, &'a str);
+pub(crate) type TopicParts<'a> = (&'a str, Option<&'a str>, &'a str);
 
 /// The parts of a topic after `<prefix>/`, as HA's TOPIC_MATCHER reads them.
-pub fn parse_topic<'a>(prefix: &str, topic: &'a str) -> Result<Option<TopicParts<'a>>, String> {
+pub(crate) fn parse_topic<'a>(
+    prefix: &str,
+    topic: &'a str,
+) -> Result<Option<TopicParts<'a>>, String> {
     let Some(rest) = topic.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')) else {
         return Ok(None);
     };
@@ -197,7 +200,7 @@ fn replace_base(t: &str, base: &str) -> String {
 }
 
 /// A topic HA subscribes to: `+` and `#` only as whole levels, `#` only last.
-pub fn valid_subscribe_topic(t: &str) -> bool {
+pub(crate) fn valid_subscribe_topic(t: &str) -> bool {
     let levels: Vec<&str> = t.split('/').collect();
     !t.is_empty()
         && levels.iter().enumerate().all(|(i, l)| {
@@ -207,7 +210,7 @@ pub fn valid_subscribe_topic(t: &str) -> bool {
 }
 
 /// A topic HA publishes to: no wildcards at all.
-pub fn valid_publish_topic(t: &str) -> bool {
+pub(crate) fn valid_publish_topic(t: &str) -> bool {
     !t.is_empty() && !t.contains(['#', '+'])
 }
 

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// "No faster than a few per second per entity."
-pub const MIN_STATE_INTERVAL: Duration = Duration::from_millis(300);
+pub(crate) const MIN_STATE_INTERVAL: Duration = Duration::from_millis(300);
 
-pub struct HaRun {
+pub(crate) struct HaRun {
     ha: Arc<Ha>,
     link: Link,
     inbox: Inbox,
@@ -31,7 +31,7 @@ pub struct HaRun {
 }
 
 impl HaRun {
-    pub fn new(
+    pub(crate) fn new(
         ha: Arc<Ha>,
         link: Link,
         inbox: Inbox,
@@ -48,7 +48,11 @@ impl HaRun {
         }
     }
 
-    pub async fn run(mut self, mut events: mpsc::Receiver<LinkEvent>, shutdown: CancellationToken) {
+    pub(crate) async fn run(
+        mut self,
+        mut events: mpsc::Receiver<LinkEvent>,
+        shutdown: CancellationToken,
+    ) {
         let mut due: Option<Instant> = None;
         loop {
             let wake = async {

@@ -23,17 +23,17 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// The first reconnect waits about this long, doubling…
-pub const RECONNECT_BASE: Duration = Duration::from_millis(250);
+pub(crate) const RECONNECT_BASE: Duration = Duration::from_millis(250);
 /// …up to this.
-pub const RECONNECT_MAX: Duration = Duration::from_secs(30);
+pub(crate) const RECONNECT_MAX: Duration = Duration::from_secs(30);
 /// QoS 1 publishes in flight at once (also rumqttc's packet-id range).
 pub const MAX_INFLIGHT: u16 = 100;
 /// Requests between this task and rumqttc's loop; more wait in our own queue.
 const REQUEST_CAP: usize = 64;
 /// Cumulocity's limit per message (header included) and a sane one for any broker.
-pub const MAX_PACKET: usize = 16 * 1024;
+pub(crate) const MAX_PACKET: usize = 16 * 1024;
 
 #[derive(Clone)]
 pub struct LinkOptions {
@@ -74,7 +74,7 @@ pub struct Link {
 
 impl Link {
     /// Publish with QoS 1 and wait for every PUBACK (or a reason to try again).
-    pub async fn send_confirmed(&self, msgs: Vec<Message>) -> Outcome {
+    pub(crate) async fn send_confirmed(&self, msgs: Vec<Message>) -> Outcome {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Cmd::Confirmed(msgs, reply)).await.is_err() {
             return retry("the MQTT connection has stopped");
@@ -83,10 +83,10 @@ impl Link {
             .unwrap_or_else(|_| retry("the MQTT connection has stopped"))
     }
     /// Publish as given, now, if connected (dropped while down: the owner re-sends on `Up`).
-    pub async fn publish(&self, msgs: Vec<Message>) {
+    pub(crate) async fn publish(&self, msgs: Vec<Message>) {
         let _ = self.tx.send(Cmd::Publish(msgs)).await;
     }
-    pub async fn subscribe(&self, topics: Vec<String>) {
+    pub(crate) async fn subscribe(&self, topics: Vec<String>) {
         let _ = self.tx.send(Cmd::Subscribe(topics)).await;
     }
     /// The on-connect messages are queued: confirmed publishes may follow them.
@@ -111,7 +111,7 @@ fn qos(q: u8) -> QoS {
 }
 
 /// rumqttc options for these link options (TLS from our own rustls config, on ring).
-pub fn mqtt_options(opts: &LinkOptions) -> Result<MqttOptions, String> {
+pub(crate) fn mqtt_options(opts: &LinkOptions) -> Result<MqttOptions, String> {
     let mut o = MqttOptions::new(&opts.client_id, &opts.broker.host, opts.broker.port);
     o.set_keep_alive(KEEP_ALIVE)
         .set_clean_session(true)

@@ -4,17 +4,17 @@
 //! answer waits for the PUBACKs). Last-value state is rebuilt from the snapshot on each
 //! connect (`ha_run.rs`); commands from HA or the platform go into the inbox as host commands
 //! with their origin (`ha_run.rs`, `c8y_run.rs`).
-pub mod c8y_run;
-pub mod explain;
+pub(crate) mod c8y_run;
+pub(crate) mod explain;
 pub mod ha;
 pub mod ha_rules;
-pub mod ha_run;
+pub(crate) mod ha_run;
 pub mod link;
 pub mod settings;
 pub mod smartrest;
-pub mod tls;
+pub(crate) mod tls;
 
-pub use settings::{CumulocityConfig, MqttConfig};
+pub(crate) use settings::{CumulocityConfig, MqttConfig};
 
 use super::client::Outcome;
 use super::outbox::{Outbox, OutboxFiles, Tuning};
@@ -43,7 +43,7 @@ pub struct Message {
 }
 
 impl Message {
-    pub fn retained(topic: impl Into<String>, payload: impl Into<String>) -> Message {
+    pub(crate) fn retained(topic: impl Into<String>, payload: impl Into<String>) -> Message {
         Message {
             topic: topic.into(),
             payload: payload.into(),
@@ -51,7 +51,7 @@ impl Message {
             qos: 1,
         }
     }
-    pub fn plain(topic: impl Into<String>, payload: impl Into<String>) -> Message {
+    pub(crate) fn plain(topic: impl Into<String>, payload: impl Into<String>) -> Message {
         Message {
             topic: topic.into(),
             payload: payload.into(),
@@ -60,7 +60,7 @@ impl Message {
         }
     }
     /// An event that must arrive: QoS 1, not retained.
-    pub fn confirmed(topic: impl Into<String>, payload: impl Into<String>) -> Message {
+    pub(crate) fn confirmed(topic: impl Into<String>, payload: impl Into<String>) -> Message {
         Message::plain(topic, payload)
     }
 }
@@ -124,7 +124,7 @@ where
 
 /// Everything the MQTT outlets need from the app: their sections (checked, passwords read, by
 /// config loading) and the buttons they announce.
-pub struct Wiring<'a> {
+pub(crate) struct Wiring<'a> {
     pub mqtt: Option<&'a MqttConfig>,
     pub cumulocity: Option<&'a CumulocityConfig>,
     pub buttons: &'a [ButtonConfig],
@@ -137,7 +137,7 @@ pub struct Wiring<'a> {
 }
 
 /// Start `[mqtt]` and `[cumulocity]` where configured. Problems go to the status line.
-pub async fn spawn(w: Wiring<'_>, tasks: &mut JoinSet<()>) {
+pub(crate) async fn spawn(w: Wiring<'_>, tasks: &mut JoinSet<()>) {
     if let Some(m) = w.mqtt
         && let Err(why) = start_ha(&w, m, tasks)
     {

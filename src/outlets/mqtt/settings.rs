@@ -5,8 +5,8 @@ use crate::support::env::Env;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-pub const MQTT_PASSWORD_ENV: &str = "PARTY_TUI_MQTT_PASSWORD";
-pub const C8Y_PASSWORD_ENV: &str = "PARTY_TUI_C8Y_PASSWORD";
+pub(crate) const MQTT_PASSWORD_ENV: &str = "PARTY_TUI_MQTT_PASSWORD";
+pub(crate) const C8Y_PASSWORD_ENV: &str = "PARTY_TUI_C8Y_PASSWORD";
 
 /// The broker password: never in a log line (`Debug` is redacted by the type).
 pub type Password = crate::support::secret::Secret<String>;
@@ -72,7 +72,7 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn parse(key: &str, url: &str) -> Result<Broker, String> {
+    pub(crate) fn parse(key: &str, url: &str) -> Result<Broker, String> {
         let bad = || {
             format!("{key} = \"{url}\" must be like \"mqtt://host:1883\" or \"mqtts://host:8883\"")
         };
@@ -104,7 +104,7 @@ impl Broker {
 }
 
 /// `party-tui-<hostname>`, reduced to the characters every id here allows (`[a-zA-Z0-9_-]`).
-pub fn default_id() -> String {
+pub(crate) fn default_id() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host = safe_id(host.trim());
     if host.is_empty() {
@@ -115,7 +115,7 @@ pub fn default_id() -> String {
 }
 
 /// Keep `[a-zA-Z0-9_-]`, turn everything else into `_` (HA topics, Cumulocity ids).
-pub fn safe_id(s: &str) -> String {
+pub(crate) fn safe_id(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -136,17 +136,17 @@ impl MqttConfig {
             .map(Password::new)
             .or_else(|| self.password.clone())
     }
-    pub fn client_id(&self) -> String {
+    pub(crate) fn client_id(&self) -> String {
         self.client_id.clone().unwrap_or_else(default_id)
     }
     /// Config loading: every check, and the password read once (the environment wins).
-    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+    pub(crate) fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
         self.validate()?;
         self.password = self.password(env(MQTT_PASSWORD_ENV));
         Ok(())
     }
     /// Checks what serde cannot: topic prefixes without wildcards.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         self.broker()?;
         for (key, v) in [
             ("topic_prefix", &self.topic_prefix),
@@ -172,19 +172,19 @@ impl CumulocityConfig {
             .or_else(|| self.password.clone())
     }
     /// Config loading: every check, and the password read once (the environment wins).
-    pub fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
+    pub(crate) fn resolve(&mut self, env: Env<'_>) -> Result<(), String> {
         self.validate()?;
         self.password = self.password(env(C8Y_PASSWORD_ENV));
         Ok(())
     }
-    pub fn device_id(&self) -> String {
+    pub(crate) fn device_id(&self) -> String {
         self.device_id.clone().unwrap_or_else(default_id)
     }
     /// `<tenant>/<user>`, as Cumulocity wants the MQTT username.
     pub fn username(&self) -> String {
         format!("{}/{}", self.tenant, self.user)
     }
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         self.broker()?;
         let id = self.device_id();
         // ':' separates the fields of a Cumulocity client id.

@@ -10,10 +10,10 @@ use crate::journal::Entry;
 use crate::outlets::mapping::{event_id, iso_millis};
 
 /// How often the platform should hear from us before it calls the device unavailable.
-pub const REQUIRED_INTERVAL_MINUTES: u32 = 60;
-pub const DEVICE_TYPE: &str = "c8y_PartyTui";
+pub(crate) const REQUIRED_INTERVAL_MINUTES: u32 = 60;
+pub(crate) const DEVICE_TYPE: &str = "c8y_PartyTui";
 /// The only operation we carry out: a shell-style command (`skip`, `keep`, …).
-pub const COMMAND_FRAGMENT: &str = "c8y_Command";
+pub(crate) const COMMAND_FRAGMENT: &str = "c8y_Command";
 
 /// The host commands a Cumulocity operation may give, in the order the refusal lists them.
 const C8Y_COMMANDS: [CommandKind; 5] = [
@@ -99,12 +99,12 @@ impl C8y {
         }
     }
 
-    pub fn client_id(&self) -> String {
+    pub(crate) fn client_id(&self) -> String {
         format!("d:{}", self.device_id)
     }
 
     /// The will: the platform records the lost connection as an event.
-    pub fn will(&self) -> Message {
+    pub(crate) fn will(&self) -> Message {
         Message::plain(
             "s/us",
             line(&["400", "c8y_ConnectionEvent", "party-tui connection lost"]),
@@ -130,7 +130,7 @@ impl C8y {
     }
 
     /// Pure: the SmartREST messages of one journal line.
-    pub fn lines(&self, party: &str, entry: &Entry) -> Vec<Message> {
+    pub(crate) fn lines(&self, party: &str, entry: &Entry) -> Vec<Message> {
         let at = iso_millis(entry.at);
         let mut out = Vec::new();
         for (i, effect) in entry.effects.iter().enumerate() {
@@ -259,13 +259,13 @@ impl C8y {
     }
 }
 
-pub fn executing() -> String {
+pub(crate) fn executing() -> String {
     line(&["501", COMMAND_FRAGMENT])
 }
-pub fn successful(result: &str) -> String {
+pub(crate) fn successful(result: &str) -> String {
     line(&["503", COMMAND_FRAGMENT, result])
 }
-pub fn failed(reason: &str) -> String {
+pub(crate) fn failed(reason: &str) -> String {
     line(&["502", COMMAND_FRAGMENT, reason])
 }
 

@@ -5,7 +5,7 @@ use rustls::{ClientConfig, RootCertStore};
 use std::path::Path;
 use std::sync::Arc;
 
-pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, String> {
+pub(crate) fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, String> {
     let mut roots = RootCertStore::empty();
     // Missing system roots are not fatal: a home broker's CA comes from `ca_file`.
     for cert in rustls_native_certs::load_native_certs().certs {
@@ -32,7 +32,7 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, String> {
 
 /// The certificates in `ca_file`, at least one; config loading calls this too, so a missing
 /// or empty file stops `check-config` instead of the connection.
-pub fn ca_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+pub(crate) fn ca_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem =
         std::fs::read(path).map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
     let certs = rustls_pemfile::certs(&mut pem.as_slice())

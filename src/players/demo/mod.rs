@@ -1,9 +1,9 @@
 //! The embedded demo: a simulated player working through assets/demo_playlist.toml and
 //! simulated guests who like and skip. With `--demo-speed N` the clock runs N× faster, so
 //! everything here schedules in party time through `Clock`.
-pub mod settings;
+pub(crate) mod settings;
 
-pub use settings::DemoConfig;
+pub(crate) use settings::DemoConfig;
 
 use super::PlayerCommand;
 use crate::bus::clock::Clock;
@@ -21,10 +21,10 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Real players report position every few seconds; so does the demo (party time).
-pub const POSITION_REPORT: Duration = Duration::from_secs(5);
+pub(crate) const POSITION_REPORT: Duration = Duration::from_secs(5);
 /// The gap between a track ending and the next starting, as on a real speaker.
-pub const TRACK_GAP: Duration = Duration::from_millis(500);
-pub const PLAYER_NAME: &str = "Demo";
+pub(crate) const TRACK_GAP: Duration = Duration::from_millis(500);
+pub(crate) const PLAYER_NAME: &str = "Demo";
 
 const PLAYLIST_TOML: &str = include_str!("../../../assets/demo_playlist.toml");
 
@@ -49,7 +49,7 @@ pub fn playlist() -> Vec<Track> {
     parse_playlist(PLAYLIST_TOML).expect("the embedded demo playlist is valid (tested)")
 }
 
-pub fn parse_playlist(text: &str) -> Result<Vec<Track>> {
+pub(crate) fn parse_playlist(text: &str) -> Result<Vec<Track>> {
     let file: PlaylistFile = toml::from_str(text).context("demo playlist")?;
     Ok(file
         .track
@@ -67,7 +67,7 @@ pub fn parse_playlist(text: &str) -> Result<Vec<Track>> {
 }
 
 /// The simulated player: plays the playlist in a loop, reports like a real player, skips on command.
-pub async fn run_player(
+pub(crate) async fn run_player(
     playlist: Vec<Track>,
     inbox: Inbox,
     mut commands: mpsc::Receiver<PlayerCommand>,
@@ -172,7 +172,7 @@ fn requested_track(playlist: &[Track], wish: &RequestedTrack) -> Track {
 }
 
 /// How much the simulated room likes a track: stable per track, 0.0 (hated) to 1.0 (loved).
-pub fn appeal(track: &Track) -> f64 {
+pub(crate) fn appeal(track: &Track) -> f64 {
     // FNV-1a over the key: stable across runs, so the same demo track is always loved or hated.
     let mut h: u64 = 0xcbf29ce484222325;
     for b in track.key().bytes() {
@@ -183,7 +183,7 @@ pub fn appeal(track: &Track) -> f64 {
 }
 
 /// Simulated guests: every few seconds one of them presses like or skip depending on the track's appeal.
-pub async fn run_guests(
+pub(crate) async fn run_guests(
     guests: u32,
     press_interval: Duration,
     inbox: Inbox,

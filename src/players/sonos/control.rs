@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// A speaker that does not answer an action within this long is treated as gone.
-pub const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sonos firmware from 2025 on ships with UPnP off; this is what the user must do.
-pub const UPNP_OFF_HINT: &str = "enable UPnP in the Sonos app (Settings → System → Network)";
+pub(crate) const UPNP_OFF_HINT: &str = "enable UPnP in the Sonos app (Settings → System → Network)";
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ControlError {
+pub(crate) enum ControlError {
     /// The device refused the action with a UPnP error code.
     #[error("{}", upnp_words(*code, description))]
     Upnp { code: u16, description: String },
@@ -58,7 +58,7 @@ pub fn upnp_words(code: u16, description: &str) -> String {
 }
 
 /// A reqwest error in words; connection refused on :1400 means UPnP is off on the speaker.
-pub fn network_words(e: &reqwest::Error, url: &str) -> String {
+pub(crate) fn network_words(e: &reqwest::Error, url: &str) -> String {
     if e.is_timeout() {
         return format!("{url} did not answer");
     }
@@ -76,14 +76,14 @@ pub fn network_words(e: &reqwest::Error, url: &str) -> String {
 
 /// One service's control URL and the client to call it with.
 #[derive(Clone, Debug)]
-pub struct Control {
+pub(crate) struct Control {
     pub http: reqwest::Client,
     pub url: String,
     pub service: &'static str,
 }
 
 impl Control {
-    pub fn av_transport(http: reqwest::Client, url: &str) -> Self {
+    pub(crate) fn av_transport(http: reqwest::Client, url: &str) -> Self {
         Control {
             http,
             url: url.to_string(),
@@ -91,7 +91,7 @@ impl Control {
         }
     }
 
-    pub fn zone_group_topology(http: reqwest::Client, url: &str) -> Self {
+    pub(crate) fn zone_group_topology(http: reqwest::Client, url: &str) -> Self {
         Control {
             http,
             url: url.to_string(),
@@ -99,7 +99,7 @@ impl Control {
         }
     }
 
-    pub async fn action(
+    pub(crate) async fn action(
         &self,
         action: &str,
         args: &[(&str, &str)],
@@ -145,29 +145,29 @@ impl Control {
         }
     }
 
-    pub async fn transport_info(&self) -> Result<HashMap<String, String>, ControlError> {
+    pub(crate) async fn transport_info(&self) -> Result<HashMap<String, String>, ControlError> {
         self.action("GetTransportInfo", &[("InstanceID", "0")])
             .await
     }
 
-    pub async fn position_info(&self) -> Result<HashMap<String, String>, ControlError> {
+    pub(crate) async fn position_info(&self) -> Result<HashMap<String, String>, ControlError> {
         self.action("GetPositionInfo", &[("InstanceID", "0")]).await
     }
 
-    pub async fn next(&self) -> Result<(), ControlError> {
+    pub(crate) async fn next(&self) -> Result<(), ControlError> {
         // Sonos wants Speed=1 with Next (peers send it; the UPnP spec lists only InstanceID).
         self.action("Next", &[("InstanceID", "0"), ("Speed", "1")])
             .await
             .map(|_| ())
     }
 
-    pub async fn previous(&self) -> Result<(), ControlError> {
+    pub(crate) async fn previous(&self) -> Result<(), ControlError> {
         self.action("Previous", &[("InstanceID", "0")])
             .await
             .map(|_| ())
     }
 
-    pub async fn zone_group_state(&self) -> Result<String, ControlError> {
+    pub(crate) async fn zone_group_state(&self) -> Result<String, ControlError> {
         let out = self.action("GetZoneGroupState", &[]).await?;
         out.get("ZoneGroupState").cloned().ok_or_else(|| {
             ControlError::Protocol("GetZoneGroupState without ZoneGroupState".into())

@@ -101,7 +101,7 @@ pub fn parse_description(xml: &str, location: &str) -> Result<Description, Strin
 }
 
 /// Fetch and parse a description.
-pub async fn fetch(http: &reqwest::Client, location: &str) -> Result<Description, String> {
+pub(crate) async fn fetch(http: &reqwest::Client, location: &str) -> Result<Description, String> {
     let res = http
         .get(location)
         .send()

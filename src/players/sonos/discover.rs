@@ -3,7 +3,7 @@ use super::resolve;
 use anyhow::Result;
 use std::time::Duration;
 
-pub async fn print(timeout: Duration) -> Result<()> {
+pub(crate) async fn print(timeout: Duration) -> Result<()> {
     eprintln!("Searching for Sonos speakers ({} s)…", timeout.as_secs());
     let found = resolve::discover(timeout)
         .await

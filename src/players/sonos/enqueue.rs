@@ -8,9 +8,9 @@ use super::lastchange::escape_xml;
 /// Spotify's Sonos service type for most of the world (sid 9).
 pub const SERVICE_TYPE_EU: u32 = 2311;
 /// The type US accounts use (sid 12).
-pub const SERVICE_TYPE_US: u32 = 3079;
+pub(crate) const SERVICE_TYPE_US: u32 = 3079;
 /// What the speaker answers when the service, region or account does not fit.
-pub const UPNP_SPOTIFY_REFUSED: u16 = 800;
+pub(crate) const UPNP_SPOTIFY_REFUSED: u16 = 800;
 
 /// The household's Spotify account on Sonos, learned from a Spotify URI the speaker played:
 /// the serial cannot be queried since 2018.

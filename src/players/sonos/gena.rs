@@ -5,19 +5,19 @@ use reqwest::{Method, StatusCode};
 use std::time::Duration;
 
 /// What we ask for; the device may grant less (Sonos up to 86400 s, others 1800 s).
-pub const REQUESTED_TIMEOUT: Duration = Duration::from_secs(1800);
+pub(crate) const REQUESTED_TIMEOUT: Duration = Duration::from_secs(1800);
 /// A SUBSCRIBE that takes longer than this has failed.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Subscription {
+pub(crate) struct Subscription {
     pub sid: String,
     /// How long the device keeps it without a renewal.
     pub granted: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum GenaError {
+pub(crate) enum GenaError {
     /// 412 Precondition Failed: the device no longer knows this SID (it rebooted, or it expired).
     #[error("the speaker forgot the subscription (412)")]
     Gone,
@@ -32,7 +32,7 @@ fn method(name: &'static str) -> Method {
 }
 
 /// "Second-1800" → 1800 s; "infinite" (deprecated) and junk → what we asked for.
-pub fn parse_timeout(header: Option<&str>, asked: Duration) -> Duration {
+pub(crate) fn parse_timeout(header: Option<&str>, asked: Duration) -> Duration {
     header
         .and_then(|h| h.trim().strip_prefix("Second-"))
         .and_then(|s| s.parse::<u64>().ok())
@@ -53,7 +53,7 @@ async fn send(req: reqwest::RequestBuilder, what: &str) -> Result<reqwest::Respo
 }
 
 /// A new subscription sending events to `callback` (an http URL the device can reach).
-pub async fn subscribe(
+pub(crate) async fn subscribe(
     http: &reqwest::Client,
     event_url: &str,
     callback: &str,
@@ -77,7 +77,7 @@ pub async fn subscribe(
 }
 
 /// Renew: a SUBSCRIBE with the SID and no CALLBACK/NT. Returns the newly granted timeout.
-pub async fn renew(
+pub(crate) async fn renew(
     http: &reqwest::Client,
     event_url: &str,
     sid: &str,
@@ -93,7 +93,7 @@ pub async fn renew(
 }
 
 /// Best effort: a speaker that never hears this drops the subscription at its timeout.
-pub async fn unsubscribe(http: &reqwest::Client, event_url: &str, sid: &str) {
+pub(crate) async fn unsubscribe(http: &reqwest::Client, event_url: &str, sid: &str) {
     let req = http
         .request(method("UNSUBSCRIBE"), event_url)
         .header("SID", sid);
@@ -104,7 +104,7 @@ pub async fn unsubscribe(http: &reqwest::Client, event_url: &str, sid: &str) {
 
 /// When to renew: at half the granted time (peers renew at 50–85 %), never later than a
 /// minute before expiry, never sooner than a second.
-pub fn renew_after(granted: Duration) -> Duration {
+pub(crate) fn renew_after(granted: Duration) -> Duration {
     let half = granted / 2;
     let margin = granted.saturating_sub(Duration::from_secs(60));
     half.min(margin.max(half / 2)).max(Duration::from_secs(1))

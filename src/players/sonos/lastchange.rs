@@ -30,7 +30,7 @@ pub enum EventError {
 }
 
 /// A GENA NOTIFY body (`<e:propertyset>`) → its (property name, text) pairs.
-pub fn parse_propertyset(body: &str) -> Result<Vec<(String, String)>, EventError> {
+pub(crate) fn parse_propertyset(body: &str) -> Result<Vec<(String, String)>, EventError> {
     let doc = Document::parse(body.trim())?;
     let root = doc.root_element();
     if root.tag_name().name() != "propertyset" {
@@ -59,7 +59,7 @@ pub fn parse_notify(body: &str) -> Result<Option<AvtChange>, EventError> {
 }
 
 /// An `<Event><InstanceID val="0">…` document → the change for instance 0.
-pub fn parse_last_change(event: &str) -> Result<AvtChange, EventError> {
+pub(crate) fn parse_last_change(event: &str) -> Result<AvtChange, EventError> {
     let doc = Document::parse(event.trim())?;
     let instance = doc
         .root_element()

@@ -10,12 +10,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Path the device posts to; one listener serves one player.
-pub const CALLBACK_PATH: &str = "/upnp/avtransport";
+pub(crate) const CALLBACK_PATH: &str = "/upnp/avtransport";
 /// NOTIFY bodies are a few KB; Sonos queues reach tens of KB of metadata at most.
 const MAX_BODY: usize = 512 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notify {
+pub(crate) struct Notify {
     pub sid: String,
     pub seq: Option<u64>,
     pub body: String,
@@ -52,7 +52,11 @@ async fn notify(
 }
 
 /// Serve NOTIFYs until `shutdown`.
-pub async fn serve(listener: TcpListener, tx: mpsc::Sender<Notify>, shutdown: CancellationToken) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tx: mpsc::Sender<Notify>,
+    shutdown: CancellationToken,
+) {
     let app = Router::new()
         .route(CALLBACK_PATH, axum::routing::any(notify))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
@@ -68,7 +72,7 @@ pub async fn serve(listener: TcpListener, tx: mpsc::Sender<Notify>, shutdown: Ca
 
 /// The address of ours the device can reach: the interface the OS would route to it from.
 /// A connected UDP socket sends nothing; it only makes the kernel choose the source address.
-pub fn local_ip_towards(device_base: &str) -> Option<IpAddr> {
+pub(crate) fn local_ip_towards(device_base: &str) -> Option<IpAddr> {
     let host = device_base.split("://").nth(1)?.split('/').next()?;
     let target: SocketAddr = match host.parse() {
         Ok(a) => a,
@@ -88,7 +92,7 @@ pub fn local_ip_towards(device_base: &str) -> Option<IpAddr> {
 }
 
 /// The callback URL to give the device for a listener bound to `bound`.
-pub fn callback_url(bound: SocketAddr, device_base: &str) -> Option<String> {
+pub(crate) fn callback_url(bound: SocketAddr, device_base: &str) -> Option<String> {
     let ip = if bound.ip().is_unspecified() {
         local_ip_towards(device_base)?
     } else {

@@ -7,14 +7,14 @@
 pub mod control;
 pub mod description;
 pub mod didl;
-pub mod discover;
+pub(crate) mod discover;
 pub mod enqueue;
-pub mod gena;
+pub(crate) mod gena;
 pub mod lastchange;
-pub mod listener;
-pub mod player;
+pub(crate) mod listener;
+pub(crate) mod player;
 pub mod resolve;
-pub mod settings;
+pub(crate) mod settings;
 pub mod soap;
 pub mod state;
 pub mod timing;
@@ -25,7 +25,7 @@ use crate::bus::clock::Clock;
 use crate::bus::inbox::Inbox;
 use crate::players::PlayerCommand;
 use resolve::Wanted;
-pub use settings::SonosConfig;
+pub(crate) use settings::SonosConfig;
 use std::net::SocketAddr;
 use timing::Timing;
 use tokio::net::TcpListener;
@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 const EVENT_QUEUE: usize = 64;
 
 impl SonosConfig {
-    pub fn wanted(&self) -> Wanted {
+    pub(crate) fn wanted(&self) -> Wanted {
         match (&self.url, &self.room) {
             (Some(url), _) => Wanted::Url(url.clone()),
             (None, room) => Wanted::Room(room.clone().unwrap_or_default()),
@@ -46,7 +46,7 @@ impl SonosConfig {
 
 /// The Sonos player: binds the event listener (`callback_addr`, default all interfaces on a
 /// free port) and follows the configured room or URL until shutdown.
-pub async fn run_player(
+pub(crate) async fn run_player(
     cfg: SonosConfig,
     inbox: Inbox,
     commands: mpsc::Receiver<PlayerCommand>,

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 // The host's and the party's commands to the speaker: skip, previous, queue a request.
 mod commands;
-pub const HEALTH_NAME: &str = "Sonos";
+pub(crate) const HEALTH_NAME: &str = "Sonos";
 
 /// How events reach us now, as the status line says it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,7 +38,7 @@ struct Device {
     event_url: String,
 }
 
-pub struct Follower {
+pub(crate) struct Follower {
     http: reqwest::Client,
     inbox: Inbox,
     timing: Timing,
@@ -66,7 +66,7 @@ pub struct Follower {
 }
 
 impl Follower {
-    pub fn new(
+    pub(crate) fn new(
         http: reqwest::Client,
         inbox: Inbox,
         timing: Timing,
@@ -99,7 +99,7 @@ impl Follower {
     }
 
     /// Run until shutdown or until the loop stops taking commands.
-    pub async fn run(
+    pub(crate) async fn run(
         mut self,
         mut events: mpsc::Receiver<Notify>,
         mut commands: mpsc::Receiver<PlayerCommand>,

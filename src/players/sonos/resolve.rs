@@ -8,7 +8,7 @@ use rupnp::ssdp::{SearchTarget, URN};
 use std::time::Duration;
 
 /// How long SSDP search listens for answers.
-pub const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Where to find the speaker, from `[sonos]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,14 +19,14 @@ pub enum Wanted {
 
 /// A speaker found by SSDP.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     pub location: String,
     pub friendly_name: String,
     pub room: Option<String>,
 }
 
 /// Sonos players answer SSDP for ZonePlayer:1; other renderers are not listed.
-pub async fn discover(timeout: Duration) -> Result<Vec<Found>, String> {
+pub(crate) async fn discover(timeout: Duration) -> Result<Vec<Found>, String> {
     let target = SearchTarget::URN(URN::device("schemas-upnp-org", "ZonePlayer", 1));
     let search = async {
         let devices = rupnp::discover_with_properties(&target, timeout, None, &["roomName"])
@@ -59,7 +59,10 @@ pub async fn discover(timeout: Duration) -> Result<Vec<Found>, String> {
 }
 
 /// The groups as a speaker with ZoneGroupTopology sees them; None for plain renderers.
-pub async fn groups(http: &reqwest::Client, d: &Description) -> Option<Result<Vec<Group>, String>> {
+pub(crate) async fn groups(
+    http: &reqwest::Client,
+    d: &Description,
+) -> Option<Result<Vec<Group>, String>> {
     let zgt = d.zone_group_topology.as_ref()?;
     let state = Control::zone_group_topology(http.clone(), &zgt.control)
         .zone_group_state()
@@ -73,7 +76,10 @@ pub async fn groups(http: &reqwest::Client, d: &Description) -> Option<Result<Ve
 
 /// The description of the device to follow: the coordinator of the wanted device's group
 /// (the device itself when it has no ZoneGroupTopology, like gmediarender).
-pub async fn coordinator(http: &reqwest::Client, wanted: &Wanted) -> Result<Description, String> {
+pub(crate) async fn coordinator(
+    http: &reqwest::Client,
+    wanted: &Wanted,
+) -> Result<Description, String> {
     let (start, room) = match wanted {
         Wanted::Url(url) => (description::fetch(http, url).await?, None),
         Wanted::Room(room) => {

@@ -5,7 +5,7 @@ use roxmltree::Document;
 use std::collections::HashMap;
 
 pub const AVTRANSPORT: &str = "urn:schemas-upnp-org:service:AVTransport:1";
-pub const ZONE_GROUP_TOPOLOGY: &str = "urn:schemas-upnp-org:service:ZoneGroupTopology:1";
+pub(crate) const ZONE_GROUP_TOPOLOGY: &str = "urn:schemas-upnp-org:service:ZoneGroupTopology:1";
 
 /// A request body; `args` are (name, unescaped value) in the order the action declares them.
 pub fn envelope(service: &str, action: &str, args: &[(&str, &str)]) -> String {

@@ -46,7 +46,7 @@ pub fn parse_zone_groups(xml: &str) -> Result<Vec<Group>, String> {
 }
 
 /// The coordinator of the group the speaker `uuid` is in.
-pub fn coordinator_of<'a>(groups: &'a [Group], uuid: &str) -> Option<&'a Member> {
+pub(crate) fn coordinator_of<'a>(groups: &'a [Group], uuid: &str) -> Option<&'a Member> {
     groups
         .iter()
         .find(|g| g.members.iter().any(|m| m.uuid == uuid))

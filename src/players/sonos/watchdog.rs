@@ -13,18 +13,18 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// After the current track should have ended, give its event this long before asking.
-pub const END_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const END_GRACE: Duration = Duration::from_secs(2);
 /// Never go longer than this without events or a check confirming what plays.
-pub const QUIET_LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const QUIET_LIMIT: Duration = Duration::from_secs(60);
 /// When the speaker disagrees, its event may be on the wire (the check and the change can
 /// cross): an event within this long means events work after all.
 pub const EVENT_IN_FLIGHT: Duration = Duration::from_secs(2);
 /// What the status line says when the speaker disagrees with its events.
-pub const EVENTS_STOPPED: &str = "events stopped arriving";
+pub(crate) const EVENTS_STOPPED: &str = "events stopped arriving";
 
 /// What fell due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Due {
+pub(crate) enum Due {
     /// Ask the speaker what plays.
     Check,
     /// The speaker disagreed and no event followed: events stopped.
@@ -33,7 +33,7 @@ pub enum Due {
 
 /// When to ask next. Disarmed (no checks) outside events mode.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     /// Ask then: END_GRACE after the current track should have ended (known only while it
     /// plays with a known length), or at once for the first look.
     end_check: Option<Instant>,
@@ -47,12 +47,12 @@ pub struct Watchdog {
 }
 
 impl Watchdog {
-    pub fn disarm(&mut self) {
+    pub(crate) fn disarm(&mut self) {
         *self = Watchdog::default();
     }
 
     /// The next check, if armed.
-    pub fn next_check(&self) -> Option<Instant> {
+    pub(crate) fn next_check(&self) -> Option<Instant> {
         if self.verdict_at.is_some() {
             return self.verdict_at;
         }
@@ -60,7 +60,7 @@ impl Watchdog {
         Some(self.end_check.map_or(quiet, |at| at.min(quiet)))
     }
 
-    pub fn due(&self, now: Instant) -> Option<Due> {
+    pub(crate) fn due(&self, now: Instant) -> Option<Due> {
         let at = self.next_check().filter(|at| *at <= now)?;
         Some(match self.verdict_at {
             Some(v) if v == at => Due::Stopped,
@@ -69,14 +69,14 @@ impl Watchdog {
     }
 
     /// The speaker disagreed with what events said: wait a moment for their event.
-    pub fn on_disagreed(&mut self, now: Instant) {
+    pub(crate) fn on_disagreed(&mut self, now: Instant) {
         self.verdict_at = Some(now + EVENT_IN_FLIGHT);
     }
 
     /// An event arrived and was merged: `before` is what we knew just before it. A new track
     /// (or playing again) restarts the end estimate; events do not carry the position, so a
     /// track an event just announced is taken to start now.
-    pub fn on_event(&mut self, now: Instant, before: &AvtState, after: &AvtState) {
+    pub(crate) fn on_event(&mut self, now: Instant, before: &AvtState, after: &AvtState) {
         let arming = self.confirmed.is_none();
         self.confirmed = Some(now);
         self.verdict_at = None;
@@ -97,7 +97,7 @@ impl Watchdog {
 
     /// A check agreed with what events said; `seen` is the state with the speaker's answer
     /// merged (its RelTime gives an exact end).
-    pub fn on_agreed(&mut self, now: Instant, seen: &AvtState) {
+    pub(crate) fn on_agreed(&mut self, now: Instant, seen: &AvtState) {
         let was_end_check = !self.first_look && self.end_check.is_some_and(|at| at <= now);
         self.confirmed = Some(now);
         self.first_look = false;
@@ -124,7 +124,7 @@ fn remaining(s: &AvtState) -> Option<Duration> {
 
 /// Whether the speaker's answer (`seen`) names the track events told us about (`known`).
 /// Radio keeps one URI across songs, so without an id the title and artist must match too.
-pub fn agrees(known: &AvtState, seen: &AvtState, base_url: &str) -> bool {
+pub(crate) fn agrees(known: &AvtState, seen: &AvtState, base_url: &str) -> bool {
     let key = |s: &AvtState| s.track(base_url).map(|t| t.key());
     known.track_uri == seen.track_uri && key(known) == key(seen)
 }

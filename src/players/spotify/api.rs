@@ -28,7 +28,7 @@ pub enum ApiFailure {
 }
 
 impl ApiFailure {
-    pub fn reason(&self) -> Option<&str> {
+    pub(crate) fn reason(&self) -> Option<&str> {
         match self {
             ApiFailure::Refused { reason, .. } => reason.as_deref(),
             _ => None,
@@ -53,14 +53,14 @@ struct ErrorObject {
     reason: Option<String>,
 }
 
-pub struct Api {
+pub(crate) struct Api {
     spotify: AuthCodePkceSpotify,
     /// For the calls rspotify would parse a body of (add to queue).
     http: reqwest::Client,
 }
 
 impl Api {
-    pub fn new(client_id: &str, api_base_url: &str, auth_base_url: &str) -> Self {
+    pub(crate) fn new(client_id: &str, api_base_url: &str, auth_base_url: &str) -> Self {
         let config = Config {
             api_base_url: api_base_url.to_string(),
             auth_base_url: auth_base_url.to_string(),
@@ -83,7 +83,7 @@ impl Api {
     }
 
     /// POST /me/player/queue?uri=… for a guest's request (any 2xx is success).
-    pub async fn add_to_queue(&self, uri: &str) -> Result<(), ApiFailure> {
+    pub(crate) async fn add_to_queue(&self, uri: &str) -> Result<(), ApiFailure> {
         let token = match self.spotify.token.lock().await {
             Ok(slot) => slot.as_ref().map(|t| t.access_token.clone()),
             Err(_) => None,
@@ -93,7 +93,7 @@ impl Api {
         super::requests::post_queue(&self.http, base, &token, uri).await
     }
 
-    pub async fn use_token(&self, access_token: &str) {
+    pub(crate) async fn use_token(&self, access_token: &str) {
         let token = rspotify::Token {
             access_token: access_token.to_string(),
             ..Default::default()
@@ -104,7 +104,7 @@ impl Api {
     }
 
     /// GET /me/player (tracks and episodes). Ok(None) is 204: nothing plays anywhere.
-    pub async fn playback(&self) -> Result<Option<CurrentPlaybackContext>, ApiFailure> {
+    pub(crate) async fn playback(&self) -> Result<Option<CurrentPlaybackContext>, ApiFailure> {
         let types = [AdditionalType::Track, AdditionalType::Episode];
         match self
             .spotify
@@ -117,7 +117,7 @@ impl Api {
     }
 
     /// POST /me/player/next on the active device.
-    pub async fn next(&self) -> Result<(), ApiFailure> {
+    pub(crate) async fn next(&self) -> Result<(), ApiFailure> {
         match self.spotify.next_track(None).await {
             Ok(()) => Ok(()),
             Err(e) => Err(classify(e).await),
@@ -127,7 +127,7 @@ impl Api {
 
 impl Api {
     /// POST /me/player/previous on the active device.
-    pub async fn previous(&self) -> Result<(), ApiFailure> {
+    pub(crate) async fn previous(&self) -> Result<(), ApiFailure> {
         match self.spotify.previous_track(None).await {
             Ok(()) => Ok(()),
             Err(e) => Err(classify(e).await),

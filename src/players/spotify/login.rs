@@ -14,14 +14,14 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub const SCOPES: [&str; 3] = [
+pub(crate) const SCOPES: [&str; 3] = [
     "user-read-currently-playing",
     "user-read-playback-state",
     "user-modify-playback-state",
 ];
 /// Spotify's authorization codes live ten minutes; waiting longer is pointless.
-pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(600);
-pub const CALLBACK_PATH: &str = "/callback";
+pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const CALLBACK_PATH: &str = "/callback";
 
 /// Spotify refuses `localhost` redirect URIs; the loopback address is allowed over plain http.
 pub fn redirect_uri(port: u16) -> String {
@@ -121,7 +121,7 @@ impl Login {
     }
 
     /// The code in a redirect, checked against this attempt's redirect URI and state.
-    pub fn code_from_redirect(&self, text: &str) -> Result<String, LoginError> {
+    pub(crate) fn code_from_redirect(&self, text: &str) -> Result<String, LoginError> {
         parse_redirect(text.trim(), &self.redirect_uri, self.state.expose())
     }
 

@@ -5,7 +5,7 @@ use super::token::{TokenClient, TokenStore};
 use crate::bus::clock::Clock;
 use anyhow::{Context, Result};
 
-pub async fn run(cfg: &SpotifyConfig) -> Result<()> {
+pub(crate) async fn run(cfg: &SpotifyConfig) -> Result<()> {
     let client_id = cfg.client_id()?;
     let redirect = cfg.redirect_uri();
     let store = TokenStore::new(cfg.token_path()?);

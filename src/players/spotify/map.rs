@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 /// Shown when no device is named (204: nothing plays anywhere).
-pub const PLAYER_NAME: &str = "Spotify";
+pub(crate) const PLAYER_NAME: &str = "Spotify";
 
 pub fn update(ctx: &CurrentPlaybackContext) -> PlayerUpdate {
     let state = if ctx.is_playing {
@@ -30,7 +30,7 @@ pub fn update(ctx: &CurrentPlaybackContext) -> PlayerUpdate {
 }
 
 /// 204: nothing plays on any device.
-pub fn nothing_playing() -> PlayerUpdate {
+pub(crate) fn nothing_playing() -> PlayerUpdate {
     PlayerUpdate {
         source: Source::Spotify,
         player: PLAYER_NAME.into(),

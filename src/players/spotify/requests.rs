@@ -10,7 +10,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 /// Spotify refuses `limit` above 10 for Development Mode apps since February 2026.
-pub const SEARCH_LIMIT: u32 = 10;
+pub(crate) const SEARCH_LIMIT: u32 = 10;
 /// Each call's bound, as rspotify puts on its own: a stalled connection must not stall a loop.
 pub(super) const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -128,7 +128,7 @@ pub fn queue_failure_words(f: &ApiFailure) -> String {
 }
 
 /// What one call needs once the token is in hand (see `RequestsApi::authorize`).
-pub struct Authorized {
+pub(crate) struct Authorized {
     http: reqwest::Client,
     api_base: String,
     token: String,
@@ -137,7 +137,7 @@ pub struct Authorized {
 impl Authorized {
     /// GET /search as `RequestsApi::search` does, without its retry after a 401 (the caller
     /// reauthorizes and asks again).
-    pub async fn search(&self, q: &str) -> Result<Vec<RequestedTrack>, CallError> {
+    pub(crate) async fn search(&self, q: &str) -> Result<Vec<RequestedTrack>, CallError> {
         let resp = search_request(&self.http, &self.api_base, &self.token, q)
             .send()
             .await
@@ -185,7 +185,7 @@ fn queue_request(
 }
 
 /// POST /me/player/queue with a given access token (the watcher's own session).
-pub async fn post_queue(
+pub(crate) async fn post_queue(
     http: &reqwest::Client,
     api_base: &str,
     token: &str,
@@ -230,14 +230,14 @@ impl RequestsApi {
 
     /// A token for calls made without this value (and its lock) in hand: guests' searches run
     /// side by side while only fetching the token is one at a time.
-    pub async fn authorize(&mut self, now: Timestamp) -> Result<Authorized, CallError> {
+    pub(crate) async fn authorize(&mut self, now: Timestamp) -> Result<Authorized, CallError> {
         let token = self.session.access_token(now).await?;
         Ok(self.authorized(token))
     }
 
     /// After `stale` was refused (401): the token another caller already refreshed, else a
     /// refresh, so that side-by-side callers do not spend a single-use refresh token twice.
-    pub async fn reauthorize(
+    pub(crate) async fn reauthorize(
         &mut self,
         stale: &Authorized,
         now: Timestamp,

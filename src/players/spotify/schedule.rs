@@ -8,28 +8,28 @@ use std::time::Duration;
 
 /// Poll this long after the predicted end: Spotify reports the next track a moment after the
 /// old one ends, and our prediction carries the request's latency.
-pub const AFTER_END: Duration = Duration::from_millis(500);
+pub(crate) const AFTER_END: Duration = Duration::from_millis(500);
 /// While a track plays, look this often for skips, seeks and picks made in the Spotify app.
 /// Changes must be seen within 15 s; 12 s leaves room for a slow answer.
-pub const MANUAL_CHECK: Duration = Duration::from_secs(12);
+pub(crate) const MANUAL_CHECK: Duration = Duration::from_secs(12);
 /// Paused: nobody is listening, a resume may wait a little.
-pub const PAUSED_CHECK: Duration = Duration::from_secs(30);
+pub(crate) const PAUSED_CHECK: Duration = Duration::from_secs(30);
 /// 204, nothing plays on any device.
-pub const IDLE_CHECK: Duration = Duration::from_secs(60);
+pub(crate) const IDLE_CHECK: Duration = Duration::from_secs(60);
 /// After our own skip was accepted, look this soon…
-pub const AFTER_SKIP: Duration = Duration::from_millis(300);
+pub(crate) const AFTER_SKIP: Duration = Duration::from_millis(300);
 /// …and again this often while the skipped track is still reported…
-pub const SKIP_RECHECK: Duration = Duration::from_millis(400);
+pub(crate) const SKIP_RECHECK: Duration = Duration::from_millis(400);
 /// …for at most this long after the skip.
-pub const SKIP_PATIENCE: Duration = Duration::from_secs(5);
+pub(crate) const SKIP_PATIENCE: Duration = Duration::from_secs(5);
 /// The old track may still be reported just past its predicted end (a slow device, a gap):
 /// never poll again sooner than this.
-pub const MIN_GAP: Duration = Duration::from_millis(700);
+pub(crate) const MIN_GAP: Duration = Duration::from_millis(700);
 /// 5xx and network errors: 2 s, 4 s, 8 s … up to this.
-pub const BACKOFF_FIRST: Duration = Duration::from_secs(2);
-pub const BACKOFF_MAX: Duration = Duration::from_secs(120);
+pub(crate) const BACKOFF_FIRST: Duration = Duration::from_secs(2);
+pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(120);
 /// A 429 without a usable Retry-After header.
-pub const RETRY_AFTER_DEFAULT: Duration = Duration::from_secs(60);
+pub(crate) const RETRY_AFTER_DEFAULT: Duration = Duration::from_secs(60);
 /// The longest wait a Retry-After is taken at: a party is over by then, and a larger number
 /// (a broken proxy, a mistyped header) must not overflow a clock.
 pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(24 * 3600);
@@ -56,7 +56,7 @@ pub enum Answer {
 
 /// Why the next poll happens when it does (shown on the dashboard).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Why {
+pub(crate) enum Why {
     TrackEnds,
     ManualCheck,
     Paused,
@@ -88,31 +88,31 @@ impl fmt::Display for Why {
 
 impl Why {
     /// Back-offs and rate limits are worth a warning on the status line.
-    pub fn is_backoff(&self) -> bool {
+    pub(crate) fn is_backoff(&self) -> bool {
         matches!(self, Why::RateLimited(_) | Why::Backoff { .. })
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Next {
+pub(crate) struct Next {
     pub at: Timestamp,
     pub why: Why,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     failures: u32,
     /// The track we skipped and when, until Spotify reports something else.
     skipped: Option<(String, Timestamp)>,
 }
 
 impl Scheduler {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// The answer that arrived at `now` decides the next poll.
-    pub fn next(&mut self, answer: &Answer, now: Timestamp) -> Next {
+    pub(crate) fn next(&mut self, answer: &Answer, now: Timestamp) -> Next {
         if !matches!(answer, Answer::ServerError) {
             self.failures = 0;
         }
@@ -203,7 +203,7 @@ pub fn parse_retry_after(header: Option<&str>) -> Duration {
 }
 
 /// "450 ms", "12 s", "3 min", "2 h 5 min" for the status line.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let s = d.as_secs();
     if s == 0 {
         format!("{} ms", d.as_millis())

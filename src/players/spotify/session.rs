@@ -14,12 +14,12 @@ pub enum SessionError {
 }
 
 impl SessionError {
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(self, SessionError::Token(e) if e.is_transient())
     }
 }
 
-pub struct Session {
+pub(crate) struct Session {
     client: TokenClient,
     store: TokenStore,
     token: Option<Token>,
@@ -30,7 +30,7 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(client: TokenClient, store: TokenStore) -> Self {
+    pub(crate) fn new(client: TokenClient, store: TokenStore) -> Self {
         Session {
             client,
             store,
@@ -41,7 +41,7 @@ impl Session {
     }
 
     /// An access token good for at least `REFRESH_AHEAD`.
-    pub async fn access_token(&mut self, now: Timestamp) -> Result<String, SessionError> {
+    pub(crate) async fn access_token(&mut self, now: Timestamp) -> Result<String, SessionError> {
         let token = self.loaded()?;
         if token.needs_refresh(now) {
             return self.refresh(now).await;
@@ -50,7 +50,7 @@ impl Session {
     }
 
     /// Refresh now (after a 401, or ahead of expiry), persisting the rotated refresh token.
-    pub async fn refresh(&mut self, now: Timestamp) -> Result<String, SessionError> {
+    pub(crate) async fn refresh(&mut self, now: Timestamp) -> Result<String, SessionError> {
         if let Some(access) = self.adopt_rotated(now) {
             return Ok(access);
         }

@@ -3,8 +3,8 @@ use crate::support::env::Env;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-pub const CLIENT_ID_ENV: &str = "SPOTIFY_CLIENT_ID";
-pub const DEFAULT_REDIRECT_PORT: u16 = 8888;
+pub(crate) const CLIENT_ID_ENV: &str = "SPOTIFY_CLIENT_ID";
+pub(crate) const DEFAULT_REDIRECT_PORT: u16 = 8888;
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -34,7 +34,7 @@ impl Default for SpotifyConfig {
 
 impl SpotifyConfig {
     /// `[spotify] client_id`, else $SPOTIFY_CLIENT_ID as config loading read it (`resolve`).
-    pub fn client_id(&self) -> anyhow::Result<String> {
+    pub(crate) fn client_id(&self) -> anyhow::Result<String> {
         self.clean_client_id().ok_or_else(|| {
             anyhow::anyhow!(
                 "no Spotify client id: create an app at https://developer.spotify.com/dashboard \
@@ -53,7 +53,7 @@ impl SpotifyConfig {
     /// Config loading: a blank `client_id` is taken from $SPOTIFY_CLIENT_ID and the token
     /// file's default place (under $HOME) is settled, once, so the player, the search and
     /// `spotify login` never read the environment.
-    pub fn resolve(&mut self, env: Env<'_>) {
+    pub(crate) fn resolve(&mut self, env: Env<'_>) {
         if self.clean_client_id().is_none() {
             self.client_id = env(CLIENT_ID_ENV).filter(|id| !id.trim().is_empty());
         }
@@ -64,7 +64,7 @@ impl SpotifyConfig {
     }
 
     /// Config loading, for a `[spotify]` section: what the player refuses at start.
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         self.client_id().map(drop).map_err(|e| e.to_string())?;
         self.token_path().map(drop).map_err(|e| format!("{e:#}"))?;
         for (key, url) in [
@@ -80,11 +80,11 @@ impl SpotifyConfig {
         Ok(())
     }
 
-    pub fn redirect_uri(&self) -> String {
+    pub(crate) fn redirect_uri(&self) -> String {
         super::login::redirect_uri(self.redirect_port)
     }
 
-    pub fn token_path(&self) -> anyhow::Result<PathBuf> {
+    pub(crate) fn token_path(&self) -> anyhow::Result<PathBuf> {
         match &self.token_file {
             Some(p) => Ok(p.clone()),
             None => super::token::TokenStore::default_path(),

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Refresh this long before the access token expires, so a poll never races the expiry.
-pub const REFRESH_AHEAD: Duration = Duration::from_secs(60);
+pub(crate) const REFRESH_AHEAD: Duration = Duration::from_secs(60);
 /// Token requests are small; a slow accounts service should not hang a poll.
-pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
-pub const TOKEN_FILE: &str = "spotify_token.json";
-pub const LOGIN_AGAIN: &str = "run `party-tui spotify login` again";
+pub(crate) const TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TOKEN_FILE: &str = "spotify_token.json";
+pub(crate) const LOGIN_AGAIN: &str = "run `party-tui spotify login` again";
 
 /// Secrets never reach a log line, even through `{:?}`: the two tokens are `Secret`s (the
 /// token file's format is unchanged, a `Secret` serializes as its bare value).
@@ -31,7 +31,7 @@ pub struct Token {
 }
 
 impl Token {
-    pub fn needs_refresh(&self, now: Timestamp) -> bool {
+    pub(crate) fn needs_refresh(&self, now: Timestamp) -> bool {
         now + REFRESH_AHEAD >= self.expires_at
     }
 }
@@ -67,7 +67,7 @@ pub enum TokenError {
 
 impl TokenError {
     /// Worth retrying later with the same refresh token (the others need the user).
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         matches!(
             self,
             TokenError::RateLimited(_) | TokenError::Server(_) | TokenError::Network(_)
@@ -110,7 +110,7 @@ impl TokenClient {
     }
 
     /// The login's last step: the code from the redirect and the PKCE verifier.
-    pub async fn exchange_code(
+    pub(crate) async fn exchange_code(
         &self,
         code: &str,
         verifier: &str,
@@ -224,7 +224,7 @@ impl TokenStore {
     }
 
     /// `<config dir>/spotify_token.json`.
-    pub fn default_path() -> anyhow::Result<PathBuf> {
+    pub(crate) fn default_path() -> anyhow::Result<PathBuf> {
         Ok(crate::support::paths::default_config_dir()?.join(TOKEN_FILE))
     }
 

@@ -13,10 +13,10 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub const HEALTH_NAME: &str = "Spotify";
+pub(crate) const HEALTH_NAME: &str = "Spotify";
 /// Not logged in, or the login expired: look at the token file again this often, so a
 /// `party-tui spotify login` in another terminal takes effect without a restart.
-pub const LOGIN_RECHECK: Duration = Duration::from_secs(30);
+pub(crate) const LOGIN_RECHECK: Duration = Duration::from_secs(30);
 
 /// What went wrong with a call, for the watcher's next step.
 enum Failure {

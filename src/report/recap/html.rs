@@ -25,7 +25,7 @@ fn clock(ms: i64) -> String {
 }
 
 /// Likes as bars and skip votes as a line, per five minutes, with clock times underneath.
-pub fn timeline_svg(r: &Recap) -> String {
+pub(crate) fn timeline_svg(r: &Recap) -> String {
     let n = r.likes.len().max(r.skips.len()).max(1);
     let max = r
         .likes
@@ -120,7 +120,7 @@ fn tracks(list: Vec<SongTotal>, by: fn(&SongTotal) -> u32) -> Vec<(String, Strin
         .collect()
 }
 
-pub fn page(r: &Recap) -> String {
+pub(crate) fn page(r: &Recap) -> String {
     let rep = &r.report;
     let played_requests: u32 = r.requesters.iter().map(|q| q.played).sum();
     let tiles = [

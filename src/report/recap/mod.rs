@@ -1,7 +1,7 @@
 //! The party recap: what guests look at after the party (`GET /recap`) and what
 //! `party-tui report --format html` prints. The figures come from the journal (tracks and
 //! presses through `report::Report`, the timeline and requests here); `html.rs` draws them.
-pub mod html;
+pub(crate) mod html;
 
 use crate::core::{Action, Effect, Input, RequestEvent, RequestInput, Voter};
 use crate::journal::Entry;
@@ -12,12 +12,12 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// The timeline's bucket: fine enough to see the night's shape, coarse enough to read.
-pub const BUCKET_MS: i64 = 5 * 60 * 1000;
+pub(crate) const BUCKET_MS: i64 = 5 * 60 * 1000;
 /// How many tracks and requesters each list shows.
-pub const TOP_N: usize = 5;
+pub(crate) const TOP_N: usize = 5;
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Recap {
+pub(crate) struct Recap {
     pub report: Report,
     /// Party time of the first journal entry (ms since the epoch).
     pub start_ms: i64,
@@ -28,7 +28,7 @@ pub struct Recap {
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Requester {
+pub(crate) struct Requester {
     /// How the guest is shown (never the full guest id).
     pub name: String,
     pub asked: u32,
@@ -38,7 +38,7 @@ pub struct Requester {
 }
 
 impl Recap {
-    pub fn from_journal(party: &str, path: &Path) -> Result<Recap> {
+    pub(crate) fn from_journal(party: &str, path: &Path) -> Result<Recap> {
         let report = Report::from_journal(party, path)?;
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
