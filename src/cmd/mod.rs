@@ -15,7 +15,23 @@ use cli::{Cli, Command, DiscoverWhat, SpotifyCommand};
 
 /// Runs the command the user asked for.
 pub fn dispatch(cli: Cli) -> Result<()> {
-    let (cfg, source) = config::load(cli.config.as_deref())?;
+    // The party and `check-config` refuse a setting the party could not use; the other
+    // commands use none of those settings (export, MQTT, Spotify's player) and go on.
+    let runs_party = matches!(
+        cli.command,
+        None | Some(Command::Run(_)) | Some(Command::CheckConfig)
+    );
+    let (cfg, source, unusable) = if runs_party {
+        let (cfg, source) = config::load(cli.config.as_deref())?;
+        (cfg, source, Vec::new())
+    } else {
+        config::load_for_tool(cli.config.as_deref())?
+    };
+    if !matches!(cli.command, Some(Command::Doctor)) {
+        for why in &unusable {
+            eprintln!("party-tui: {why} (a party would not start with this)");
+        }
+    }
     let data_dir = match cli.data_dir.clone() {
         Some(d) => d,
         None => paths::default_data_dir()?,
@@ -31,7 +47,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::HostLink) => host_link::run(&data_dir),
-        Some(Command::Doctor) => doctor::run(&cfg, &source, &data_dir),
+        Some(Command::Doctor) => doctor::run(&cfg, &source, &unusable, &data_dir),
         Some(Command::Report {
             party,
             format,

@@ -104,8 +104,36 @@ impl Config {
     /// parse, read the environment once, refuse what an adapter would refuse, then the
     /// mistakes that parse but spoil a party. The error names the key, its line and the form.
     pub(crate) fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
+        let (cfg, refused) = Config::from_toml_refusing(text, env, |_| true)?;
+        debug_assert!(refused.is_empty());
+        Ok(cfg)
+    }
+
+    /// `from_toml` for the commands that run no party (`report`, `host-link`, `spotify
+    /// login`, `doctor`, …): they never use the export, MQTT or Spotify settings, so what an
+    /// adapter would refuse there comes back as sentences to show, not as an error. Triggers
+    /// and hooks are refused as they always were (their `${NAME}`s are read at load).
+    pub(crate) fn from_toml_for_tool(
+        text: &str,
+        env: Env<'_>,
+    ) -> Result<(Config, Vec<ConfigError>), ConfigError> {
+        let (cfg, refused) =
+            Config::from_toml_refusing(text, env, |r| matches!(r.section, "trigger" | "hook"))?;
+        let said = refused
+            .iter()
+            .map(|r| ConfigError::refused(text, std::slice::from_ref(r)))
+            .collect();
+        Ok((cfg, said))
+    }
+
+    /// Parse, resolve, check; the refusals `fatal` picks are the error, the rest come back.
+    fn from_toml_refusing(
+        text: &str,
+        env: Env<'_>,
+        fatal: impl Fn(&resolve::Refusal) -> bool,
+    ) -> Result<(Config, Vec<resolve::Refusal>), ConfigError> {
         let mut cfg = Config::parse(text).map_err(|e| ConfigError::parse(text, &e))?;
-        let refused = cfg.resolve(env);
+        let (refused, kept): (Vec<_>, Vec<_>) = cfg.resolve(env).into_iter().partition(fatal);
         if !refused.is_empty() {
             return Err(ConfigError::refused(text, &refused));
         }
@@ -113,7 +141,7 @@ impl Config {
         if !problems.is_empty() {
             return Err(ConfigError::problems(problems));
         }
-        Ok(cfg)
+        Ok((cfg, kept))
     }
 
     /// The engine's rules from `[party]`, `[[button]]` and `[[trigger]]`.
@@ -177,12 +205,35 @@ pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource)> {
     load_with(explicit, &crate::support::env::process_env)
 }
 
-/// `load` with the environment given: the only place a configuration meets it.
-pub(crate) fn load_with(explicit: Option<&Path>, env: Env<'_>) -> Result<(Config, ConfigSource)> {
-    let (path, required) = match explicit {
+/// `load` for a command that runs no party: the settings only a running party uses
+/// (export, MQTT, Cumulocity, Spotify's player) may be unusable here, as on a machine whose
+/// secrets only systemd's environment file holds; what is wrong with them comes back as
+/// sentences for the command to show.
+pub fn load_for_tool(explicit: Option<&Path>) -> Result<(Config, ConfigSource, Vec<String>)> {
+    let env = &crate::support::env::process_env;
+    let (path, _) = config_path(explicit)?;
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        // Missing or unreadable: as `load` says it.
+        return load_with(explicit, env).map(|(cfg, source)| (cfg, source, Vec::new()));
+    };
+    let (cfg, said) = Config::from_toml_for_tool(&text, env).map_err(|e| e.in_file(&path))?;
+    let said = said
+        .into_iter()
+        .map(|e| e.in_file(&path).to_string())
+        .collect();
+    Ok((cfg, ConfigSource::File(path), said))
+}
+
+fn config_path(explicit: Option<&Path>) -> Result<(PathBuf, bool)> {
+    Ok(match explicit {
         Some(p) => (p.to_path_buf(), true),
         None => (crate::support::paths::default_config_file()?, false),
-    };
+    })
+}
+
+/// `load` with the environment given: the only place a configuration meets it.
+pub(crate) fn load_with(explicit: Option<&Path>, env: Env<'_>) -> Result<(Config, ConfigSource)> {
+    let (path, required) = config_path(explicit)?;
     match std::fs::read_to_string(&path) {
         Ok(text) => {
             let cfg = Config::from_toml(&text, env).map_err(|e| e.in_file(&path))?;

@@ -146,9 +146,17 @@ pub(crate) fn capture_allowed(interface: Option<&str>) -> Check {
 }
 
 /// `party-tui doctor`: every check, printed; exit status 1 when one failed.
-pub(super) fn run(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> anyhow::Result<()> {
+/// `unusable`: what config loading found a party could not start with, one failed check each.
+pub(super) fn run(
+    cfg: &Config,
+    source: &ConfigSource,
+    unusable: &[String],
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let checks = runtime.block_on(run_checks(cfg, source, data_dir));
+    let mut checks = runtime.block_on(run_checks(cfg, source, data_dir));
+    let fix = "fix it in the configuration (or the environment the party runs with)";
+    checks.extend(unusable.iter().map(|why| Check::bad(why.as_str(), fix)));
     if print(&checks) {
         Ok(())
     } else {
