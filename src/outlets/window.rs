@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// How many windows' worth of sends may be outstanding while some wait out their back-off.
+const READ_AHEAD: usize = 4;
+
 /// A send: (batch id, first item index). Ordered as the journal is.
 pub(crate) type SendKey = (u64, usize);
 
@@ -70,10 +73,18 @@ impl<I, P> Window<I, P> {
         }
     }
 
-    /// Whether another batch may be sealed: fewer sends outstanding than may fly at once.
-    /// Sends waiting to retry count, so a dead receiver bounds what is read ahead.
+    /// Whether another batch may be sealed. One send at a time (the events API, MQTT): nothing
+    /// is read past a send, even one waiting to retry. A wider window (trigger webhooks): fewer
+    /// sends in flight or ready than may fly, not counting those waiting out a back-off, so
+    /// one dead webhook does not hold up calls to the others; and at most `READ_AHEAD` windows
+    /// outstanding in all, so it does not make the outbox read the whole journal either.
     pub(crate) fn room(&self) -> bool {
-        self.waiting.len() + self.flying.len() < self.limit
+        let outstanding = self.waiting.len() + self.flying.len();
+        if self.limit == 1 {
+            return outstanding == 0;
+        }
+        let retrying = self.waiting.values().filter(|s| s.failing).count();
+        outstanding - retrying < self.limit && outstanding < READ_AHEAD * self.limit
     }
 
     #[cfg(test)]

@@ -124,3 +124,33 @@ async fn a_429_that_says_not_how_long_holds_for_the_back_off() {
     assert!(w.start(now + wait - Duration::from_millis(1)).is_empty());
     assert_eq!(w.start(now + Duration::from_secs(1)).len(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn sends_waiting_to_retry_do_not_stop_the_others_but_bound_the_read_ahead() {
+    let now = t0();
+    let mut w = window(2);
+    // One dead webhook: both its calls fail and wait out their back-off.
+    w.seal(vec!["dead-1", "dead-2"], 10, Some(0), None, 1, now);
+    assert!(!w.room());
+    assert_eq!(w.start(now).len(), 2);
+    w.retry((0, 0), None, Duration::ZERO, false, now);
+    w.retry((0, 1), None, Duration::ZERO, false, now);
+    assert!(w.room(), "calls to other webhooks may be read while those wait");
+    w.seal(vec!["lights"], 20, Some(1), None, 1, now);
+    assert_eq!(w.start(now), [(1, 0)], "and go out at once");
+    w.accepted((1, 0));
+    // Eight outstanding (4 windows of 2) is as far as the outbox reads past the dead calls.
+    for i in 0..6 {
+        assert!(w.room(), "{i}");
+        w.seal(vec!["more"], 30 + i, Some(2 + i), None, 1, now);
+        let started = w.start(now);
+        w.retry(started[0], None, Duration::ZERO, false, now);
+    }
+    assert!(!w.room(), "no further read-ahead");
+    // A single-send window (the events API) reads nothing past a send waiting to retry.
+    let mut one = window(1);
+    one.seal(vec!["a"], 10, Some(0), None, 1, now);
+    let k = one.start(now)[0];
+    one.retry(k, None, Duration::ZERO, false, now);
+    assert!(!one.room());
+}

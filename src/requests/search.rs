@@ -219,13 +219,17 @@ impl Searcher {
             Catalogue::Spotify(api) => api,
         };
         self.api_calls.fetch_add(1, Ordering::Relaxed);
-        // The lock covers fetching (rarely refreshing) the token, never the search itself.
-        let mut result = match api.lock().await.authorize(now).await {
+        // The lock covers fetching (rarely refreshing) the token, never the search itself:
+        // each lock is its own statement, as a guard in a `match` scrutinee would live until
+        // the end of the match, across the search.
+        let authorized = api.lock().await.authorize(now).await;
+        let mut result = match authorized {
             Ok(auth) => auth.search(key).await.map_err(|e| (e, Some(auth))),
             Err(e) => Err((e, None)),
         };
         if let Err((CallError::Api(ApiFailure::Unauthorized), Some(stale))) = &result {
-            result = match api.lock().await.reauthorize(stale, now).await {
+            let authorized = api.lock().await.reauthorize(stale, now).await;
+            result = match authorized {
                 Ok(auth) => auth.search(key).await.map_err(|e| (e, None)),
                 Err(e) => Err((e, None)),
             };
