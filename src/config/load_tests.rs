@@ -203,7 +203,10 @@ fn commands_that_run_no_party_say_what_a_party_could_not_use_and_go_on() {
     // The README's systemd setup: the export key lives in a file only systemd reads, so
     // `report` or `spotify login` run by hand see no key.
     let text = "[export]\nbase_url = \"https://x.example\"\nspace = \"s\"\n";
-    assert!(Config::from_toml(text, &nothing).is_err(), "the party refuses it");
+    assert!(
+        Config::from_toml(text, &nothing).is_err(),
+        "the party refuses it"
+    );
     let (cfg, said) = Config::from_toml_for_tool(text, &nothing).unwrap();
     assert!(cfg.export.is_some());
     assert_eq!(said.len(), 1, "{said:?}");

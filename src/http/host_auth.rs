@@ -9,7 +9,7 @@ use super::guard::ct_eq;
 use crate::support::{hex, hmac};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A host link is for the phone in the host's hand: scan it now or mint another.
@@ -81,8 +81,9 @@ pub struct HostSessions {
     epoch: Mutex<u64>,
     /// Where the epoch is kept (None: in memory, for tests).
     file: Option<PathBuf>,
-    /// One save at a time, each of the newest epoch, so the file never goes back.
-    saving: tokio::sync::Mutex<()>,
+    /// The newest epoch on disk, held while saving: one save at a time, and a save of an
+    /// older epoch than the file holds is skipped, so the file never goes back.
+    saving: Arc<Mutex<u64>>,
 }
 
 impl HostSessions {
@@ -97,7 +98,7 @@ impl HostSessions {
             used: Mutex::default(),
             epoch: Mutex::new(epoch),
             file: Some(file),
-            saving: Default::default(),
+            saving: Arc::new(Mutex::new(epoch)),
         }
     }
 
@@ -160,17 +161,27 @@ impl HostSessions {
             )
     }
 
-    /// Signs out every host phone. Persisted, so a restart does not sign them back in; the
-    /// write and its fsync run on a blocking thread with no lock of the handlers held.
+    /// Signs out every host phone. Persisted, so a restart does not sign them back in. The
+    /// write and its fsync run on a blocking thread that finishes even if the request that
+    /// asked is dropped, with no lock of the handlers held.
     pub(crate) async fn revoke_all(&self) -> std::io::Result<()> {
-        *self.epoch.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        let epoch = {
+            let mut e = self.epoch.lock().unwrap_or_else(|p| p.into_inner());
+            *e += 1;
+            *e
+        };
         let Some(file) = self.file.clone() else {
             return Ok(());
         };
-        let _one = self.saving.lock().await;
-        let text = format!("{}\n", self.epoch());
+        let saving = Arc::clone(&self.saving);
         tokio::task::spawn_blocking(move || {
-            crate::support::atomic_file::write_private(&file, text.as_bytes())
+            let mut saved = saving.lock().unwrap_or_else(|p| p.into_inner());
+            if *saved >= epoch {
+                return Ok(());
+            }
+            crate::support::atomic_file::write_private(&file, format!("{epoch}\n").as_bytes())?;
+            *saved = epoch;
+            Ok(())
         })
         .await
         .map_err(std::io::Error::other)?

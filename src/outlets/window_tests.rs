@@ -135,7 +135,10 @@ async fn sends_waiting_to_retry_do_not_stop_the_others_but_bound_the_read_ahead(
     assert_eq!(w.start(now).len(), 2);
     w.retry((0, 0), None, Duration::ZERO, false, now);
     w.retry((0, 1), None, Duration::ZERO, false, now);
-    assert!(w.room(), "calls to other webhooks may be read while those wait");
+    assert!(
+        w.room(),
+        "calls to other webhooks may be read while those wait"
+    );
     w.seal(vec!["lights"], 20, Some(1), None, 1, now);
     assert_eq!(w.start(now), [(1, 0)], "and go out at once");
     w.accepted((1, 0));

@@ -98,12 +98,28 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// The rename is durable only once the directory entry is.
+/// Makes the rename itself durable. A filesystem that cannot sync a directory at all (some
+/// FUSE and network mounts answer EINVAL or ENOTSUP) has nothing more to give: the new file is
+/// in place, so that is not a failure of the write; any other error is.
 fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
+    match std::fs::File::open(dir)?.sync_all() {
+        Err(e) if unsupported(&e) => {
+            tracing::debug!(dir = %dir.display(), error = %e, "directory cannot be synced here");
+        }
+        other => other?,
+    }
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+#[cfg(unix)]
+fn unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL | libc::ENOTSUP | libc::ENOSYS)
+    )
 }
 
 #[cfg(test)]
