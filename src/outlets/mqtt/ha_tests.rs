@@ -2,18 +2,7 @@ use super::*;
 use crate::core::*;
 use crate::outlets::mqtt::ha_rules::{Verdict, check, check_event, check_ours};
 
-/// The `[[button]]` tables of a config text (the whole `Config` is the command layer's).
-#[derive(Debug, serde::Deserialize)]
-struct Config {
-    #[serde(rename = "button", default)]
-    buttons: Vec<crate::buttons::ButtonConfig>,
-}
-
-impl Config {
-    fn parse(text: &str) -> Result<Config, toml::de::Error> {
-        toml::from_str(text)
-    }
-}
+use crate::outlets::mqtt::test_config::Config;
 
 const AT: Timestamp = Timestamp(1_522_693_267_123);
 

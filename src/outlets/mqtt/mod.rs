@@ -12,6 +12,8 @@ pub(crate) mod ha_run;
 pub mod link;
 pub mod settings;
 pub mod smartrest;
+#[cfg(test)]
+mod test_config;
 pub(crate) mod tls;
 
 pub(crate) use settings::{CumulocityConfig, MqttConfig};

@@ -1,18 +1,7 @@
 use super::*;
 use crate::core::*;
 
-/// The `[[button]]` tables of a config text (the whole `Config` is the command layer's).
-#[derive(Debug, serde::Deserialize)]
-struct Config {
-    #[serde(rename = "button", default)]
-    buttons: Vec<crate::buttons::ButtonConfig>,
-}
-
-impl Config {
-    fn parse(text: &str) -> Result<Config, toml::de::Error> {
-        toml::from_str(text)
-    }
-}
+use crate::outlets::mqtt::test_config::Config;
 
 const AT: Timestamp = Timestamp(1_522_693_267_123); // 2018-04-02T18:21:07.123Z
 
