@@ -192,3 +192,27 @@ pub struct LogEntry {
     pub at: Timestamp,
     pub effect: Effect,
 }
+
+impl Effect {
+    /// A trigger firing for `track` with its tally; the press, hook and request details stay
+    /// empty for the callers that have them to fill in.
+    pub fn trigger_fired(
+        trigger: impl Into<String>,
+        track: Option<Track>,
+        likes: u32,
+        skips: u32,
+    ) -> Effect {
+        Effect::TriggerFired {
+            trigger: trigger.into(),
+            track,
+            likes,
+            skips,
+            button: None,
+            battery: None,
+            step: None,
+            press_count: None,
+            hook: None,
+            requester: None,
+        }
+    }
+}

@@ -16,18 +16,12 @@ impl Party {
     /// One firing of `trigger` with the current track and tally filled in.
     fn fire(&self, trigger: &str) -> Effect {
         let cur = self.current.as_ref();
-        Effect::TriggerFired {
-            trigger: trigger.to_string(),
-            track: cur.map(|c| c.track.clone()),
-            likes: cur.map_or(0, |c| c.likes.len() as u32),
-            skips: cur.map_or(0, |c| c.skips.len() as u32),
-            button: None,
-            battery: None,
-            step: None,
-            press_count: None,
-            hook: None,
-            requester: None,
-        }
+        Effect::trigger_fired(
+            trigger,
+            cur.map(|c| c.track.clone()),
+            cur.map_or(0, |c| c.likes.len() as u32),
+            cur.map_or(0, |c| c.skips.len() as u32),
+        )
     }
 
     /// The same, for a press by `voter` (a button fills in its name and press count).

@@ -262,18 +262,12 @@ impl Party {
         if skips == 0 && result == TrackResult::Played {
             for t in &self.rules.triggers {
                 if t.when == TriggerCondition::FinishedWithoutSkipVotes {
-                    out.push(Effect::TriggerFired {
-                        trigger: t.name.clone(),
-                        track: Some(cur.track.clone()),
+                    out.push(Effect::trigger_fired(
+                        t.name.clone(),
+                        Some(cur.track.clone()),
                         likes,
                         skips,
-                        button: None,
-                        battery: None,
-                        step: None,
-                        press_count: None,
-                        hook: None,
-                        requester: None,
-                    });
+                    ));
                 }
             }
         }
@@ -426,18 +420,12 @@ impl Party {
         let track = cur.track.clone();
         for t in &self.rules.triggers {
             if t.when == TriggerCondition::SkipFired && cur.fired.insert(t.name.clone()) {
-                out.push(Effect::TriggerFired {
-                    trigger: t.name.clone(),
-                    track: Some(track.clone()),
+                out.push(Effect::trigger_fired(
+                    t.name.clone(),
+                    Some(track.clone()),
                     likes,
                     skips,
-                    button: None,
-                    battery: None,
-                    step: None,
-                    press_count: None,
-                    hook: None,
-                    requester: None,
-                });
+                ));
             }
         }
     }

@@ -206,18 +206,12 @@ impl Party {
                 && likes >= n
                 && cur.fired.insert(t.name.clone())
             {
-                out.push(Effect::TriggerFired {
-                    trigger: t.name.clone(),
-                    track: Some(cur.track.clone()),
+                out.push(Effect::trigger_fired(
+                    t.name.clone(),
+                    Some(cur.track.clone()),
                     likes,
-                    skips: cur.skips.len() as u32,
-                    button: None,
-                    battery: None,
-                    step: None,
-                    press_count: None,
-                    hook: None,
-                    requester: None,
-                });
+                    cur.skips.len() as u32,
+                ));
             }
         }
     }

@@ -159,18 +159,7 @@ fn party_decisions_carry_their_votes() {
     let fired = map_effect(
         "f".into(),
         AT,
-        &Effect::TriggerFired {
-            trigger: "fav".into(),
-            track: Some(track()),
-            likes: 5,
-            skips: 0,
-            button: None,
-            battery: None,
-            step: None,
-            press_count: None,
-            hook: None,
-            requester: None,
-        },
+        &Effect::trigger_fired("fav", Some(track()), 5, 0),
     );
     assert_eq!(
         (

@@ -48,18 +48,7 @@ fn hook(name: &str, base: &str) -> Webhook {
 fn append(journal: &Path, seq: u64, triggers: &[&str]) -> u64 {
     let effects = triggers
         .iter()
-        .map(|t| Effect::TriggerFired {
-            trigger: t.to_string(),
-            track: None,
-            likes: 1,
-            skips: 0,
-            button: None,
-            battery: None,
-            step: None,
-            press_count: None,
-            hook: None,
-            requester: None,
-        })
+        .map(|t| Effect::trigger_fired(t.to_string(), None, 1, 0))
         .collect();
     let e = Entry {
         seq,

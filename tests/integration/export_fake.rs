@@ -68,18 +68,7 @@ fn effects(n: u64) -> Vec<Effect> {
                 skips: 3,
                 needed: 3,
             },
-            Effect::TriggerFired {
-                trigger: "skip".into(),
-                track: Some(track),
-                likes: 0,
-                skips: 3,
-                button: None,
-                battery: None,
-                step: None,
-                press_count: None,
-                hook: None,
-                requester: None,
-            },
+            Effect::trigger_fired("skip", Some(track), 0, 3),
         ],
         _ => vec![
             Effect::TrackFinished {

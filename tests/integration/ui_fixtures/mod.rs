@@ -95,18 +95,7 @@ pub fn mid_party() -> Snapshot {
         },
         LogEntry {
             at: ago(30),
-            effect: Effect::TriggerFired {
-                trigger: "disco-lights".into(),
-                track: Some(current.clone()),
-                likes: 3,
-                skips: 0,
-                button: None,
-                battery: None,
-                step: None,
-                press_count: None,
-                hook: None,
-                requester: None,
-            },
+            effect: Effect::trigger_fired("disco-lights", Some(current.clone()), 3, 0),
         },
         LogEntry {
             at: ago(83),
