@@ -1,6 +1,6 @@
 //! Triggers that tell people something: press-sequence steps that name triggers, `on = "press"`
 //! and `on = "track_start"` conditions, and inbound hooks (notices, chained triggers). The core
-//! only decides (`Effect::TriggerFired`, `Effect::Notice`); the trigger runner makes the calls.
+//! only decides (`Effect::TriggerFired`, `Effect::Notice`); the trigger outlet makes the calls.
 use super::effect::Effect;
 use super::input::{HookCall, Voter};
 use super::party::Party;

@@ -2,7 +2,7 @@
 //! discovery topic (accept, reject with a reason, ignore, remove). Written from HA's discovery
 //! code as documented in the recorded fixtures (topic regex, abbreviations, `~`, required keys
 //! per component, availability), so our own configs can be checked without running HA, and
-//! the checker itself is checked against HA's recorded cases (`tests/mqtt_fixtures.rs`).
+//! the checker itself is checked against HA's recorded cases (`tests/integration/mqtt_fixtures.rs`).
 use serde_json::{Map, Value};
 
 #[derive(Debug, PartialEq)]
