@@ -223,6 +223,53 @@ async fn search_answers_the_contract_caches_and_honours_a_429_exactly() {
 }
 
 #[tokio::test]
+async fn a_search_held_at_spotify_does_not_hold_up_another_guests_search() {
+    let p = start().await;
+    let hold = Arc::new(tokio::sync::Semaphore::new(0));
+    let arrived = p.fake.with(|s| {
+        s.search_hold = Some(hold.clone());
+        s.search_arrived.clone()
+    });
+    let (ann, bob) = (p.guest().await, p.guest().await);
+    let first = {
+        let (http, base) = (p.http.clone(), p.base.clone());
+        tokio::spawn(async move {
+            http.get(format!("{base}/api/search"))
+                .query(&[("q", "porch")])
+                .header("cookie", ann)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    tokio::time::timeout(LIMIT, arrived.notified())
+        .await
+        .unwrap();
+    // The first search is at Spotify and stays there: another guest's other search must
+    // reach Spotify too (it used to queue behind the first on the api's lock).
+    let second = {
+        let (http, base) = (p.http.clone(), p.base.clone());
+        tokio::spawn(async move {
+            http.get(format!("{base}/api/search"))
+                .query(&[("q", "kitchen")])
+                .header("cookie", bob)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    tokio::time::timeout(LIMIT, arrived.notified())
+        .await
+        .expect("the second search reached Spotify while the first was held there");
+    assert_eq!(p.searches(), 2);
+    hold.add_permits(2);
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap(), 200);
+}
+
+#[tokio::test]
 async fn a_request_is_journaled_queued_on_spotify_and_failures_come_back_in_plain_words() {
     let p = start().await;
     let ann = p.guest().await;

@@ -54,6 +54,11 @@ pub struct FakeState {
     pub expires_in: u64,
     /// Answers to GET /v1/search before the catalogue answers.
     pub search_script: VecDeque<Reply>,
+    /// When set, a search that has arrived waits for a permit before it answers (a test holds
+    /// one search at Spotify while it sends another).
+    pub search_hold: Option<Arc<tokio::sync::Semaphore>>,
+    /// Signalled when a search arrives.
+    pub search_arrived: Arc<tokio::sync::Notify>,
     /// Answers to POST /v1/me/player/queue (default: 204).
     pub queue_script: VecDeque<Reply>,
     /// The catalogue search finds tracks in (see `search.rs`).
@@ -89,6 +94,8 @@ impl Fake {
             deny_consent: false,
             expires_in: 3600,
             search_script: VecDeque::new(),
+            search_hold: None,
+            search_arrived: Arc::new(tokio::sync::Notify::new()),
             queue_script: VecDeque::new(),
             catalogue: super::search::catalogue(),
             queued: Vec::new(),

@@ -103,6 +103,14 @@ pub async fn search(
     if !arrive(&st, "GET", "/v1/search", &h).await {
         return reply(Reply::Status(401));
     }
+    let (hold, arrived) = {
+        let s = st.lock().unwrap();
+        (s.search_hold.clone(), s.search_arrived.clone())
+    };
+    arrived.notify_one();
+    if let Some(hold) = hold {
+        hold.acquire().await.unwrap().forget();
+    }
     let mut s = st.lock().unwrap();
     if let Some(r) = s.search_script.pop_front() {
         return reply(r);
