@@ -118,6 +118,20 @@ impl Rig {
         set.split(';').next().unwrap().to_string()
     }
 
+    /// A search running on its own task, for tests that hold one while they send another.
+    fn spawn_search(
+        &self,
+        cookie: String,
+        q: &'static str,
+    ) -> tokio::task::JoinHandle<reqwest::StatusCode> {
+        let (http, base) = (self.http.clone(), self.base.clone());
+        tokio::spawn(async move {
+            let url = format!("{base}/api/search");
+            let res = http.get(url).query(&[("q", q)]).header("cookie", cookie);
+            res.send().await.unwrap().status()
+        })
+    }
+
     async fn search(&self, cookie: &str, q: &str) -> reqwest::Response {
         self.http
             .get(format!("{}/api/search", self.base))
@@ -231,35 +245,13 @@ async fn a_search_held_at_spotify_does_not_hold_up_another_guests_search() {
         s.search_arrived.clone()
     });
     let (ann, bob) = (p.guest().await, p.guest().await);
-    let first = {
-        let (http, base) = (p.http.clone(), p.base.clone());
-        tokio::spawn(async move {
-            http.get(format!("{base}/api/search"))
-                .query(&[("q", "porch")])
-                .header("cookie", ann)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
-    };
+    let first = p.spawn_search(ann, "porch");
     tokio::time::timeout(LIMIT, arrived.notified())
         .await
         .unwrap();
     // The first search is at Spotify and stays there: another guest's other search must
     // reach Spotify too (it used to queue behind the first on the api's lock).
-    let second = {
-        let (http, base) = (p.http.clone(), p.base.clone());
-        tokio::spawn(async move {
-            http.get(format!("{base}/api/search"))
-                .query(&[("q", "kitchen")])
-                .header("cookie", bob)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
-    };
+    let second = p.spawn_search(bob, "kitchen");
     tokio::time::timeout(LIMIT, arrived.notified())
         .await
         .expect("the second search reached Spotify while the first was held there");
