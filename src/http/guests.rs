@@ -11,22 +11,24 @@ pub(crate) const GUEST_KEY_FILE: &str = "guest-key";
 const ID_HEX: usize = 32;
 const SIG_HEX: usize = 64;
 
-/// The key signs every guest: it never goes into a log line.
+/// The key signs every guest: it never goes into a log line. Made ready once, as every vote
+/// checks a cookie with it.
 #[derive(Clone, Debug)]
-pub struct GuestKey(Secret<[u8; 32]>);
+pub struct GuestKey(hmac::Key);
 
 impl GuestKey {
     /// A key that lives as long as this process (tests, benches).
     pub fn random() -> Self {
-        GuestKey(Secret::new(rand::random::<[u8; 32]>()))
+        GuestKey::from_bytes(&rand::random::<[u8; 32]>())
+    }
+
+    fn from_bytes(bytes: &[u8; 32]) -> Self {
+        GuestKey(hmac::Key::new(bytes))
     }
 
     /// The cookie value for guest `id`.
     pub fn cookie_value(&self, id: &str) -> String {
-        format!(
-            "{id}.{}",
-            hex::encode(&hmac::sign(self.0.expose(), id.as_bytes()))
-        )
+        format!("{id}.{}", hex::encode(&self.0.sign(id.as_bytes())))
     }
 
     /// A new guest: its id and cookie value.
@@ -45,7 +47,7 @@ impl GuestKey {
         }
         let sig = hex::decode(sig)?;
         // verify compares in constant time.
-        hmac::verify(self.0.expose(), id.as_bytes(), &sig).then(|| id.to_string())
+        self.0.verify(id.as_bytes(), &sig).then(|| id.to_string())
     }
 }
 
@@ -59,19 +61,19 @@ pub fn load_or_create_guest_key(data_dir: &Path) -> io::Result<GuestKey> {
             if let Some(bytes) = bytes {
                 let mut key = [0u8; 32];
                 key.copy_from_slice(&bytes);
-                return Ok(GuestKey(Secret::new(key)));
+                return Ok(GuestKey::from_bytes(&key));
             }
             tracing::warn!(path = %path.display(), "guest key file unreadable; making a new one (guests get new cookies)");
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
-    let key = GuestKey::random();
+    let bytes: Secret<[u8; 32]> = Secret::new(rand::random::<[u8; 32]>());
     crate::support::atomic_file::write_private(
         &path,
-        format!("{}\n", hex::encode(key.0.expose())).as_bytes(),
+        format!("{}\n", hex::encode(bytes.expose())).as_bytes(),
     )?;
-    Ok(key)
+    Ok(GuestKey::from_bytes(bytes.expose()))
 }
 
 #[cfg(test)]
@@ -101,7 +103,7 @@ mod tests {
     fn cookies_signed_by_earlier_releases_still_verify() {
         // Computed with the `hmac` + `sha2` crates this module used before ring (issue 22):
         // a guest's cookie from last night must still vote tonight.
-        let key = GuestKey(Secret::new(std::array::from_fn(|i| i as u8)));
+        let key = GuestKey::from_bytes(&std::array::from_fn(|i| i as u8));
         let id = "0123456789abcdef0123456789abcdef";
         let value =
             format!("{id}.66fc66f2575a06af5f464345a49885beccb7cf1f922c7d126d3fe36c31683e0c");
@@ -121,6 +123,6 @@ mod tests {
         let path = dir.path().join(GUEST_KEY_FILE);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        assert_eq!(format!("{key:?}"), "GuestKey(<redacted>)");
+        assert_eq!(format!("{key:?}"), "GuestKey(Key(<redacted>))");
     }
 }
