@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ConfigError {
+pub struct ConfigError {
     /// The file, once known (`load` adds it).
     pub path: Option<PathBuf>,
     /// 1-based line of the key (or of its table) where the text holds it.

@@ -10,7 +10,7 @@ mod layout_tests;
 mod load_tests;
 pub(crate) mod resolve;
 
-pub(crate) use error::ConfigError;
+pub use error::ConfigError;
 
 use crate::buttons::{ButtonConfig, CaptureConfig};
 use crate::core::{ButtonRule, Rules, Threshold, TriggerRule};
@@ -103,7 +103,7 @@ impl Config {
     /// The one path every configuration takes (`load`, so `check-config` and the party):
     /// parse, read the environment once, refuse what an adapter would refuse, then the
     /// mistakes that parse but spoil a party. The error names the key, its line and the form.
-    pub(crate) fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
+    pub fn from_toml(text: &str, env: Env<'_>) -> Result<Config, ConfigError> {
         let (cfg, refused) = Config::from_toml_refusing(text, env, |_| true)?;
         debug_assert!(refused.is_empty());
         Ok(cfg)

@@ -98,18 +98,6 @@ impl Config {
         Ok(())
     }
 
-    /// Every `${NAME}` in triggers and hooks must be set: the first one that is not, named.
-    /// (`resolve` does this and more; kept for callers that only ask this question.)
-    pub fn check_env(&self, env: Env<'_>) -> Result<(), String> {
-        for t in &self.triggers {
-            crate::outlets::webhook::Webhook::from_config(t, env).transpose()?;
-        }
-        for h in &self.hooks {
-            h.token(env)?;
-        }
-        Ok(())
-    }
-
     /// Reads every environment variable the configuration uses, once, into its section
     /// (secrets stay in types whose Debug hides them), and refuses what an adapter would
     /// refuse at start. Empty: the party can start with these settings.

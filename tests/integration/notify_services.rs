@@ -131,9 +131,8 @@ fn webhooks(cfg: &Config, env: &HashMap<String, String>) -> HashMap<String, Webh
 async fn every_recipe_in_config_toml_is_accepted_by_its_service() {
     let fake = Fake::start().await;
     let env = env_for(&fake);
-    let cfg = Config::parse(&recipes(&fake.base)).expect("the recipes parse");
-    cfg.check_env(&|k| env.get(k).cloned())
-        .expect("every ${NAME} is known");
+    let cfg = Config::from_toml(&recipes(&fake.base), &|k| env.get(k).cloned())
+        .expect("the recipes load, every ${NAME} known");
     assert_eq!(cfg.hooks.len(), 3);
     let hooks = webhooks(&cfg, &env);
     let mut names: Vec<&String> = hooks.keys().collect();
