@@ -5,6 +5,7 @@
 //! The writer syncs batch N while the loop applies batch N+1 (`commit`). Acknowledged ⇔
 //! durable ⇔ counted: when a write fails, the party is rebuilt from the journal (which the
 //! writer has cut back to its last synced line), so nothing unacknowledged stays counted.
+use super::checkpoints::Checkpoints;
 use super::commit::{Batch, Committer, Job, Outcome};
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Msg;
@@ -60,6 +61,9 @@ pub struct Engine {
     journal_failing: bool,
     /// The party could not be rebuilt after a failed write: nothing is applied until it is.
     broken: bool,
+    checkpoints: Option<Checkpoints>,
+    /// The last durable entry's seq and time, and the journal's durable length.
+    durable: Option<(u64, Timestamp, u64)>,
 }
 
 impl Engine {
@@ -86,6 +90,8 @@ impl Engine {
             retry: Vec::new(),
             journal_failing: false,
             broken: false,
+            checkpoints: None,
+            durable: None,
         };
         engine.publish();
         engine
@@ -96,6 +102,12 @@ impl Engine {
     /// that counts what was never journaled.
     pub(crate) fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
         self.rebuild = Some(rebuild);
+        self
+    }
+
+    /// Save checkpoints of the party as it goes (see `checkpoints`).
+    pub(crate) fn with_checkpoints(mut self, checkpoints: Checkpoints) -> Self {
+        self.checkpoints = Some(checkpoints);
         self
     }
 
@@ -145,6 +157,12 @@ impl Engine {
         }
         for outcome in self.committer.finish() {
             self.on_outcome(outcome);
+        }
+        if let (Some(c), Some((seq, at, len))) = (self.checkpoints.take(), self.durable)
+            && self.in_flight.is_empty()
+            && !self.broken
+        {
+            c.finish(&self.party, seq, at, len).await;
         }
         tracing::info!("party loop stopped");
         self.party
@@ -253,6 +271,17 @@ impl Engine {
                     for entry in batch.iter() {
                         self.carry_out(entry);
                     }
+                    if let Some(last) = batch.last() {
+                        self.durable = Some((last.seq, last.at, durable_len));
+                    }
+                }
+                // Only now is the party exactly the journal: nothing applied is in flight.
+                if let (Some(c), Some((seq, at, len)), true) = (
+                    &mut self.checkpoints,
+                    self.durable,
+                    self.in_flight.is_empty(),
+                ) {
+                    c.offer(&self.party, seq, at, len);
                 }
                 if let Some(tx) = &self.sinks.committed {
                     let _ = tx.send(durable_len);

@@ -2,6 +2,7 @@
 //! show the dashboard (or wait for the shutdown when headless), and stop everything cleanly.
 //! The socket and the shutdown come from the caller (cmd/run.rs binds and wires the signals),
 //! so a test runs a whole party in-process on port 0 and stops it at will.
+mod checkpoints;
 pub(crate) mod commit;
 pub mod engine;
 mod serve;
@@ -65,6 +66,12 @@ pub async fn run(
     let (store_dir, name, journal, opened) = open_party(&cfg, &opts)?;
     let clock = party_clock(&opts, opened.replayed.last_at);
     let (inbox, rx) = Inbox::new();
+    // Before any adapter can send: the rules in force are the first thing journaled, so the
+    // inputs after them are judged by them, now and in every replay.
+    let rules = cfg.rules();
+    if opened.party.needs_rules(&rules) {
+        let _ = inbox.send(Input::Rules(Box::new(rules))).await;
+    }
     let (snap_tx, snap_rx) = watch::channel(Arc::new(opened.party.snapshot(clock.now())));
     let mut w = Wiring {
         cfg,
@@ -97,8 +104,17 @@ pub async fn run(
         replayed,
         repaired,
     } = opened;
+    let base = crate::journal::Position {
+        len: journal.durable_len(),
+        lines: recovery.lines,
+        entries: recovery.entries,
+        last_seq: journal.next_seq().checked_sub(1),
+        last_at: replayed.last_at,
+    };
+    let checkpoints = checkpoints::Checkpoints::new(w.journal.clone(), base, journal.next_seq());
     let engine = Engine::new(party, journal, w.clock.clone(), sinks, snap_tx)
         .with_rebuild(rebuild(&w))
+        .with_checkpoints(checkpoints)
         .resume_after(replayed.last_at);
     let engine_task = tokio::spawn(engine.run(rx, w.shutdown.clone()));
     let _capture = spawn_capture(&w);
@@ -141,11 +157,7 @@ fn open_party(cfg: &Config, opts: &RunOptions) -> Result<(PathBuf, String, PathB
 /// After a failed write the engine rolls the party back to what the journal holds.
 fn rebuild(w: &Wiring) -> engine::Rebuild {
     let (name, rules, path) = (w.name.clone(), w.cfg.rules(), w.journal.clone());
-    Box::new(move || -> Result<Party> {
-        let mut party = Party::new(name.clone(), rules.clone());
-        crate::journal::replay(&mut party, &path)?;
-        Ok(party)
-    })
+    Box::new(move || crate::journal::rebuild(&path, || Party::new(name.clone(), rules.clone())))
 }
 
 /// Real parties run on the wall clock. A fast demo runs ahead of it, so a restarted demo

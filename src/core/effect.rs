@@ -184,6 +184,9 @@ pub enum Effect {
     },
     /// A guest's song request moved on (see `requests.rs`).
     Request(super::requests::RequestEvent),
+    /// The party's rules changed (config.toml was edited between two runs): what changed, in
+    /// the host's words.
+    RulesChanged { changes: Vec<String> },
 }
 
 /// One line of the button log: an effect and when it happened.

@@ -238,6 +238,10 @@ pub enum Input {
     Request(super::requests::RequestInput),
     /// A deadline the core asked for has passed (vote window closing, …).
     Tick,
+    /// The rules in force from here on. Journaled at start whenever the configured rules
+    /// differ from the last journaled ones, so a replay judges every entry by the rules of its
+    /// time, whatever config.toml says now.
+    Rules(Box<super::rules::Rules>),
 }
 
 impl Input {

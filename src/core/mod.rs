@@ -10,6 +10,7 @@ mod press;
 mod request_events;
 pub mod requests;
 pub(crate) mod rules;
+mod rules_diff;
 pub mod snapshot;
 pub(crate) mod time;
 pub(crate) mod track;

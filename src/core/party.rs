@@ -9,10 +9,11 @@ use super::snapshot::{ButtonStatus, Notice, SNAPSHOT_LOG_LINES, Totals, TrackTal
 use super::time::Timestamp;
 use super::track::{PlayerUpdate, Source, Track, TransportState};
 use super::voting::{VoterBook, VoterList};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 /// The track being played now and its votes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Current {
     pub track: Track,
     pub key: String,
@@ -38,7 +39,7 @@ pub(crate) struct Current {
     pub tally: usize,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Party {
     pub(crate) name: String,
     pub(crate) rules: Rules,
@@ -57,6 +58,10 @@ pub struct Party {
     /// A hook's banner; cleared by the first input at or after its end (see `next_deadline`).
     pub(crate) notice: Option<Notice>,
     pub(crate) requests: super::requests::RequestBook,
+    /// Whether the rules came from the journal (an `Input::Rules`), not only from the config
+    /// the party was opened with: until they have, start journals them.
+    #[serde(default)]
+    pub(crate) rules_journaled: bool,
 }
 
 impl Party {
@@ -85,6 +90,40 @@ impl Party {
             battery_fired: HashSet::new(),
             notice: None,
             requests: Default::default(),
+            rules_journaled: false,
+        }
+    }
+
+    /// The rules this party decides by now.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Whether `rules` must be journaled before anything else happens: they differ from the
+    /// ones in force, or the journal has never said which rules are in force.
+    pub fn needs_rules(&self, rules: &Rules) -> bool {
+        !self.rules_journaled || self.rules != *rules
+    }
+
+    /// New rules from here on. Decisions already made stay as they are; buttons new to the
+    /// rules get a status line, and ones no longer configured keep theirs (their presses
+    /// happened).
+    fn on_rules(&mut self, rules: &Rules, out: &mut Vec<Effect>) {
+        let changes = rules.changes_from(&self.rules);
+        for b in &rules.buttons {
+            if !self.buttons.iter().any(|s| s.name == b.name) {
+                self.buttons.push(ButtonStatus {
+                    name: b.name.clone(),
+                    last_seen: None,
+                    presses: 0,
+                    battery: None,
+                });
+            }
+        }
+        self.rules = rules.clone();
+        self.rules_journaled = true;
+        if !changes.is_empty() {
+            out.push(Effect::RulesChanged { changes });
         }
     }
 
@@ -117,6 +156,7 @@ impl Party {
             Input::Hook(call) => self.on_hook(call, at, &mut out),
             Input::Request(request) => self.on_request(request, at, &mut out),
             Input::Tick => self.close_window_if_due(at, &mut out),
+            Input::Rules(rules) => self.on_rules(rules, &mut out),
         }
         self.requests_after(input, at, &mut out);
         // A deadline may also pass while other inputs arrive; close it in order.

@@ -28,7 +28,7 @@ pub enum Approval {
 }
 
 /// `[requests]` as the core applies it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RequestRules {
     pub enabled: bool,
     /// Requests one guest may have waiting at once.
@@ -148,7 +148,7 @@ pub struct RequestInfo {
 }
 
 /// All requests of the party.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RequestBook {
     next_id: u64,
     /// Open, playing and each guest's latest; older closed ones are dropped.

@@ -81,7 +81,7 @@ impl<'de> Deserialize<'de> for Threshold {
 }
 
 /// One step of a press sequence: a vote, triggers to fire (by `[[trigger]]` name), or both.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub action: Option<Action>,
     pub notify: Vec<String>,
@@ -97,7 +97,8 @@ impl From<Action> for Step {
 }
 
 /// What a configured button does when pressed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ButtonActions {
     /// Every press does the same thing.
     Always(Action),
@@ -130,7 +131,7 @@ impl ButtonActions {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ButtonRule {
     /// The configured name; the voter is `Voter::button(name)`.
     pub name: String,
@@ -139,7 +140,8 @@ pub struct ButtonRule {
     pub debounce: Option<Duration>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TriggerCondition {
     /// The current track has at least this many likes.
     LikesAtLeast(u32),
@@ -159,14 +161,14 @@ pub enum TriggerCondition {
     RequestPlayed,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TriggerRule {
     pub name: String,
     pub when: TriggerCondition,
 }
 
 /// Everything `Party::apply` decides by. Built from config.toml's `[party]`, `[[button]]`, `[[trigger]]`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
     pub skip_threshold: Threshold,
     /// With a share threshold: never fewer than this many skip votes.

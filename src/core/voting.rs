@@ -5,7 +5,7 @@ use super::time::Timestamp;
 use std::collections::HashMap;
 use std::time::Duration;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct VoterBook {
     /// Last accepted (not debounced) press per voter.
     last_press: HashMap<Voter, Timestamp>,
@@ -151,6 +151,29 @@ impl Clone for VoterList {
                     .clone(),
             ),
         }
+    }
+}
+
+/// Saved (in a checkpoint) as the voters in voting order: the set and the shared copy are
+/// caches, rebuilt when read back.
+impl serde::Serialize for VoterList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.order.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VoterList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let order = Vec::<Voter>::deserialize(d)?;
+        let seen: std::collections::HashSet<Voter> = order.iter().cloned().collect();
+        if seen.len() != order.len() {
+            return Err(serde::de::Error::custom("a voter is listed twice"));
+        }
+        Ok(VoterList {
+            order,
+            seen,
+            shared: Default::default(),
+        })
     }
 }
 

@@ -167,6 +167,10 @@ fn describe(effect: &Effect) -> (String, Vec<Span<'static>>) {
             )],
         ),
         Effect::Request(ev) => ("request".into(), plain(ev.plain())),
+        Effect::RulesChanged { changes } => (
+            "rules".into(),
+            plain(format!("changed: {}", changes.join("; "))),
+        ),
     }
 }
 

@@ -253,5 +253,6 @@ pub(crate) fn effect_text(e: &Effect) -> String {
         Effect::TriggerFailed { trigger, reason } => format!("trigger {trigger} failed: {reason}"),
         Effect::Notice { hook, text, .. } => format!("{hook}: {text}"),
         Effect::Request(ev) => ev.plain(),
+        Effect::RulesChanged { changes } => format!("party rules changed: {}", changes.join("; ")),
     }
 }

@@ -46,6 +46,7 @@ enum Tag {
     Result,
     Request,
     Tick,
+    Rules,
 }
 
 struct InputVisitor;
@@ -81,6 +82,7 @@ impl<'de> Visitor<'de> for InputVisitor {
             Tag::Result => Input::Result(AdapterResult::deserialize(rest)?),
             Tag::Request => Input::Request(crate::core::RequestInput::deserialize(rest)?),
             // Like serde's unit variant of an internally tagged enum: other fields are ignored.
+            Tag::Rules => Input::Rules(Box::new(crate::core::Rules::deserialize(rest)?)),
             Tag::Tick => {
                 IgnoredAny::deserialize(rest)?;
                 Input::Tick
@@ -177,7 +179,63 @@ mod tests {
                 reason: "503".into(),
             }),
             Input::Tick,
+            Input::Rules(Box::new(every_kind_of_rule())),
         ]
+    }
+
+    /// Rules with every kind of button and trigger, so their journaled form is read back whole.
+    fn every_kind_of_rule() -> crate::core::Rules {
+        use crate::core::{
+            Action, ButtonActions, ButtonRule, Rules, Step, TriggerCondition, TriggerRule,
+        };
+        use std::time::Duration;
+        let button = |name: &str, actions| ButtonRule {
+            name: name.into(),
+            actions,
+            debounce: Some(Duration::from_millis(1500)),
+        };
+        let trigger = |name: &str, when| TriggerRule {
+            name: name.into(),
+            when,
+        };
+        Rules {
+            skip_threshold: Threshold::Percent(40),
+            skip_margin: Some(2),
+            protected_artists: vec!["ABBA".into()],
+            buttons: vec![
+                button("door", ButtonActions::Always(Action::Like)),
+                button(
+                    "bttn",
+                    ButtonActions::Sequence(vec![
+                        Step::from(Action::Skip),
+                        Step {
+                            action: None,
+                            notify: vec!["ntfy".into()],
+                        },
+                    ]),
+                ),
+                button(
+                    "iot",
+                    ButtonActions::ByClick {
+                        single: Some(Action::Like),
+                        double: None,
+                        long: Some(Action::Keep),
+                    },
+                ),
+            ],
+            triggers: vec![
+                trigger("a", TriggerCondition::LikesAtLeast(5)),
+                trigger("b", TriggerCondition::BatteryBelow(0.2)),
+                trigger(
+                    "c",
+                    TriggerCondition::Press {
+                        button: Some("door".into()),
+                    },
+                ),
+                trigger("d", TriggerCondition::Named),
+            ],
+            ..Rules::default()
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //!
 //! Both run at every start, so neither may cost seconds on a long party: `open` only counts
 //! newlines and parses the last line (`scan`), `replay` parses on every core (`replay`).
+pub mod checkpoint;
 mod decode;
 mod line;
 mod repair;
@@ -14,13 +15,15 @@ mod reserve;
 mod scan;
 mod store;
 
+pub use checkpoint::Position;
 pub use line::{LineError, read as read_line, write as write_line};
 pub(crate) use repair::Repaired;
-pub use replay::{Anomaly, Replayed, replay};
+pub use replay::{Anomaly, Replayed, replay, replay_from};
 pub use store::PartyStore;
 
 use crate::core::{Effect, Input, Party, Timestamp};
 use anyhow::{Context, Result};
+use checkpoint::Checkpoint;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -40,6 +43,8 @@ pub struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Recovery {
     pub entries: u64,
+    /// Lines in the journal, empty ones included.
+    pub lines: u64,
     /// Bytes of a torn last line that were dropped.
     pub torn_bytes: u64,
 }
@@ -68,11 +73,18 @@ pub struct Opened {
 /// Opens the journal at `path` and replays it into `fresh()`. A journal left by an older
 /// version's unsafe failure path is repaired first where that provably loses nothing
 /// acknowledged; anything else that cannot be read is an error naming the line.
+///
+/// A checkpoint that checks out (see `checkpoint`) saves replaying the lines before it.
 pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
-    let open = || -> Result<Opened> {
-        let (journal, recovery) = Journal::open(path)?;
-        let mut party = fresh();
-        let replayed = replay(&mut party, path)?;
+    let open = |checkpoint: Option<Checkpoint>| -> Result<Opened> {
+        let (mut party, from) = match checkpoint {
+            Some(c) => (c.party, c.at),
+            None => (fresh(), Position::default()),
+        };
+        let (journal, recovery) = Journal::open_from(path, from)?;
+        // The name is the party's file's, not something the checkpoint decides.
+        party.name = fresh().name;
+        let replayed = replay_from(&mut party, path, from)?;
         Ok(Opened {
             party,
             journal,
@@ -81,18 +93,38 @@ pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
             repaired: None,
         })
     };
-    match open() {
+    match open(load_checkpoint(path)) {
         Err(e) if e.downcast_ref::<Anomaly>().is_some() => {
             let Some(repaired) = repair::repair(path)? else {
                 return Err(e);
             };
             tracing::warn!("{}", repaired.note());
-            let mut opened = open()?;
+            let mut opened = open(None)?;
             opened.repaired = Some(repaired);
             Ok(opened)
         }
         other => other,
     }
+}
+
+/// Rebuilds the party from the journal at `path`: from its checkpoint when one checks out,
+/// else from the start. What a failed write rolls back to.
+pub fn rebuild(path: &Path, fresh: impl Fn() -> Party) -> Result<Party> {
+    let (mut party, from) = match load_checkpoint(path) {
+        Some(c) => (c.party, c.at),
+        None => (fresh(), Position::default()),
+    };
+    party.name = fresh().name;
+    replay_from(&mut party, path, from)?;
+    Ok(party)
+}
+
+/// The journal's checkpoint if it checks out; a reason to ignore it goes to the log.
+fn load_checkpoint(path: &Path) -> Option<Checkpoint> {
+    checkpoint::load(path).unwrap_or_else(|why| {
+        tracing::warn!(journal = %path.display(), "checkpoint ignored (replaying the whole journal): {why}");
+        None
+    })
 }
 
 pub struct Journal {
@@ -115,6 +147,12 @@ impl Journal {
     /// Only the last complete line is parsed (and its checksum checked): a corrupt line before
     /// it is `replay`'s to report, and replay runs at every start anyway.
     pub fn open(path: &Path) -> Result<(Journal, Recovery)> {
+        Journal::open_from(path, Position::default())
+    }
+
+    /// `open` for a journal whose lines up to `from` (a checkpoint's position) are known:
+    /// only the lines after it are counted.
+    pub fn open_from(path: &Path, from: Position) -> Result<(Journal, Recovery)> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -133,7 +171,9 @@ impl Journal {
             file.set_len(good)
                 .with_context(|| format!("cannot drop the torn line of {}", path.display()))?;
         }
-        let lines = scan::count_lines(&mut file, good).with_context(read_err)?;
+        let mut lines =
+            scan::count_lines(&mut file, from.len.min(good), good).with_context(read_err)?;
+        lines.newlines += from.lines;
         let next_seq = match scan::last_line(&mut file, good).with_context(read_err)? {
             None => 0,
             Some(last) => {
@@ -153,7 +193,8 @@ impl Journal {
             }
         };
         let recovery = Recovery {
-            entries: lines.newlines - lines.empty,
+            entries: lines.newlines - lines.empty - (from.lines - from.entries),
+            lines: lines.newlines,
             torn_bytes,
         };
         let journal = Journal {

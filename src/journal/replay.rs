@@ -4,6 +4,7 @@
 //! into blocks at line boundaries, parser threads (one per core) take turns, and the caller
 //! applies their results in file order. Bounded channels keep a few blocks in memory, never the
 //! whole journal.
+use super::checkpoint::Position;
 use super::decode::Decoded;
 use super::line::{self, LineError};
 use crate::core::{Party, Timestamp};
@@ -80,11 +81,19 @@ struct Corrupt {
 /// Bytes after the last newline are a torn line, which `Journal::open` drops: they are not
 /// applied here either.
 pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
-    let file = match File::open(path) {
+    replay_from(party, path, Position::default())
+}
+
+/// Apply the entries after `from` (a checkpoint's position) to `party`, which holds the ones
+/// before it.
+pub fn replay_from(party: &mut Party, path: &Path, from: Position) -> Result<Replayed> {
+    let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Replayed::default()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
+    io::Seek::seek(&mut file, io::SeekFrom::Start(from.len))
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let parsers = thread::available_parallelism().map_or(1, NonZeroUsize::get);
     // A parser that panics ends its channel early; the scope then panics too, so a short
     // replay is never mistaken for the whole journal.
@@ -118,7 +127,7 @@ pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
             .name("replay-read".into())
             .spawn_scoped(s, move || cut_blocks(file, &to_parsers, &spent_rx))
             .context("cannot start a replay thread")?;
-        let applied = apply_in_order(party, &from_parsers, path);
+        let applied = apply_in_order(party, &from_parsers, path, from);
         // After an error, this stops the parsers, whose end stops the reader.
         drop(from_parsers);
         let read = reader
@@ -145,10 +154,14 @@ fn apply_in_order(
     party: &mut Party,
     from_parsers: &[Receiver<Result<Parsed, Corrupt>>],
     path: &Path,
+    from: Position,
 ) -> Result<Replayed> {
-    let mut done = Replayed::default();
-    let mut lines_before = 0;
-    let mut last_seq: Option<u64> = None;
+    let mut done = Replayed {
+        entries: from.entries,
+        last_at: from.last_at,
+    };
+    let mut lines_before = from.lines;
+    let mut last_seq: Option<u64> = from.last_seq;
     for from in from_parsers.iter().cycle() {
         // Closed once the reader has sent its last block and this parser has returned it.
         let Ok(parsed) = from.recv() else { break };

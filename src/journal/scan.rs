@@ -29,10 +29,11 @@ pub(crate) struct LineCount {
     pub empty: u64,
 }
 
-/// Counts the lines in the first `end` bytes, which end with a newline.
-pub(crate) fn count_lines(file: &mut File, end: u64) -> io::Result<LineCount> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut reader = file.take(end);
+/// Counts the lines in the bytes from `start` (0, or the end of a line) to `end`, which end
+/// with a newline.
+pub(crate) fn count_lines(file: &mut File, start: u64, end: u64) -> io::Result<LineCount> {
+    file.seek(SeekFrom::Start(start))?;
+    let mut reader = file.take(end.saturating_sub(start));
     let mut buf = vec![0; FORWARD_BLOCK];
     let mut count = LineCount {
         newlines: 0,
@@ -165,7 +166,7 @@ mod tests {
         let bytes = varied_lines(8_000);
         assert!(bytes.len() > 2 * FORWARD_BLOCK);
         let (_tmp, mut file) = file_with(&bytes);
-        let count = count_lines(&mut file, bytes.len() as u64).unwrap();
+        let count = count_lines(&mut file, 0, bytes.len() as u64).unwrap();
         assert_eq!((count.newlines, count.empty), naive(&bytes));
         assert!(count.empty > 0);
     }
@@ -175,7 +176,7 @@ mod tests {
         let mut bytes = vec![b'x'; FORWARD_BLOCK - 1];
         bytes.extend(b"\n\nlast\n");
         let (_tmp, mut file) = file_with(&bytes);
-        let count = count_lines(&mut file, bytes.len() as u64).unwrap();
+        let count = count_lines(&mut file, 0, bytes.len() as u64).unwrap();
         assert_eq!((count.newlines, count.empty), (3, 1));
         assert_eq!(naive(&bytes), (3, 1));
     }

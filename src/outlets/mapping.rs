@@ -15,6 +15,7 @@
 //! | TriggerFired    | `party`               | `trigger`                      | track key       | likes       |
 //! | Host            | `host`                | `host_command`                 | command name    | 1           |
 //! | SkipFailed / TriggerFailed | `party`    | `skip_failed` / `trigger_failed` | track / trigger | 1       |
+//! | RulesChanged    | `party`               | `rules_changed`                | `rules`         | rules changed |
 use super::settings::{FieldNames, MetadataFormat};
 use crate::core::{Effect, HostCommand, Timestamp, Track};
 use crate::journal::Entry;
@@ -262,6 +263,16 @@ pub fn map_effect(id: String, at: Timestamp, effect: &Effect) -> Event {
         Effect::Notice { hook, text, .. } => {
             meta.push(("text", json!(text)));
             (PARTY_MEMBER.into(), "notice".into(), hook.clone(), 1)
+        }
+        Effect::RulesChanged { changes } => {
+            meta.push(("changes", json!(changes)));
+            let n = changes.len() as i64;
+            (
+                PARTY_MEMBER.into(),
+                "rules_changed".into(),
+                "rules".into(),
+                n,
+            )
         }
         Effect::Request(ev) => {
             meta.push(("request_id", json!(ev.id())));
