@@ -109,7 +109,13 @@ impl Party {
     /// rules get a status line, and ones no longer configured keep theirs (their presses
     /// happened).
     fn on_rules(&mut self, rules: &Rules, out: &mut Vec<Effect>) {
-        let changes = rules.changes_from(&self.rules);
+        // The first rules a journal names are where its party starts, not a change: the rules
+        // before them are whatever config.toml says at the time of a replay.
+        let changes = if self.rules_journaled {
+            rules.changes_from(&self.rules)
+        } else {
+            Vec::new()
+        };
         for b in &rules.buttons {
             if !self.buttons.iter().any(|s| s.name == b.name) {
                 self.buttons.push(ButtonStatus {

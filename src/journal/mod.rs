@@ -8,6 +8,8 @@
 //! newlines and parses the last line (`scan`), `replay` parses on every core (`replay`).
 pub mod checkpoint;
 mod decode;
+#[cfg(test)]
+mod fixed_past_tests;
 mod line;
 mod repair;
 mod replay;
@@ -214,7 +216,7 @@ impl Journal {
     }
 
     /// Bytes of whole, synced lines.
-    pub(crate) fn durable_len(&self) -> u64 {
+    pub fn durable_len(&self) -> u64 {
         self.durable_len
     }
 

@@ -28,6 +28,7 @@ mod export_config;
 mod export_fake;
 mod export_fixtures;
 mod export_triggers;
+mod fixed_past;
 mod http_admin_guard;
 mod http_buttons;
 mod http_guest;

@@ -1,0 +1,176 @@
+//! `cargo bench --bench startup`: how long the real binary takes from exec to answering its
+//! vote page with a journal of 1,000 and of 1,000,000 entries, with a checkpoint (as a clean
+//! stop leaves it, and 9,999 entries behind, as a crash at worst leaves it) and without one
+//! (a whole replay, as every start did before checkpoints); and a rollback after a failed
+//! write (`journal::rebuild`) with and without. Prints figures for the README; asserts nothing.
+use party_tui::core::*;
+use party_tui::journal::{self, Entry, Journal, Position, checkpoint};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "support/binary.rs"]
+mod binary;
+#[path = "../tests/support/sample.rs"]
+mod sample;
+
+const T0: i64 = 1_700_000_000_000;
+const RUNS: usize = 5;
+
+/// Writes a journal of `n` entries of a busy evening at `path`, saving a checkpoint after
+/// entry `n - behind`; returns the party the whole journal makes.
+fn write_party(path: &Path, n: u64, behind: Option<u64>) -> Party {
+    let (mut journal, _) = Journal::open(path).expect("open");
+    let mut party = Party::new("bench", Rules::default());
+    let mut chunk = Vec::with_capacity(4096);
+    let mut at = Position::default();
+    for i in 0..n {
+        let input = if i == 0 {
+            Input::Rules(Box::new(Rules::default()))
+        } else {
+            sample::evening(i, 60, 200)
+        };
+        let now = Timestamp(T0 + i as i64 * 250);
+        chunk.push(Entry {
+            seq: i,
+            at: now,
+            effects: party.apply(&input, now),
+            input,
+        });
+        if chunk.len() == 4096 || behind.is_some_and(|b| i + 1 == n - b) || i + 1 == n {
+            journal.append_batch(&chunk).expect("append");
+            at = Position {
+                len: journal.durable_len(),
+                lines: i + 1,
+                entries: i + 1,
+                last_seq: Some(i),
+                last_at: Some(now),
+            };
+            chunk.clear();
+        }
+        if behind.is_some_and(|b| i + 1 == n - b) {
+            checkpoint::save(path, at, &party).expect("checkpoint");
+        }
+    }
+    party
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Exec to the first answer of `/api/state`, `RUNS` times, each from the same files.
+fn start_time(dir: &Path, journal: &Path) -> Duration {
+    let saved: Vec<(PathBuf, Vec<u8>)> = [journal.to_path_buf(), checkpoint::path_for(journal)]
+        .into_iter()
+        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .collect();
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[demo]\nguests = 0\n").unwrap();
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        let _ = std::fs::remove_file(checkpoint::path_for(journal));
+        for (p, b) in &saved {
+            std::fs::write(p, b).unwrap();
+        }
+        let port = binary::free_port();
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
+            .args(["--headless", "--demo", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .env("HOME", dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start party-tui");
+        while !answers(port) {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "party-tui did not start"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        times.push(started.elapsed());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    median(times)
+}
+
+fn answers(port: u16) -> bool {
+    let Ok(mut conn) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = conn.write_all(b"GET /api/state HTTP/1.1\r\nHost: p\r\nConnection: close\r\n\r\n");
+    let mut head = [0u8; 12];
+    conn.read_exact(&mut head).is_ok() && &head == b"HTTP/1.1 200"
+}
+
+fn main() {
+    let big: u64 = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut rows = Vec::new();
+    for (n, behind) in [
+        (1_000, Some(0)),
+        (big, Some(0)),
+        (big, Some(9_999)),
+        (1_000, None),
+        (big, None),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let parties = dir.path().join("data/demo/parties");
+        std::fs::create_dir_all(&parties).unwrap();
+        std::fs::write(parties.join("current"), "bench").unwrap();
+        let path = parties.join("bench.jsonl");
+        let party = write_party(&path, n, behind);
+        let size = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+        let ckpt =
+            std::fs::metadata(checkpoint::path_for(&path)).map_or(0.0, |m| m.len() as f64 / 1e3);
+        let start = start_time(dir.path(), &path);
+        // A rollback rebuilds from the same files in this process.
+        let mut rebuilds = Vec::new();
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let rebuilt =
+                journal::rebuild(&path, || Party::new("bench", Rules::default())).unwrap();
+            rebuilds.push(t.elapsed());
+            assert_eq!(
+                rebuilt, party,
+                "a rebuild gives the party the journal makes"
+            );
+        }
+        let how = match behind {
+            Some(0) => "checkpoint at the end".to_string(),
+            Some(b) => format!("checkpoint {b} entries behind"),
+            None => "no checkpoint".to_string(),
+        };
+        println!(
+            "{n:>9} entries ({size:.0} MB journal, {ckpt:.0} KB checkpoint), {how}: start {:.0?}, rollback {:.1?}",
+            start,
+            median(rebuilds)
+        );
+        rows.push((n, behind, start));
+    }
+    let of = |n, b| {
+        rows.iter()
+            .find(|r| r.0 == n && r.1 == b)
+            .map(|r| r.2)
+            .unwrap()
+    };
+    for b in [Some(0), Some(9_999)] {
+        println!(
+            "start with {big} entries ({}) / with 1,000: {:.2}× (goal ≤ 2×)",
+            if b == Some(0) { "clean stop" } else { "crash" },
+            of(big, b).as_secs_f64() / of(1_000, Some(0)).as_secs_f64()
+        );
+    }
+}
