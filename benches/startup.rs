@@ -70,12 +70,17 @@ fn start_time(dir: &Path, journal: &Path) -> Duration {
         .collect();
     let config = dir.join("config.toml");
     std::fs::write(&config, "[demo]\nguests = 0\n").unwrap();
-    let mut times = Vec::new();
-    for _ in 0..RUNS {
+    // Each run appends to the journal and leaves a checkpoint: start every run, and leave,
+    // with the files as they were.
+    let restore = || {
         let _ = std::fs::remove_file(checkpoint::path_for(journal));
         for (p, b) in &saved {
             std::fs::write(p, b).unwrap();
         }
+    };
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        restore();
         let port = binary::free_port();
         let started = Instant::now();
         let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
@@ -101,6 +106,7 @@ fn start_time(dir: &Path, journal: &Path) -> Duration {
         let _ = child.kill();
         let _ = child.wait();
     }
+    restore();
     median(times)
 }
 
@@ -118,6 +124,15 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
+    // To look into one start by hand: `BENCH_WRITE=<dir> cargo bench --bench startup` leaves the
+    // big party (with its checkpoint) in <dir>/data/demo and stops.
+    if let Ok(dir) = std::env::var("BENCH_WRITE") {
+        let parties = Path::new(&dir).join("data/demo/parties");
+        std::fs::create_dir_all(&parties).unwrap();
+        std::fs::write(parties.join("current"), "bench").unwrap();
+        write_party(&parties.join("bench.jsonl"), big, Some(0));
+        return;
+    }
     let mut rows = Vec::new();
     for (n, behind) in [
         (1_000, Some(0)),
