@@ -12,7 +12,7 @@
 //! What comes in never closes the connection: rumqttc is told to take any packet MQTT can
 //! carry, and a payload over `MAX_INCOMING_PAYLOAD` is dropped here, by its size, before anyone
 //! reads it. (With rumqttc's limit at 64 KiB, one retained 5 MB message on a command topic
-//! made every connect end in a protocol error and a reconnect, about eleven times a second.)
+//! made every connect end in a protocol error and a reconnect, 5 to 11 times a second.)
 use super::Message;
 use super::explain::explain;
 use super::inbound::Once;
