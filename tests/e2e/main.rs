@@ -33,6 +33,7 @@ mod host_browser;
 mod http_limits;
 mod journal_faults;
 mod mqtt_cumulocity;
+mod mqtt_fresh;
 mod mqtt_ha;
 mod mqtt_outage;
 mod notify_e2e;

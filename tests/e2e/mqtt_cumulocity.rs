@@ -2,10 +2,13 @@
 //! --headless --demo` logs in as `<tenant>/<user>` (password from the environment), creates
 //! its device and button children with the exact SmartREST lines, sends one `c8y_MAC_Event`
 //! per press on the child's topic, and carries out a `511` skip from `s/ds`, acknowledged
-//! `501` then `503`. A wrong password and a TLS name mismatch are explained in plain words.
+//! `501` then `503`. Operations queued while party-tui was away (the answer to `500` after a
+//! start or a reconnect) are refused `502` and not carried out. A wrong password and a TLS
+//! name mismatch are explained in plain words.
 use crate::mqtt_broker;
 
-use mqtt_broker::{Mosquitto, Party, Watcher, wait_for};
+use mqtt_broker::platform::Platform;
+use mqtt_broker::{Mosquitto, Party, wait_for};
 use party_tui::outlets::mqtt::link::{self, LinkEvent, LinkOptions};
 use party_tui::outlets::mqtt::settings::{Broker, Password};
 use party_tui::outlets::mqtt::smartrest::parse_line;
@@ -29,47 +32,28 @@ fn broker() -> Option<Mosquitto> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cumulocity_device_tree_events_and_operations() {
     let Some(broker) = broker() else { return };
-    let platform = Watcher::start(
-        broker.port,
-        "platform",
-        Some(("platform", "platform")),
-        &["s/us/#"],
-        false,
-    )
-    .await;
+    let platform = Platform::start(broker.port, ("platform", "platform")).await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("config.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[demo]\nguests = 0\n\n[http]\nbind = \"127.0.0.1:0\"\n\n\
-             [[button]]\nname = \"Door, front\"\nid = \"bttn-1\"\n\n\
-             [cumulocity]\nurl = \"{}\"\ntenant = \"t12345\"\nuser = \"party-device\"\ndevice_id = \"{DEVICE}\"\n",
-            broker.url()
-        ),
-    )
-    .unwrap();
-    let party = Party::start(
-        &cfg,
-        &dir.path().join("data"),
-        &[("PARTY_TUI_C8Y_PASSWORD", SECRET)],
-    );
+    let party = start_party(&broker, dir.path());
 
-    let first: Vec<String> = wait_for("the device, its operations, its child and 500", || {
-        let lines: Vec<String> = platform.on("s/us").into_iter().map(|m| m.payload).collect();
-        lines.iter().any(|l| l == "500").then_some(lines)
+    let first: Vec<String> = wait_for("the device, its operations, its child, 500, 123", || {
+        let lines = platform.on("s/us");
+        lines.iter().any(|l| l == "123").then_some(lines)
     })
     .await;
     assert_eq!(
-        &first[..5],
+        &first[..6],
         [
             "100,party-test,c8y_PartyTui",
             "117,60",
             "114,c8y_Command",
             "101,bttn-1,\"Door, front\",c8y_WebButton",
-            "500"
+            "500",
+            "123"
         ]
     );
+    // Nothing was queued; operations from now on reach the device after the answer to `123`.
+    platform.answered_123(1).await;
 
     // One c8y_MAC_Event per press, on the child's own topic, with the journal's time.
     party.press("bttn-1").await;
@@ -88,8 +72,8 @@ async fn cumulocity_device_tree_events_and_operations() {
         .map(|l| l["seq"].as_u64().unwrap())
         .collect();
     for (m, seq) in events.iter().zip(&seqs) {
-        let f = parse_line(&m.payload);
-        assert_eq!(f.len(), 4, "{}", m.payload);
+        let f = parse_line(m);
+        assert_eq!(f.len(), 4, "{m}");
         assert_eq!((f[0].as_str(), f[1].as_str()), ("400", "c8y_MAC_Event"));
         assert!(f[2].starts_with("Door, front bttn-1: "), "{}", f[2]);
         assert!(
@@ -99,27 +83,23 @@ async fn cumulocity_device_tree_events_and_operations() {
         );
         assert!(f[3].ends_with("+00:00"), "time {}", f[3]);
     }
+    assert!(events[0].contains("like, counted"), "{}", events[0]);
     assert!(
-        events[0].payload.contains("like, counted"),
-        "{}",
-        events[0].payload
-    );
-    assert!(
-        events[1].payload.contains(": single, debounced"),
+        events[1].contains(": single, debounced"),
         "a repeat inside the debounce: {}",
-        events[1].payload
+        events[1]
     );
     // Tracks played so far, each a well-formed 400 line.
     for m in platform
         .on("s/us")
         .iter()
-        .filter(|m| m.payload.starts_with("400,c8y_TrackPlayed"))
+        .filter(|m| m.starts_with("400,c8y_TrackPlayed"))
     {
-        assert_eq!(parse_line(&m.payload).len(), 4, "{}", m.payload);
+        assert_eq!(parse_line(m).len(), 4, "{m}");
     }
 
     // The platform asks for a skip.
-    let acks = operation(&platform, &format!("511,{DEVICE},skip")).await;
+    let acks = platform.operation(&format!("511,{DEVICE},skip")).await;
     assert_eq!(acks, ["501,c8y_Command", "503,c8y_Command,skip now"]);
     let skip = party
         .lines()
@@ -137,13 +117,15 @@ async fn cumulocity_device_tree_events_and_operations() {
         platform
             .on("s/us")
             .iter()
-            .find(|m| m.payload.starts_with("400,c8y_TrackSkipped,"))
+            .find(|m| m.starts_with("400,c8y_TrackSkipped,"))
             .map(|_| ())
     })
     .await;
 
     // An unknown command is refused with the reason.
-    let refused = operation(&platform, &format!("511,{DEVICE},\"reboot now\"")).await;
+    let refused = platform
+        .operation(&format!("511,{DEVICE},\"reboot now\""))
+        .await;
     assert_eq!(refused[0], "501,c8y_Command");
     assert!(
         refused[1].starts_with("502,c8y_Command,\"unknown command `reboot now`"),
@@ -152,20 +134,69 @@ async fn cumulocity_device_tree_events_and_operations() {
     );
 }
 
-/// The platform sends an operation line on `s/ds`; the two status lines (501, then 502/503)
-/// the device answers with.
-async fn operation(platform: &Watcher, line: &str) -> Vec<String> {
-    let before = platform.on("s/us").len();
-    platform.publish("s/ds", line).await;
-    wait_for("501 then 502 or 503", || {
-        let got: Vec<String> = platform.on("s/us")[before..]
-            .iter()
-            .map(|m| m.payload.clone())
-            .filter(|p| p.starts_with("50"))
-            .collect();
-        (got.len() >= 2).then_some(got)
-    })
-    .await
+/// `party-tui --headless --demo` as the device, with one web button as its child.
+fn start_party(broker: &Mosquitto, dir: &std::path::Path) -> Party {
+    let cfg = dir.join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[demo]\nguests = 0\n\n[http]\nbind = \"127.0.0.1:0\"\n\n\
+             [[button]]\nname = \"Door, front\"\nid = \"bttn-1\"\n\n\
+             [cumulocity]\nurl = \"{}\"\ntenant = \"t12345\"\nuser = \"party-device\"\ndevice_id = \"{DEVICE}\"\n",
+            broker.url()
+        ),
+    )
+    .unwrap();
+    Party::start(
+        &cfg,
+        &dir.join("data"),
+        &[("PARTY_TUI_C8Y_PASSWORD", SECRET)],
+    )
+}
+
+const OFFLINE: &str = "502,c8y_Command,sent while the party was offline: send it again";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_queued_while_offline_are_refused_at_start_and_after_a_reconnect() {
+    let Some(mut broker) = broker() else { return };
+    let platform = Platform::start(broker.port, ("platform", "platform")).await;
+    // A skip created before the party started: the answer to its first `500`.
+    platform.queue(&format!("511,{DEVICE},skip"));
+    let dir = tempfile::tempdir().unwrap();
+    let party = start_party(&broker, dir.path());
+    assert_eq!(
+        platform.statuses_reach(2).await,
+        ["501,c8y_Command", OFFLINE],
+        "refused with the reason"
+    );
+    platform.answered_123(1).await;
+    // Sent after the platform's `124` on the same topic, so it arrives after it: live.
+    let fresh = platform.operation(&format!("511,{DEVICE},skip")).await;
+    assert_eq!(fresh, ["501,c8y_Command", "503,c8y_Command,skip now"]);
+    assert_eq!(party.host_commands("skip_now", "cumulocity"), 1);
+
+    // The broker goes away; a skip and a keep are created meanwhile; the broker returns.
+    platform.queue(&format!("511,{DEVICE},skip"));
+    platform.queue(&format!("511,{DEVICE},keep"));
+    broker.restart();
+    let all = platform.statuses_reach(8).await;
+    assert_eq!(
+        all[4..],
+        ["501,c8y_Command", OFFLINE, "501,c8y_Command", OFFLINE],
+        "both queued ones refused after the reconnect"
+    );
+    platform.answered_123(2).await;
+    let fresh = platform.operation(&format!("511,{DEVICE},skip")).await;
+    assert_eq!(fresh, ["501,c8y_Command", "503,c8y_Command,skip now"]);
+    assert_eq!(platform.statuses("s/us").len(), 10);
+    // Only the two fresh skips were carried out; the queued ones left no trace in the journal.
+    assert_eq!(party.host_commands("skip_now", "cumulocity"), 2);
+    assert_eq!(party.host_commands("keep", "cumulocity"), 0);
+    let log = party.log();
+    assert!(
+        log.contains("Cumulocity operation queued while offline; refused"),
+        "{log}"
+    );
 }
 
 fn options(broker: Broker, password: &str) -> LinkOptions {

@@ -3,6 +3,8 @@
 //! rumqttc subscriber that records what arrives, and `party-tui --headless --demo` runs.
 //! Without mosquitto the tests skip and say so; with PARTY_TUI_REQUIRE_PRIVILEGED=1 they fail.
 #![allow(dead_code)]
+pub mod platform;
+
 use crate::support::headless;
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, QoS};
 use std::path::{Path, PathBuf};
@@ -98,8 +100,11 @@ impl Mosquitto {
 
     fn run(&mut self) {
         let conf = self.dir.path().join("mosquitto.conf");
+        // Started as root, mosquitto would switch to the `mosquitto` user, which cannot write
+        // the log or the saved sessions in our 0700 temp dir (both silently missing); `user
+        // root` keeps it as it was started, and means nothing to a broker started by anyone else.
         let text = format!(
-            "listener {} 127.0.0.1\npersistence true\npersistence_location {}/\nlog_dest file {}\n{}\n",
+            "user root\nlistener {} 127.0.0.1\npersistence true\npersistence_location {}/\nlog_dest file {}\n{}\n",
             self.port,
             self.dir.path().display(),
             self.dir.path().join("mosquitto.log").display(),
@@ -149,6 +154,58 @@ impl Mosquitto {
 
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Connections the broker accepted from `client_id` so far (needs `log_type all`, or the
+    /// default `notice`).
+    pub fn connections(&self, client_id: &str) -> usize {
+        let needle = format!(" as {client_id} (");
+        self.log()
+            .lines()
+            .filter(|l| l.contains("New client connected") && l.contains(&needle))
+            .count()
+    }
+
+    /// Messages the broker handed `client_id` from its retained store on `topic` so far
+    /// (`r1` in its log; needs `log_type all`).
+    pub fn retained_sent(&self, client_id: &str, topic: &str) -> usize {
+        let head = format!("Sending PUBLISH to {client_id} (");
+        let tail = ", r1, ";
+        let topic = format!(", '{topic}', ");
+        self.log()
+            .lines()
+            .filter(|l| l.contains(&head) && l.contains(tail) && l.contains(&topic))
+            .count()
+    }
+}
+
+/// Publish one message with QoS 1 from a client of its own (any size MQTT carries) and return
+/// once the broker has acknowledged it.
+pub async fn publish_once(port: u16, topic: &str, payload: Vec<u8>, retain: bool) {
+    let id = format!("publisher-{}", free_port());
+    let mut o = MqttOptions::new(id, "127.0.0.1", port);
+    o.set_max_packet_size(1 << 28, 1 << 28);
+    let (client, mut ev) = AsyncClient::new(o, 8);
+    client
+        .publish(topic, QoS::AtLeastOnce, retain, payload)
+        .await
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        match tokio::time::timeout(LIMIT, ev.poll()).await {
+            Ok(Ok(Event::Incoming(Incoming::PubAck(_)))) => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("publishing to {topic}: {e}"),
+            Err(_) => panic!("no PUBACK for {topic} within {LIMIT:?}"),
+        }
+        assert!(start.elapsed() < LIMIT, "no PUBACK for {topic}");
+    }
+    client.disconnect().await.unwrap();
+    // Let the DISCONNECT go out, so the broker does not publish anything on our behalf.
+    while let Ok(Ok(ev)) = tokio::time::timeout(Duration::from_secs(2), ev.poll()).await {
+        if matches!(ev, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+            break;
+        }
     }
 }
 
@@ -323,6 +380,23 @@ impl Party {
             .await
             .unwrap();
         assert!(r.status().is_success(), "press: {}", r.status());
+    }
+
+    /// The party's log file so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data.join("logs").join("party-tui.log")).unwrap_or_default()
+    }
+
+    /// Journal lines of host commands `command` (`skip_now`, `keep`, …) given by `by`.
+    pub fn host_commands(&self, command: &str, by: &str) -> usize {
+        self.lines()
+            .iter()
+            .filter(|l| {
+                l["input"]["type"] == "host"
+                    && l["input"]["command"] == command
+                    && l["input"]["by"] == by
+            })
+            .count()
     }
 
     pub fn kill9(&mut self) {

@@ -86,6 +86,13 @@ impl Ha {
     fn topic(&self, leaf: &str) -> String {
         format!("{}/{leaf}", self.base)
     }
+    /// One of ours under `cmd/` (while commands are on): what arrives there must be fresh.
+    pub(crate) fn is_command_topic(&self, topic: &str) -> bool {
+        self.commands
+            && topic
+                .strip_prefix(&self.base)
+                .is_some_and(|rest| rest.starts_with("/cmd/"))
+    }
     pub(crate) fn command_topics(&self) -> Vec<String> {
         if !self.commands {
             return Vec::new();

@@ -2,9 +2,11 @@
 //! announces the entities and their current state; it follows the snapshot with state updates
 //! (at most one per entity per `MIN_STATE_INTERVAL`); it removes entities of buttons that left
 //! the config; it carries HA's button/switch/number commands into the inbox as host commands
-//! from Home Assistant.
+//! from Home Assistant, when they are fresh (`inbound.rs`): a retained copy the broker hands out
+//! at every connect is not a press.
 use super::Message;
 use super::ha::Ha;
+use super::inbound::{self, MAX_COMMAND_BYTES, Once};
 use super::link::{Link, LinkEvent};
 use crate::bus::inbox::Inbox;
 use crate::core::{CommandSource, Input, Snapshot};
@@ -28,6 +30,8 @@ pub(crate) struct HaRun {
     sent: HashMap<String, (String, Instant)>,
     /// Discovery configs last announced (an entity appears when a battery first reports).
     configs: Vec<Message>,
+    /// Command topics whose refusals were logged already (once each, not at every reconnect).
+    once: Once,
 }
 
 impl HaRun {
@@ -45,6 +49,7 @@ impl HaRun {
             up: false,
             sent: HashMap::new(),
             configs: Vec::new(),
+            once: Once::default(),
         }
     }
 
@@ -72,7 +77,9 @@ impl HaRun {
                 ev = events.recv() => match ev {
                     Some(LinkEvent::Up) => { self.up = true; self.announce(true).await; }
                     Some(LinkEvent::Down(_)) => self.up = false,
-                    Some(LinkEvent::Message { topic, payload }) => self.incoming(&topic, &payload).await,
+                    Some(LinkEvent::Message { topic, payload, retain }) => {
+                        self.incoming(&topic, &payload, retain).await;
+                    }
                     None => return,
                 },
                 changed = self.snapshots.changed() => {
@@ -141,7 +148,14 @@ impl HaRun {
         next
     }
 
-    async fn incoming(&mut self, topic: &str, payload: &[u8]) {
+    async fn incoming(&mut self, topic: &str, payload: &[u8], retain: bool) {
+        if self.ha.is_command_topic(topic) {
+            let verdict = inbound::command(payload, retain, MAX_COMMAND_BYTES);
+            if let Some(text) = self.once.check("MQTT", topic, verdict, MAX_COMMAND_BYTES) {
+                self.command(topic, text).await;
+            }
+            return;
+        }
         let text = String::from_utf8_lossy(payload);
         if topic == self.ha.status_topic() {
             if text.trim() == "online" {
@@ -159,9 +173,12 @@ impl HaRun {
                 tracing::info!(%topic, "removing the Home Assistant entity of a button no longer configured");
                 self.link.publish(vec![clear]).await;
             }
-            return;
         }
-        match self.ha.command(topic, &text) {
+    }
+
+    /// A fresh command: into the inbox, or why not (logged once per topic).
+    async fn command(&mut self, topic: &str, text: &str) {
+        match self.ha.command(topic, text) {
             Some(Ok(cmd)) => {
                 tracing::info!(command = %cmd.plain(), "command from Home Assistant");
                 let input = Input::host_by(cmd, CommandSource::HomeAssistant);
@@ -169,7 +186,10 @@ impl HaRun {
                     tracing::warn!("party loop stopped; Home Assistant command dropped");
                 }
             }
-            Some(Err(why)) => tracing::warn!(%topic, %why, "Home Assistant command ignored"),
+            Some(Err(why)) if self.once.first("not understood", topic) => {
+                tracing::warn!(%topic, %why, "Home Assistant command ignored (said once per topic)");
+            }
+            Some(Err(why)) => tracing::debug!(%topic, %why, "Home Assistant command ignored"),
             None => {}
         }
     }

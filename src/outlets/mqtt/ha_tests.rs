@@ -318,6 +318,24 @@ fn commands_from_home_assistant() {
 }
 
 #[test]
+fn command_topics_are_ours_under_cmd() {
+    let h = ha(true);
+    let base = "party-tui/party-tui-pi_local";
+    assert!(h.is_command_topic(&format!("{base}/cmd/skip")));
+    assert!(h.is_command_topic(&format!("{base}/cmd/anything")));
+    for not in [
+        format!("{base}/likes"),
+        format!("{base}cmd/skip"),
+        format!("{base}_other/cmd/skip"),
+        "party-tui/other/cmd/skip".to_string(),
+        "homeassistant/status".to_string(),
+    ] {
+        assert!(!h.is_command_topic(&not), "{not}");
+    }
+    assert!(!ha(false).is_command_topic(&format!("{base}/cmd/skip")));
+}
+
+#[test]
 fn a_removed_button_loses_its_entity() {
     let h = ha(true);
     let snap = snapshot();

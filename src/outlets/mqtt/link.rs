@@ -8,13 +8,19 @@
 //! asked for them by the order rumqttc hands out packet ids (`Outgoing::Publish`), which is
 //! the order of our requests. A clean session drops everything unacknowledged on a reconnect;
 //! the outbox then sends that batch again with the same event ids.
+//!
+//! What comes in never closes the connection: rumqttc is told to take any packet MQTT can
+//! carry, and a payload over `MAX_INCOMING_PAYLOAD` is dropped here, by its size, before anyone
+//! reads it. (With rumqttc's limit at 64 KiB, one retained 5 MB message on a command topic
+//! made every connect end in a protocol error and a reconnect, 5 to 11 times a second.)
 use super::Message;
 use super::explain::explain;
+use super::inbound::Once;
+use super::reconnect::Reconnect;
 use super::settings::{Broker, Password};
 use crate::bus::inbox::Inbox;
 use crate::core::HealthLevel;
 use crate::outlets::client::Outcome;
-use crate::support::backoff::Backoff;
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, LastWill, MqttOptions, Outgoing, QoS};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -24,16 +30,20 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(30);
-/// The first reconnect waits about this long, doubling…
-pub(crate) const RECONNECT_BASE: Duration = Duration::from_millis(250);
-/// …up to this.
-pub(crate) const RECONNECT_MAX: Duration = Duration::from_secs(30);
 /// QoS 1 publishes in flight at once (also rumqttc's packet-id range).
 pub const MAX_INFLIGHT: u16 = 100;
 /// Requests between this task and rumqttc's loop; more wait in our own queue.
 const REQUEST_CAP: usize = 64;
 /// Cumulocity's limit per message (header included) and a sane one for any broker.
 pub(crate) const MAX_PACKET: usize = 16 * 1024;
+/// The largest "remaining length" MQTT can encode (256 MiB - 1): rumqttc takes any packet up
+/// to it, so no message a broker can deliver is a protocol error that closes the connection.
+/// What a huge one costs is its size in memory while it is read; a broker's
+/// `message_size_limit` bounds that for everyone.
+pub(crate) const MAX_INCOMING_PACKET: usize = 268_435_455;
+/// Incoming payloads longer than this are dropped unread: nothing we subscribe to is larger
+/// (commands are words, Cumulocity's messages are at most 16 KiB, discovery configs ~1 KiB).
+pub(crate) const MAX_INCOMING_PAYLOAD: usize = MAX_PACKET * 4;
 
 #[derive(Clone)]
 pub struct LinkOptions {
@@ -53,9 +63,12 @@ pub enum LinkEvent {
     /// Connected (again): send the on-connect messages, subscribe, then `ready()`.
     Up,
     Down(String),
+    /// At most `MAX_INCOMING_PAYLOAD` bytes; `retain` as the broker delivered it (set only on
+    /// copies from its store, handed out at each subscribe).
     Message {
         topic: String,
         payload: Vec<u8>,
+        retain: bool,
     },
 }
 
@@ -116,7 +129,7 @@ pub(crate) fn mqtt_options(opts: &LinkOptions) -> Result<MqttOptions, String> {
     o.set_keep_alive(KEEP_ALIVE)
         .set_clean_session(true)
         .set_inflight(MAX_INFLIGHT)
-        .set_max_packet_size(MAX_PACKET * 4, MAX_PACKET);
+        .set_max_packet_size(MAX_INCOMING_PACKET, MAX_PACKET);
     if let Some(user) = &opts.username {
         let pass = opts.password.as_ref().map_or("", |p| p.expose().as_str());
         o.set_credentials(user, pass);
@@ -162,6 +175,7 @@ pub fn spawn(
         acks: HashMap::new(),
         batch: None,
         held: None,
+        too_long: Once::default(),
     };
     tasks.spawn(task.run(eventloop, rx, shutdown));
     Ok((Link { tx }, ev_rx))
@@ -199,6 +213,8 @@ struct Task {
     batch: Option<Batch>,
     /// A confirmed batch that arrived before the owner was ready.
     held: Option<(Vec<Message>, oneshot::Sender<Outcome>)>,
+    /// Topics whose too-long payloads were logged already.
+    too_long: Once,
 }
 
 impl Task {
@@ -208,7 +224,7 @@ impl Task {
         mut cmds: mpsc::Receiver<Cmd>,
         shutdown: CancellationToken,
     ) {
-        let mut backoff = Backoff::new(RECONNECT_BASE, RECONNECT_MAX);
+        let mut reconnect = Reconnect::new();
         let mut cmds_open = true;
         loop {
             self.push();
@@ -232,7 +248,7 @@ impl Task {
             match result {
                 Ok(event) => {
                     if matches!(event, Event::Incoming(Incoming::ConnAck(_))) {
-                        backoff.reset();
+                        reconnect.connected(tokio::time::Instant::now());
                     }
                     self.event(event).await;
                 }
@@ -240,7 +256,7 @@ impl Task {
                     let (level, why) = explain(&e, &self.opts.broker);
                     self.down(&why);
                     let _ = self.events.send(LinkEvent::Down(why.clone())).await;
-                    let wait = backoff.next_delay();
+                    let wait = reconnect.lost(tokio::time::Instant::now());
                     tracing::warn!(link = %self.opts.name, reason = %why, retry_in = ?wait, "MQTT connection down");
                     self.health(level, format!("{why}; retrying")).await;
                     let sleep = tokio::time::sleep(wait);
@@ -353,10 +369,20 @@ impl Task {
                 self.health(HealthLevel::Ok, detail).await;
                 let _ = self.events.send(LinkEvent::Up).await;
             }
+            Event::Incoming(Incoming::Publish(p)) if p.payload.len() > MAX_INCOMING_PAYLOAD => {
+                // rumqttc has acknowledged it already; the connection goes on.
+                let (link, topic, bytes) = (&self.opts.name, &p.topic, p.payload.len());
+                if self.too_long.first("too long", topic) {
+                    tracing::warn!(%link, %topic, bytes, max = MAX_INCOMING_PAYLOAD, "incoming message too long; dropped (said once per topic)");
+                } else {
+                    tracing::debug!(%link, %topic, bytes, "incoming message too long; dropped");
+                }
+            }
             Event::Incoming(Incoming::Publish(p)) => {
                 let msg = LinkEvent::Message {
                     topic: p.topic,
                     payload: p.payload.to_vec(),
+                    retain: p.retain,
                 };
                 let _ = self.events.send(msg).await;
             }
@@ -420,5 +446,32 @@ impl Task {
         if let Some(inbox) = &self.inbox {
             inbox.health(&self.opts.name, level, detail).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_packet_mqtt_can_carry_comes_in_and_ours_stay_small() {
+        let opts = LinkOptions {
+            name: "MQTT".into(),
+            broker: Broker {
+                host: "127.0.0.1".into(),
+                port: 1883,
+                tls: false,
+            },
+            client_id: "t".into(),
+            username: None,
+            password: None,
+            will: None,
+            ca_file: None,
+        };
+        let o = mqtt_options(&opts).unwrap();
+        // rumqttc reports its incoming limit; the largest remaining length MQTT encodes is
+        // 0xFF 0xFF 0xFF 0x7F (four bytes of seven bits).
+        assert_eq!(o.max_packet_size(), (1 << 28) - 1);
+        assert_eq!(o.max_packet_size(), MAX_INCOMING_PACKET);
     }
 }

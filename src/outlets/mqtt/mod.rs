@@ -3,13 +3,18 @@
 //! like every outlet: a pure mapping (`ha.rs`, `smartrest.rs`) plus a sender (`link.rs`, whose
 //! answer waits for the PUBACKs). Last-value state is rebuilt from the snapshot on each
 //! connect (`ha_run.rs`); commands from HA or the platform go into the inbox as host commands
-//! with their origin (`ha_run.rs`, `c8y_run.rs`).
+//! with their origin (`ha_run.rs`, `c8y_run.rs`) when they are fresh: not a broker's retained
+//! copy, not too long, text (`inbound.rs`), and for Cumulocity not queued while we were away.
+//! Reconnects back off (`reconnect.rs`).
 pub(crate) mod c8y_run;
+pub(crate) mod catch_up;
 pub(crate) mod explain;
 pub mod ha;
 pub mod ha_rules;
 pub(crate) mod ha_run;
+pub(crate) mod inbound;
 pub mod link;
+pub(crate) mod reconnect;
 pub mod settings;
 pub mod smartrest;
 #[cfg(test)]

@@ -15,6 +15,14 @@ pub(crate) const DEVICE_TYPE: &str = "c8y_PartyTui";
 /// The only operation we carry out: a shell-style command (`skip`, `keep`, …).
 pub(crate) const COMMAND_FRAGMENT: &str = "c8y_Command";
 
+/// Why an operation queued while we were offline is refused (`catch_up.rs`).
+pub const OFFLINE_REASON: &str = "sent while the party was offline: send it again";
+/// "Send me the PENDING operations", after every connect.
+pub(crate) const GET_PENDING: &str = "500";
+/// "What is my internal id?": its answer (`124`) marks the end of the answer to `500`.
+pub(crate) const GET_INTERNAL_ID: &str = "123";
+const INTERNAL_ID: &str = "124";
+
 /// The host commands a Cumulocity operation may give, in the order the refusal lists them.
 const C8Y_COMMANDS: [CommandKind; 5] = [
     CommandKind::SkipNow,
@@ -127,6 +135,15 @@ impl C8y {
             ));
         }
         out
+    }
+
+    /// After subscribing to `s/ds`: ask for the operations queued while we were away, then
+    /// for our internal id, whose answer comes after them (`catch_up.rs`).
+    pub fn catch_up(&self) -> Vec<Message> {
+        vec![
+            Message::plain("s/us", GET_PENDING),
+            Message::plain("s/us", GET_INTERNAL_ID),
+        ]
     }
 
     /// Pure: the SmartREST messages of one journal line.
@@ -257,6 +274,11 @@ impl C8y {
         };
         Some((topic, cmd))
     }
+}
+
+/// Whether an `s/ds` line is the platform's answer to `123` (`124,<internal id>`).
+pub fn is_internal_id(line: &str) -> bool {
+    line.split(',').next().map(str::trim) == Some(INTERNAL_ID)
 }
 
 pub(crate) fn executing() -> String {

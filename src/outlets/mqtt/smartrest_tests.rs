@@ -276,3 +276,29 @@ fn operations_on_s_ds() {
         "502,c8y_Command,\"unknown command `x`, sorry\""
     );
 }
+
+#[test]
+fn the_catch_up_asks_for_pending_operations_then_our_id() {
+    let lines: Vec<(String, String, bool)> = c8y()
+        .catch_up()
+        .into_iter()
+        .map(|m| (m.topic, m.payload, m.retain))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("s/us".into(), "500".into(), false),
+            ("s/us".into(), "123".into(), false)
+        ]
+    );
+    assert!(is_internal_id("124,12345"));
+    assert!(is_internal_id("124"));
+    for not in ["511,party-tui-pi,skip", "1240,1", "", "106,child", "12,124"] {
+        assert!(!is_internal_id(not), "{not}");
+    }
+    // The refusal is one plain field (no quoting needed on the platform).
+    assert_eq!(
+        failed(OFFLINE_REASON),
+        "502,c8y_Command,sent while the party was offline: send it again"
+    );
+}
