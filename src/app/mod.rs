@@ -90,12 +90,14 @@ pub async fn run(
         player: Some(player_tx),
         committed: Some(committed_tx),
     };
+    let damage = opened.damage_note();
     let Opened {
         party,
         journal,
         recovery,
         replayed,
         repaired,
+        ..
     } = opened;
     let engine = Engine::new(party, journal, w.clock.clone(), sinks, snap_tx)
         .with_rebuild(rebuild(&w))
@@ -105,6 +107,12 @@ pub async fn run(
     if let Some(repaired) = &repaired {
         w.inbox
             .health("journal", HealthLevel::Warn, repaired.note())
+            .await;
+    }
+    if let Some(note) = damage {
+        // Its own entry: the engine's "journal" entry comes and goes with write failures.
+        w.inbox
+            .health("journal damage", HealthLevel::Warn, note)
             .await;
     }
     if let Some(torn) = recovery.torn_note() {

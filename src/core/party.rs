@@ -117,6 +117,8 @@ impl Party {
             Input::Hook(call) => self.on_hook(call, at, &mut out),
             Input::Request(request) => self.on_request(request, at, &mut out),
             Input::Tick => self.close_window_if_due(at, &mut out),
+            // What was lost stays lost: the journal says so, the party goes on as it was.
+            Input::Gap(_) => {}
         }
         self.requests_after(input, at, &mut out);
         // A deadline may also pass while other inputs arrive; close it in order.

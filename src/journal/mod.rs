@@ -2,21 +2,29 @@
 //! with one sync each (group commit). After a crash the bytes after the last newline are a torn
 //! line: `Journal::open` drops them and says so; `replay` rebuilds the party from the rest.
 //! Each line ends with a checksum of its bytes, `"crc":"…"` (`line`): a complete line that does
-//! not match it is damage, named by its line number, never read as a different entry.
+//! not match it is damage, never read as a different entry. Damage never stops a party: at
+//! start `open_party` sets it aside (`set_aside`), recording what it held as a gap entry, and
+//! every reader (replay, report, recap, doctor) steps over it alike (`damage`).
 //!
 //! Both run at every start, so neither may cost seconds on a long party: `open` only counts
 //! newlines and parses the last line (`scan`), `replay` parses on every core (`replay`).
+mod damage;
 mod decode;
+mod entries;
 mod line;
 mod repair;
 mod replay;
 mod reserve;
 mod scan;
+mod set_aside;
 mod store;
 
+pub use damage::{Losses, describe, describe_in};
+pub use entries::read_entries;
 pub use line::{LineError, read as read_line, write as write_line};
 pub(crate) use repair::Repaired;
-pub use replay::{Anomaly, Replayed, replay};
+pub use replay::{Anomaly, Replayed, inspect, replay};
+pub use set_aside::SetAside;
 pub use store::PartyStore;
 
 use crate::core::{Effect, Input, Party, Timestamp};
@@ -63,36 +71,119 @@ pub struct Opened {
     pub replayed: Replayed,
     /// Set when the journal had to be repaired first (see `repair`).
     pub repaired: Option<Repaired>,
+    /// Set when damage was set aside at this start (see `set_aside`).
+    pub set_aside: Option<SetAside>,
 }
 
-/// Opens the journal at `path` and replays it into `fresh()`. A journal left by an older
-/// version's unsafe failure path is repaired first where that provably loses nothing
-/// acknowledged; anything else that cannot be read is an error naming the line.
-pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
-    let open = || -> Result<Opened> {
-        let (journal, recovery) = Journal::open(path)?;
-        let mut party = fresh();
-        let replayed = replay(&mut party, path)?;
-        Ok(Opened {
-            party,
-            journal,
-            recovery,
-            replayed,
-            repaired: None,
-        })
-    };
-    match open() {
-        Err(e) if e.downcast_ref::<Anomaly>().is_some() => {
-            let Some(repaired) = repair::repair(path)? else {
-                return Err(e);
-            };
-            tracing::warn!("{}", repaired.note());
-            let mut opened = open()?;
-            opened.repaired = Some(repaired);
-            Ok(opened)
+impl Opened {
+    /// What the journal lost, for the status line: the stretches set aside at this start (and
+    /// where their bytes are), else those recorded at an earlier one. `None`: nothing lost.
+    pub fn damage_note(&self) -> Option<String> {
+        match &self.set_aside {
+            Some(set_aside) => Some(set_aside.note()),
+            None => self.replayed.losses.summary(),
         }
-        other => other,
     }
+}
+
+/// What one try at opening found.
+enum Attempt {
+    Opened(Box<Opened>),
+    /// The journal needs `set_aside` (damage), or `repair` (a seq that goes back): the error
+    /// stands if that finds nothing to do.
+    SetAside(anyhow::Error),
+    Repair(anyhow::Error),
+}
+
+/// `torn_bytes` adds up torn tails cut on the way, so the note survives a retry.
+fn attempt(path: &Path, fresh: &impl Fn() -> Party, torn_bytes: &mut u64) -> Result<Attempt> {
+    let is_anomaly = |e: &anyhow::Error| e.downcast_ref::<Anomaly>().is_some();
+    let (journal, mut recovery) = match Journal::open(path) {
+        Ok(opened) => opened,
+        // The last line: damaged (set aside), or unreadable (which set_aside refuses too).
+        Err(e) => match e.downcast_ref::<LastLine>() {
+            Some(last) => {
+                *torn_bytes += last.torn_bytes;
+                return Ok(Attempt::SetAside(e));
+            }
+            None => return Err(e),
+        },
+    };
+    recovery.torn_bytes += std::mem::take(torn_bytes);
+    let mut party = fresh();
+    let replayed = match replay(&mut party, path) {
+        Ok(replayed) => replayed,
+        Err(e) if is_anomaly(&e) => return Ok(Attempt::Repair(e)),
+        Err(e) => return Err(e),
+    };
+    Ok(Attempt::Opened(Box::new(Opened {
+        party,
+        journal,
+        recovery,
+        replayed,
+        repaired: None,
+        set_aside: None,
+    })))
+}
+
+/// Opens the journal at `path` and replays it into `fresh()`. Damage is set aside (its bytes
+/// kept, a gap entry in its place) and the party starts; a journal left by an older version's
+/// unsafe failure path is repaired first where that provably loses nothing acknowledged.
+/// Anything else that cannot be read (a whole line this version does not know, a seq going
+/// back before the journal's start) is an error naming the line.
+pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
+    let mut repaired = None;
+    let mut set_aside = None;
+    let mut torn_bytes = 0;
+    // Each fix runs at most once; every try after one reads the fixed journal from scratch.
+    for _ in 0..4 {
+        let needs_set_aside = match attempt(path, &fresh, &mut torn_bytes)? {
+            Attempt::Opened(opened) if !opened.replayed.losses.found.is_empty() => {
+                // Found while replaying: close the journal, record it, open again.
+                torn_bytes += opened.recovery.torn_bytes;
+                anyhow::anyhow!("{}", opened.replayed.losses.summary().unwrap_or_default())
+            }
+            Attempt::Opened(mut opened) => {
+                opened.repaired = repaired;
+                opened.set_aside = set_aside;
+                return Ok(*opened);
+            }
+            Attempt::SetAside(e) => e,
+            Attempt::Repair(e) => {
+                repaired = Some(repair_once(path, repaired, e)?);
+                continue;
+            }
+        };
+        if set_aside.is_some() {
+            return Err(needs_set_aside
+                .context("damage was set aside, yet the journal still reads as damaged"));
+        }
+        match set_aside::set_aside(path) {
+            Ok(Some(done)) => {
+                tracing::warn!("journal damage set aside: {}", done.note());
+                set_aside = Some(done);
+            }
+            Ok(None) => return Err(needs_set_aside),
+            // A seq going back among the damage: that is repair's, then set aside again.
+            Err(e) if e.downcast_ref::<Anomaly>().is_some() => {
+                repaired = Some(repair_once(path, repaired, e)?);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    anyhow::bail!("{}: cannot open the journal", path.display())
+}
+
+/// Repairs the journal unless that was done already; `e` stands if there is nothing to repair.
+fn repair_once(path: &Path, done: Option<Repaired>, e: anyhow::Error) -> Result<Repaired> {
+    if done.is_some() {
+        return Err(e);
+    }
+    let Some(done) = repair::repair(path)? else {
+        return Err(e);
+    };
+    tracing::warn!("{}", done.note());
+    Ok(done)
 }
 
 pub struct Journal {
@@ -138,10 +229,13 @@ impl Journal {
             None => 0,
             Some(last) => {
                 let number = lines.newlines - last.newlines_after + 1;
-                let e = line::parse::<SeqOnly, SeqOnly>(&last.bytes).map_err(|e| Anomaly {
-                    path: path.to_path_buf(),
-                    line: number,
-                    what: e.to_string(),
+                let e = line::parse::<SeqOnly, SeqOnly>(&last.bytes).map_err(|e| LastLine {
+                    anomaly: Anomaly {
+                        path: path.to_path_buf(),
+                        line: number,
+                        what: e.to_string(),
+                    },
+                    torn_bytes,
                 })?;
                 e.seq.checked_add(1).with_context(|| {
                     format!(
@@ -268,4 +362,13 @@ impl Journal {
 #[derive(Deserialize)]
 struct SeqOnly {
     seq: u64,
+}
+
+/// The journal's last complete line cannot be read, so the next seq is unknown. A torn tail
+/// after it was cut already (`torn_bytes`).
+#[derive(Debug, thiserror::Error)]
+#[error("{anomaly}")]
+pub struct LastLine {
+    pub anomaly: Anomaly,
+    pub torn_bytes: u64,
 }
