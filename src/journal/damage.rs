@@ -35,6 +35,52 @@ impl Losses {
         let all: Vec<String> = self.all().map(describe).collect();
         (!all.is_empty()).then(|| all.join("; "))
     }
+    /// Short enough for the status line: one stretch as `summary` says it, several in one
+    /// sentence ("16 damaged entries set aside at lines 500, 1496 and 2487 (03:09–04:16)").
+    pub fn short(&self) -> Option<String> {
+        self.short_in(&chrono::Local)
+    }
+    pub fn short_in<Tz: TimeZone>(&self, tz: &Tz) -> Option<String>
+    where
+        Tz::Offset: Display,
+    {
+        let all: Vec<&Gap> = self.all().collect();
+        match all.as_slice() {
+            [] => None,
+            [one] => Some(describe_in(one, tz)),
+            many => {
+                let entries: u64 = many.iter().map(|g| g.entries).sum();
+                let lines: Vec<String> = many.iter().map(|g| g.line.to_string()).collect();
+                let (last, rest) = lines.split_last().expect("several");
+                let what = if many.iter().all(|g| g.lines > 0) {
+                    "damaged entries set aside"
+                } else {
+                    "entries lost (damaged or missing)"
+                };
+                let from = many.iter().filter_map(|g| g.from.or(g.to)).min();
+                let to = many.iter().filter_map(|g| g.to.or(g.from)).max();
+                let when = match (from, to) {
+                    (Some(a), Some(b)) => format!(" ({}–{})", clock(tz, a), clock(tz, b)),
+                    _ => String::new(),
+                };
+                Some(format!(
+                    "{entries} {what} at lines {} and {last}{when}",
+                    rest.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+/// "21:03" in `tz`, or "?" for a time it cannot show.
+fn clock<Tz: TimeZone>(tz: &Tz, t: Timestamp) -> String
+where
+    Tz::Offset: Display,
+{
+    tz.timestamp_millis_opt(t.0).single().map_or_else(
+        || "?".into(),
+        |t: DateTime<Tz>| t.format("%H:%M").to_string(),
+    )
 }
 
 /// Follows a journal line by line and says, at each intact entry and at the end, which
@@ -54,8 +100,10 @@ struct Open {
     starts: u64,
 }
 
-/// An intact entry whose seq does not come after the one before it. Not damage (its bytes are
-/// whole): a batch that an older version wrote twice, which `repair` sorts out.
+/// An intact entry whose seq does not come after the one before it. Without a checksum: a
+/// batch that an older version wrote twice, which `repair` sorts out. With one it is damage (a
+/// stray write of old bytes): every party-tui that writes checksums cuts a failed batch back,
+/// so it never writes a seq twice.
 #[derive(Debug)]
 pub(crate) struct GoesBack {
     pub prev: u64,
@@ -165,12 +213,7 @@ where
     } else {
         format!("seq {}–{}", gap.first_seq, gap.last_seq)
     };
-    let clock = |t: Timestamp| -> String {
-        tz.timestamp_millis_opt(t.0).single().map_or_else(
-            || "?".into(),
-            |t: DateTime<Tz>| t.format("%H:%M").to_string(),
-        )
-    };
+    let clock = |t: Timestamp| clock(tz, t);
     let when = match (gap.from, gap.to) {
         (Some(a), Some(b)) if clock(a) == clock(b) => format!(", at {}", clock(a)),
         (Some(a), Some(b)) => format!(", {}–{}", clock(a), clock(b)),
@@ -304,7 +347,22 @@ mod tests {
             lines: 1,
         };
         l.recorded.push(gap(7));
+        assert_eq!(l.summary(), l.short_in(&chrono::Utc));
         l.found.push(gap(90));
+        assert_eq!(
+            l.short_in(&chrono::Utc).unwrap(),
+            "4 damaged entries set aside at lines 7 and 90 (21:00–21:00)"
+        );
+        l.found.push(Gap {
+            lines: 0,
+            to: Some(at(75)),
+            ..gap(120)
+        });
+        assert_eq!(
+            l.short_in(&chrono::Utc).unwrap(),
+            "6 entries lost (damaged or missing) at lines 7, 90 and 120 (21:00–22:15)"
+        );
+        l.found.pop();
         let s = l.summary().unwrap();
         assert!(
             s.contains("2 damaged entries set aside at line 7 (seq 5–6, at "),

@@ -12,7 +12,8 @@ use std::path::Path;
 
 /// Calls `each` with every readable entry of the journal at `path` (gap entries too) and says
 /// what was lost. A torn last line (a crash, or the party writing it right now) is left out.
-/// Seqs that go back (an older version's retried batch) are read as they are, as before.
+/// Seqs that go back without a checksum (an older version's retried batch) are read as they
+/// are, as before.
 pub fn read_entries(path: &Path, mut each: impl FnMut(Entry)) -> Result<Losses> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -35,17 +36,21 @@ pub fn read_entries(path: &Path, mut each: impl FnMut(Entry)) -> Result<Losses> 
         }
         let sorted = line::sort::<Entry, OldEntry>(text)
             .with_context(|| format!("{}: line {number}", path.display()))?;
-        let entry = match sorted {
-            Sorted::Entry(entry) => entry,
+        let (entry, checked, bytes) = match sorted {
+            Sorted::Entry { entry, checked } => (entry, checked, text.len() as u64 + 1),
             Sorted::Damaged => {
                 let starts = line::entry_starts(text);
                 finder.damaged(number, text.len() as u64 + 1, starts);
                 continue;
             }
-            Sorted::Salvaged { prefix, entry } => {
+            Sorted::Salvaged {
+                prefix,
+                entry,
+                checked,
+            } => {
                 let starts = line::entry_starts(&text[..prefix]);
                 finder.damaged(number, prefix as u64, starts);
-                entry
+                (entry, checked, (text.len() - prefix) as u64 + 1)
             }
         };
         let gap = match &entry.input {
@@ -55,8 +60,14 @@ pub fn read_entries(path: &Path, mut each: impl FnMut(Entry)) -> Result<Losses> 
         let first = gap
             .as_ref()
             .map_or(entry.seq, |g| g.first_seq.min(entry.seq));
-        if let Ok(found) = finder.entry(number, first, entry.seq, entry.at) {
-            losses.found.extend(found);
+        match finder.entry(number, first, entry.seq, entry.at) {
+            Ok(found) => losses.found.extend(found),
+            // As replay takes it: a checksummed line going back is a stray copy, damage.
+            Err(_) if checked => {
+                finder.damaged(number, bytes, 1);
+                continue;
+            }
+            Err(_) => {}
         }
         losses.recorded.extend(gap);
         each(entry);

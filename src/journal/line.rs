@@ -111,13 +111,23 @@ where
     Checked: DeserializeOwned,
     Unchecked: DeserializeOwned + Into<Checked>,
 {
+    parse_checked::<Checked, Unchecked>(line).map(|(entry, _)| entry)
+}
+
+/// `parse`, and whether the line carried a checksum (that matched).
+fn parse_checked<Checked, Unchecked>(line: &[u8]) -> Result<(Checked, bool), LineError>
+where
+    Checked: DeserializeOwned,
+    Unchecked: DeserializeOwned + Into<Checked>,
+{
     if verify(line)? {
-        from_json::<Checked>(line).map_err(|e| match e {
+        let entry = from_json::<Checked>(line).map_err(|e| match e {
             LineError::Json(e) => LineError::Unreadable(e),
             other => other,
-        })
+        })?;
+        Ok((entry, true))
     } else {
-        from_json::<Unchecked>(line).map(Into::into)
+        from_json::<Unchecked>(line).map(|e| (e.into(), false))
     }
 }
 
@@ -140,7 +150,8 @@ const ENTRY_START: &[u8] = br#"{"seq":"#;
 
 /// A complete line as the readers of a journal take it.
 pub(crate) enum Sorted<T> {
-    Entry(T),
+    /// `checked`: its checksum matched (else it has none: a line from before checksums).
+    Entry { entry: T, checked: bool },
     /// Damaged to its end: set aside whole.
     Damaged,
     /// Damaged bytes, then a whole entry that reads (its checksum matches, or it has none and
@@ -149,6 +160,7 @@ pub(crate) enum Sorted<T> {
     Salvaged {
         prefix: usize,
         entry: T,
+        checked: bool,
     },
 }
 
@@ -159,8 +171,8 @@ where
     Checked: DeserializeOwned,
     Unchecked: DeserializeOwned + Into<Checked>,
 {
-    match parse::<Checked, Unchecked>(line) {
-        Ok(entry) => Ok(Sorted::Entry(entry)),
+    match parse_checked::<Checked, Unchecked>(line) {
+        Ok((entry, checked)) => Ok(Sorted::Entry { entry, checked }),
         Err(e) if !e.is_damage() => Err(e),
         Err(_) => Ok(salvage::<Checked, Unchecked>(line)),
     }
@@ -177,8 +189,12 @@ where
         .windows(ENTRY_START.len())
         .rposition(|w| w == ENTRY_START)
         .filter(|&i| i > 0);
-    match at.map(|i| (i, parse::<Checked, Unchecked>(&line[i..]))) {
-        Some((prefix, Ok(entry))) => Sorted::Salvaged { prefix, entry },
+    match at.map(|i| (i, parse_checked::<Checked, Unchecked>(&line[i..]))) {
+        Some((prefix, Ok((entry, checked)))) => Sorted::Salvaged {
+            prefix,
+            entry,
+            checked,
+        },
         _ => Sorted::Damaged,
     }
 }

@@ -76,13 +76,24 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// What the journal lost, for the status line: the stretches set aside at this start (and
-    /// where their bytes are), else those recorded at an earlier one. `None`: nothing lost.
+    /// What the journal lost, for the status line (short: the log has the whole story): the
+    /// stretches recorded in it, and where the bytes set aside at this start are. `None`:
+    /// nothing lost.
     pub fn damage_note(&self) -> Option<String> {
-        match &self.set_aside {
-            Some(set_aside) => Some(set_aside.note()),
-            None => self.replayed.losses.summary(),
+        let mut losses = self.replayed.losses.clone();
+        if let Some(set_aside) = &self.set_aside {
+            // Those that lost no entry have no gap entry; they were set aside all the same.
+            losses
+                .found
+                .extend(set_aside.gaps.iter().filter(|g| g.entries == 0).cloned());
         }
+        let short = losses.short()?;
+        Some(
+            match self.set_aside.as_ref().and_then(|s| s.kept.as_ref()) {
+                Some(kept) => format!("{short}; bytes kept in {}", set_aside::file_name(kept)),
+                None => short,
+            },
+        )
     }
 }
 

@@ -216,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn checksummed_lines_repair_alike_and_a_changed_one_is_named_with_what_to_do() {
+    fn checksummed_lines_repair_alike_and_damage_is_left_alone() {
         // The old failure path's torn write, glued to a retried line that has a checksum.
         let torn = &checked(2, "b")[..40];
         let text = format!(

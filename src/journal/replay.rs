@@ -86,8 +86,18 @@ impl ReplayEntry {
 
 /// One line's worth, in file order. A salvaged line gives both, damage first.
 enum Item {
-    Entry { line: u64, entry: ReplayEntry },
-    Damaged { line: u64, bytes: u64, starts: u64 },
+    Entry {
+        line: u64,
+        entry: ReplayEntry,
+        /// Its checksum matched; and its bytes (newline included), should it be damage after all.
+        checked: bool,
+        bytes: u64,
+    },
+    Damaged {
+        line: u64,
+        bytes: u64,
+        starts: u64,
+    },
 }
 
 /// One block, parsed.
@@ -203,7 +213,7 @@ fn apply_in_order(
             Err(u) => return Err(anomaly(lines_before + u.line, u.error.to_string()).into()),
         };
         for item in block.items {
-            let (line, e) = match item {
+            let (line, e, checked, bytes) = match item {
                 Item::Damaged {
                     line,
                     bytes,
@@ -212,13 +222,22 @@ fn apply_in_order(
                     finder.damaged(lines_before + line, bytes, starts);
                     continue;
                 }
-                Item::Entry { line, entry } => (lines_before + line, entry),
+                Item::Entry {
+                    line,
+                    entry,
+                    checked,
+                    bytes,
+                } => (lines_before + line, entry, checked, bytes),
             };
             // Seqs run one by one (a gap entry stands for its range): anything else is damage
             // stepped over, or a journal written by the old, unsafe failure path (a retried
             // batch), which `repair` sorts out.
             match finder.entry(line, e.first_seq(), e.seq, e.at) {
                 Ok(found) => done.losses.found.extend(found),
+                Err(GoesBack { .. }) if checked => {
+                    finder.damaged(line, bytes, 1);
+                    continue;
+                }
                 Err(GoesBack { prev }) => {
                     let what = format!("has seq {} after seq {prev}", e.seq);
                     return Err(anomaly(line, what).into());
@@ -281,19 +300,33 @@ fn parse_block(block: &[u8]) -> Result<Parsed, Unreadable> {
             continue;
         }
         match line::sort::<ReplayEntry, OldReplayEntry>(line) {
-            Ok(Sorted::Entry(entry)) => items.push(Item::Entry { line: lines, entry }),
+            Ok(Sorted::Entry { entry, checked }) => items.push(Item::Entry {
+                line: lines,
+                entry,
+                checked,
+                bytes: line.len() as u64 + 1,
+            }),
             Ok(Sorted::Damaged) => items.push(Item::Damaged {
                 line: lines,
                 bytes: line.len() as u64 + 1,
                 starts: line::entry_starts(line),
             }),
-            Ok(Sorted::Salvaged { prefix, entry }) => {
+            Ok(Sorted::Salvaged {
+                prefix,
+                entry,
+                checked,
+            }) => {
                 items.push(Item::Damaged {
                     line: lines,
                     bytes: prefix as u64,
                     starts: line::entry_starts(&line[..prefix]),
                 });
-                items.push(Item::Entry { line: lines, entry });
+                items.push(Item::Entry {
+                    line: lines,
+                    entry,
+                    checked,
+                    bytes: (line.len() - prefix) as u64 + 1,
+                });
             }
             Err(error) => return Err(Unreadable { line: lines, error }),
         }

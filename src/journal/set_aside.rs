@@ -51,7 +51,7 @@ impl SetAside {
     }
 }
 
-fn file_name(path: &Path) -> String {
+pub(super) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into(),
@@ -164,11 +164,17 @@ impl Run {
                 what: e.to_string(),
             };
             match line::sort::<ReplayEntry, OldReplayEntry>(line).map_err(unreadable)? {
-                Sorted::Entry(entry) => self.entry(path, number, &entry, line)?,
+                Sorted::Entry { entry, checked } => {
+                    self.entry(path, number, &entry, checked, line)?
+                }
                 Sorted::Damaged => self.damaged(number, line, true)?,
-                Sorted::Salvaged { prefix, entry } => {
+                Sorted::Salvaged {
+                    prefix,
+                    entry,
+                    checked,
+                } => {
                     self.damaged(number, &line[..prefix], false)?;
-                    self.entry(path, number, &entry, &line[prefix..])?;
+                    self.entry(path, number, &entry, checked, &line[prefix..])?;
                 }
             }
         }
@@ -212,15 +218,27 @@ impl Run {
     }
 
     /// An intact entry: what was missing before it is recorded, then it is copied as it was.
-    fn entry(&mut self, path: &Path, number: u64, e: &ReplayEntry, bytes: &[u8]) -> Result<()> {
-        let found = self
-            .finder
-            .entry(number, e.first_seq(), e.seq, e.at)
-            .map_err(|GoesBack { prev }| Anomaly {
-                path: path.to_path_buf(),
-                line: number,
-                what: format!("has seq {} after seq {prev}", e.seq),
-            })?;
+    /// One whose seq goes back is damage if it has a checksum (see `GoesBack`), else repair's.
+    fn entry(
+        &mut self,
+        path: &Path,
+        number: u64,
+        e: &ReplayEntry,
+        checked: bool,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let found = match self.finder.entry(number, e.first_seq(), e.seq, e.at) {
+            Ok(found) => found,
+            Err(GoesBack { .. }) if checked => return self.damaged(number, bytes, true),
+            Err(GoesBack { prev }) => {
+                return Err(Anomaly {
+                    path: path.to_path_buf(),
+                    line: number,
+                    what: format!("has seq {} after seq {prev}", e.seq),
+                }
+                .into());
+            }
+        };
         self.close(found)?;
         self.out.write_all(bytes)?;
         self.out.write_all(b"\n")?;

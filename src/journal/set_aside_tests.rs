@@ -408,3 +408,25 @@ fn a_gap_entry_is_a_journal_line_like_any_other() {
     assert!(p.apply(&e.input, e.at).is_empty(), "changes nothing");
     assert_eq!(p, fresh());
 }
+
+#[test]
+fn a_stray_copy_of_old_lines_is_damage_and_no_intact_entry_goes() {
+    // Lines 3 and 4 written again after line 10 (a misdirected write): checksummed lines going
+    // back are no batch an older version retried, so `repair` must not drop lines 5 to 10.
+    let (_dir, path, entries) = journal(20);
+    change(&path, |b| {
+        let copy = b[span(b, 3).start..span(b, 4).end].to_vec();
+        let at = span(b, 10).end;
+        b.splice(at..at, copy);
+    });
+    let opened = open(&path);
+    assert!(opened.repaired.is_none());
+    let done = opened.set_aside.clone().unwrap();
+    assert_eq!(
+        (done.gaps[0].entries, done.gaps[0].lines, done.gaps[0].line),
+        (0, 2, 11)
+    );
+    assert_eq!(opened.party, party_of(&entries, |_| true));
+    assert_eq!(opened.journal.next_seq(), 20);
+    reopens_plainly(&path, &done.gaps);
+}
