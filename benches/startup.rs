@@ -52,7 +52,7 @@ fn write_party(path: &Path, n: u64, per_track: u64, behind: Option<u64>) -> Part
             chunk.clear();
         }
         if behind.is_some_and(|b| i + 1 == n - b) {
-            checkpoint::save(path, at, &party).expect("checkpoint");
+            checkpoint::save(path, at, &party, &[]).expect("checkpoint");
         }
     }
     party

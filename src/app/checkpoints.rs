@@ -5,9 +5,10 @@
 //! Off the hot path: the loop offers its party only at a moment when everything it applied is
 //! durable (the party then is exactly the journal), clones it, and a blocking thread writes it.
 //! One write at a time; an offer while one is running is simply declined.
-use crate::core::{Party, Timestamp};
+use crate::core::{Gap, Party, Timestamp};
 use crate::journal::{Position, checkpoint};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -24,17 +25,25 @@ pub(crate) struct Checkpoints {
     /// after it is one line, so a seq gives the position.
     base: Position,
     base_next_seq: u64,
+    /// Damage set aside before `base`, kept in every checkpoint (see `Checkpoint::losses`).
+    losses: Arc<[Gap]>,
     saved_seq: Option<u64>,
     saved_at: Instant,
     writing: Option<JoinHandle<()>>,
 }
 
 impl Checkpoints {
-    pub(crate) fn new(journal: PathBuf, base: Position, base_next_seq: u64) -> Self {
+    pub(crate) fn new(
+        journal: PathBuf,
+        base: Position,
+        base_next_seq: u64,
+        losses: Vec<Gap>,
+    ) -> Self {
         Checkpoints {
             journal,
             base,
             base_next_seq,
+            losses: losses.into(),
             saved_seq: base.last_seq,
             saved_at: Instant::now(),
             writing: None,
@@ -57,14 +66,15 @@ impl Checkpoints {
         if since < EVERY_ENTRIES && (since == 0 || self.saved_at.elapsed() < EVERY) {
             return;
         }
-        let (journal, at, party) = (
+        let (journal, at, party, losses) = (
             self.journal.clone(),
             self.position(last_seq, last_at, durable_len),
             party.clone(),
+            self.losses.clone(),
         );
         self.mark(last_seq);
         self.writing = Some(tokio::task::spawn_blocking(move || {
-            save(&journal, at, &party)
+            save(&journal, at, &party, &losses)
         }));
     }
 
@@ -83,12 +93,13 @@ impl Checkpoints {
         if self.since(last_seq) == 0 {
             return;
         }
-        let (journal, at, party) = (
+        let (journal, at, party, losses) = (
             self.journal.clone(),
             self.position(last_seq, last_at, durable_len),
             party.clone(),
+            self.losses.clone(),
         );
-        let _ = tokio::task::spawn_blocking(move || save(&journal, at, &party)).await;
+        let _ = tokio::task::spawn_blocking(move || save(&journal, at, &party, &losses)).await;
     }
 
     fn since(&self, last_seq: u64) -> u64 {
@@ -115,8 +126,8 @@ impl Checkpoints {
     }
 }
 
-fn save(journal: &std::path::Path, at: Position, party: &Party) {
-    match checkpoint::save(journal, at, party) {
+fn save(journal: &std::path::Path, at: Position, party: &Party, losses: &[Gap]) {
+    match checkpoint::save(journal, at, party, losses) {
         Ok(()) => tracing::debug!(entries = at.entries, "checkpoint saved"),
         Err(e) => {
             tracing::warn!(error = %e, "cannot save a checkpoint (the journal is unaffected)")

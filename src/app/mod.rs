@@ -97,12 +97,14 @@ pub async fn run(
         player: Some(player_tx),
         committed: Some(committed_tx),
     };
+    let damage = opened.damage_note();
     let Opened {
         party,
         journal,
         recovery,
         replayed,
         repaired,
+        ..
     } = opened;
     let base = crate::journal::Position {
         len: journal.durable_len(),
@@ -111,7 +113,12 @@ pub async fn run(
         last_seq: journal.next_seq().checked_sub(1),
         last_at: replayed.last_at,
     };
-    let checkpoints = checkpoints::Checkpoints::new(w.journal.clone(), base, journal.next_seq());
+    let checkpoints = checkpoints::Checkpoints::new(
+        w.journal.clone(),
+        base,
+        journal.next_seq(),
+        replayed.losses.recorded.clone(),
+    );
     let engine = Engine::new(party, journal, w.clock.clone(), sinks, snap_tx)
         .with_rebuild(rebuild(&w))
         .with_checkpoints(checkpoints)
@@ -121,6 +128,12 @@ pub async fn run(
     if let Some(repaired) = &repaired {
         w.inbox
             .health("journal", HealthLevel::Warn, repaired.note())
+            .await;
+    }
+    if let Some(note) = damage {
+        // Its own entry: the engine's "journal" entry comes and goes with write failures.
+        w.inbox
+            .health("journal damage", HealthLevel::Warn, note)
             .await;
     }
     if let Some(torn) = recovery.torn_note() {

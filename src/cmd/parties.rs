@@ -1,5 +1,6 @@
-//! `party-tui parties`: the parties in the data dir, newest last.
-use crate::journal::PartyStore;
+//! `party-tui parties`: the parties in the data dir, newest last, each followed by what damage
+//! cost its journal (indented, so the names alone stay one per line).
+use crate::journal::{PartyStore, inspect};
 use anyhow::Result;
 use std::path::Path;
 
@@ -10,9 +11,18 @@ pub(super) fn run(data_dir: &Path, demo: bool) -> Result<()> {
     } else {
         data_dir.to_path_buf()
     };
-    let list = PartyStore::open(&dir)?.list()?;
+    let store = PartyStore::open(&dir)?;
+    let list = store.list()?;
     for p in &list {
         println!("{p}");
+        match inspect(&store.path(p)) {
+            Ok(read) => {
+                for gap in read.losses.all() {
+                    println!("  {}", crate::journal::describe(gap));
+                }
+            }
+            Err(e) => println!("  cannot be read: {e:#}"),
+        }
     }
     if list.is_empty() {
         let demos = if demo {

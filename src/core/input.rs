@@ -242,6 +242,9 @@ pub enum Input {
     /// differ from the last journaled ones, so a replay judges every entry by the rules of its
     /// time, whatever config.toml says now.
     Rules(Box<super::rules::Rules>),
+    /// Journal entries that were damaged on disk (or missing) and set aside: written by the
+    /// journal in their place so the seqs run on. Changes nothing in the party.
+    Gap(Gap),
 }
 
 impl Input {
@@ -256,4 +259,26 @@ impl Input {
     pub fn host_by(command: HostCommand, by: CommandSource) -> Input {
         Input::Host(HostOrder { command, by })
     }
+}
+
+/// What a damaged stretch of the journal held, as far as its intact neighbours tell: the entry
+/// before it and the one after it. In the journal: `{"type":"gap","entries":…,…}`, with the
+/// entry's own `seq` equal to `last_seq`, so the seq after it is `last_seq + 1`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// Entries lost. With no intact entry after the damage (the journal's end) this is an upper
+    /// bound, never an underestimate: a seq that may have been acknowledged is never reused.
+    pub entries: u64,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// The time of the intact entry before (none: the damage starts the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<super::time::Timestamp>,
+    /// The time of the intact entry after (none: the damage ends the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<super::time::Timestamp>,
+    /// The first damaged line (1-based), as the file was when the damage was found.
+    pub line: u64,
+    /// Damaged lines set aside; 0 when entries were missing without a trace (deleted by hand).
+    pub lines: u64,
 }

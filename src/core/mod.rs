@@ -20,7 +20,7 @@ mod voting;
 pub(crate) use command_names::CommandKind;
 pub use effect::{Effect, KeepReason, LogEntry, PressResult, TrackResult, WindowState};
 pub use input::{
-    Action, AdapterResult, ClickKind, CommandSource, HookCall, HostCommand, HostOrder, Input,
+    Action, AdapterResult, ClickKind, CommandSource, Gap, HookCall, HostCommand, HostOrder, Input,
     Origin, Press, PressKind, Voter,
 };
 pub use party::Party;

@@ -163,6 +163,8 @@ impl Party {
             Input::Request(request) => self.on_request(request, at, &mut out),
             Input::Tick => self.close_window_if_due(at, &mut out),
             Input::Rules(rules) => self.on_rules(rules, &mut out),
+            // What was lost stays lost: the journal says so, the party goes on as it was.
+            Input::Gap(_) => {}
         }
         self.requests_after(input, at, &mut out);
         // A deadline may also pass while other inputs arrive; close it in order.

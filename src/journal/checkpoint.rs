@@ -9,7 +9,7 @@
 //! was. So a damaged, stale or foreign checkpoint costs time, never a vote.
 //!
 //! The file is one JSON line (the checkpoint) and one line with its CRC-32, written atomically.
-use crate::core::{Party, Timestamp};
+use crate::core::{Gap, Party, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -43,6 +43,9 @@ struct Saved {
     /// CRC-32 of the journal's bytes in `[len - TAIL, len)`.
     tail_crc: u32,
     party: Party,
+    /// The gap entries before it (damage set aside), for the status line after a start.
+    #[serde(default)]
+    losses: Vec<Gap>,
 }
 
 /// A checkpoint that checked out against its journal.
@@ -50,6 +53,7 @@ struct Saved {
 pub struct Checkpoint {
     pub at: Position,
     pub party: Party,
+    pub losses: Vec<Gap>,
 }
 
 /// The checkpoint file of the journal at `journal`.
@@ -59,13 +63,14 @@ pub fn path_for(journal: &Path) -> PathBuf {
 
 /// Saves `party` as it stands after `at` in the journal at `journal`. The party must hold
 /// exactly the journal's entries up to `at.len`, and those bytes must be durable.
-pub fn save(journal: &Path, at: Position, party: &Party) -> io::Result<()> {
+pub fn save(journal: &Path, at: Position, party: &Party, losses: &[Gap]) -> io::Result<()> {
     let tail_crc = tail_crc(&mut File::open(journal)?, at.len)?;
     let saved = Saved {
         version: VERSION,
         at,
         tail_crc,
         party: party.clone(),
+        losses: losses.to_vec(),
     };
     let mut bytes = serde_json::to_vec(&saved).map_err(io::Error::other)?;
     let crc = crc32fast::hash(&bytes);
@@ -101,6 +106,7 @@ pub fn load(journal: &Path) -> Result<Option<Checkpoint>, String> {
     Ok(Some(Checkpoint {
         at: saved.at,
         party: saved.party,
+        losses: saved.losses,
     }))
 }
 
@@ -177,7 +183,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = journal(dir.path(), b"line one\n");
         let party = Party::new("p", Rules::default());
-        save(&path, at(9), &party).unwrap();
+        save(&path, at(9), &party, &[]).unwrap();
         std::fs::write(&path, b"line one\nline two\n").unwrap();
         let back = load(&path).unwrap().expect("a checkpoint");
         assert_eq!(back.at, at(9));
@@ -190,7 +196,7 @@ mod tests {
         let path = journal(dir.path(), b"line one\n");
         assert!(load(&path).unwrap().is_none(), "none saved yet");
         let party = Party::new("p", Rules::default());
-        save(&path, at(9), &party).unwrap();
+        save(&path, at(9), &party, &[]).unwrap();
         let saved = std::fs::read(path_for(&path)).unwrap();
 
         // The journal before the offset changed (repaired, replaced): not this journal's.

@@ -237,7 +237,7 @@ proptest! {
                 // One `at` per batch keeps this simple; the loop stamps each input.
                 append(&mut party, &mut journal, &mut at, inputs, now);
                 if run.checkpoint_after == Some(n) {
-                    checkpoint::save(&path, at, &party).unwrap();
+                    checkpoint::save(&path, at, &party, &[]).unwrap();
                 }
             }
             stopped = Some(party);

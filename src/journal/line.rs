@@ -56,6 +56,21 @@ pub enum LineError {
     Checksum { stated: String, computed: u32 },
     #[error("is corrupt: {0}")]
     Json(#[from] serde_json::Error),
+    /// Whole as party-tui wrote it (the checksum matches), yet not an entry this version reads:
+    /// not damage, so it is never set aside (a newer party-tui wrote it).
+    #[error(
+        "was written whole (its checksum matches) but this party-tui cannot read it: {0}. A \
+         newer party-tui may have written it: start the party with that version"
+    )]
+    Unreadable(serde_json::Error),
+}
+
+impl LineError {
+    /// Whether the bytes themselves are bad (changed, cut, unreadable without a checksum to
+    /// say otherwise): such a line is set aside. `Unreadable` is not.
+    pub(crate) fn is_damage(&self) -> bool {
+        !matches!(self, LineError::Unreadable(_))
+    }
 }
 
 /// The JSON of a complete line (without its newline), checked: `Ok(true)` if it carries a
@@ -96,10 +111,23 @@ where
     Checked: DeserializeOwned,
     Unchecked: DeserializeOwned + Into<Checked>,
 {
+    parse_checked::<Checked, Unchecked>(line).map(|(entry, _)| entry)
+}
+
+/// `parse`, and whether the line carried a checksum (that matched).
+fn parse_checked<Checked, Unchecked>(line: &[u8]) -> Result<(Checked, bool), LineError>
+where
+    Checked: DeserializeOwned,
+    Unchecked: DeserializeOwned + Into<Checked>,
+{
     if verify(line)? {
-        from_json::<Checked>(line)
+        let entry = from_json::<Checked>(line).map_err(|e| match e {
+            LineError::Json(e) => LineError::Unreadable(e),
+            other => other,
+        })?;
+        Ok((entry, true))
     } else {
-        from_json::<Unchecked>(line).map(Into::into)
+        from_json::<Unchecked>(line).map(|e| (e.into(), false))
     }
 }
 
@@ -117,10 +145,72 @@ pub fn read(line: &[u8]) -> Result<Entry, LineError> {
     parse::<Entry, OldEntry>(line)
 }
 
+/// Every entry line begins so (see `write`): how a whole entry is found after damaged bytes.
+const ENTRY_START: &[u8] = br#"{"seq":"#;
+
+/// A complete line as the readers of a journal take it.
+pub(crate) enum Sorted<T> {
+    /// `checked`: its checksum matched (else it has none: a line from before checksums).
+    Entry { entry: T, checked: bool },
+    /// Damaged to its end: set aside whole.
+    Damaged,
+    /// Damaged bytes, then a whole entry that reads (its checksum matches, or it has none and
+    /// parses): a stretch of damage that ran over the line's start, or a torn write glued to
+    /// the next line by an older version. The first `prefix` bytes are set aside, the entry kept.
+    Salvaged {
+        prefix: usize,
+        entry: T,
+        checked: bool,
+    },
+}
+
+/// Sorts a complete line (without its newline). Errors only for a line that is whole but not
+/// readable by this version (`LineError::Unreadable`): never set aside, never guessed at.
+pub(crate) fn sort<Checked, Unchecked>(line: &[u8]) -> Result<Sorted<Checked>, LineError>
+where
+    Checked: DeserializeOwned,
+    Unchecked: DeserializeOwned + Into<Checked>,
+{
+    match parse_checked::<Checked, Unchecked>(line) {
+        Ok((entry, checked)) => Ok(Sorted::Entry { entry, checked }),
+        Err(e) if !e.is_damage() => Err(e),
+        Err(_) => Ok(salvage::<Checked, Unchecked>(line)),
+    }
+}
+
+/// The whole entry at the end of a damaged line, if there is one. JSON escapes quotes in
+/// strings, so `{"seq":` in a line's bytes is always an entry's start (or damage).
+fn salvage<Checked, Unchecked>(line: &[u8]) -> Sorted<Checked>
+where
+    Checked: DeserializeOwned,
+    Unchecked: DeserializeOwned + Into<Checked>,
+{
+    let at = line
+        .windows(ENTRY_START.len())
+        .rposition(|w| w == ENTRY_START)
+        .filter(|&i| i > 0);
+    match at.map(|i| (i, parse_checked::<Checked, Unchecked>(&line[i..]))) {
+        Some((prefix, Ok((entry, checked)))) => Sorted::Salvaged {
+            prefix,
+            entry,
+            checked,
+        },
+        _ => Sorted::Damaged,
+    }
+}
+
+/// How many entry starts damaged bytes still show: a hint of how many entries they held.
+pub(crate) fn entry_starts(bytes: &[u8]) -> u64 {
+    bytes
+        .windows(ENTRY_START.len())
+        .filter(|w| *w == ENTRY_START)
+        .count() as u64
+}
+
 /// A line from before checksums: the fields `Entry` has always had, and no others.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OldEntry {
+pub(super) struct OldEntry {
     seq: u64,
     at: Timestamp,
     input: Input,

@@ -2,12 +2,16 @@
 //! with one sync each (group commit). After a crash the bytes after the last newline are a torn
 //! line: `Journal::open` drops them and says so; `replay` rebuilds the party from the rest.
 //! Each line ends with a checksum of its bytes, `"crc":"…"` (`line`): a complete line that does
-//! not match it is damage, named by its line number, never read as a different entry.
+//! not match it is damage, never read as a different entry. Damage never stops a party: at
+//! start `open_party` sets it aside (`set_aside`), recording what it held as a gap entry, and
+//! every reader (replay, report, recap, doctor) steps over it alike (`damage`).
 //!
 //! Both run at every start, so neither may cost seconds on a long party: `open` only counts
 //! newlines and parses the last line (`scan`), `replay` parses on every core (`replay`).
 pub mod checkpoint;
+mod damage;
 mod decode;
+mod entries;
 #[cfg(test)]
 mod fixed_past_tests;
 mod line;
@@ -15,17 +19,20 @@ mod repair;
 mod replay;
 mod reserve;
 mod scan;
+mod set_aside;
 mod store;
 
 pub use checkpoint::Position;
+pub use damage::{Losses, describe, describe_in};
+pub use entries::read_entries;
 pub use line::{LineError, read as read_line, write as write_line};
 pub(crate) use repair::Repaired;
-pub use replay::{Anomaly, Replayed, replay, replay_from};
+pub use replay::{Anomaly, Replayed, inspect, replay, replay_from};
+pub use set_aside::SetAside;
 pub use store::PartyStore;
 
 use crate::core::{Effect, Input, Party, Timestamp};
 use anyhow::{Context, Result};
-use checkpoint::Checkpoint;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -70,59 +77,155 @@ pub struct Opened {
     pub replayed: Replayed,
     /// Set when the journal had to be repaired first (see `repair`).
     pub repaired: Option<Repaired>,
+    /// Set when damage was set aside at this start (see `set_aside`).
+    pub set_aside: Option<SetAside>,
 }
 
-/// Opens the journal at `path` and replays it into `fresh()`. A journal left by an older
-/// version's unsafe failure path is repaired first where that provably loses nothing
-/// acknowledged; anything else that cannot be read is an error naming the line.
-///
-/// A checkpoint that checks out (see `checkpoint`) saves replaying the lines before it.
-pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
-    let open = |checkpoint: Option<Checkpoint>| -> Result<Opened> {
-        let (mut party, from) = match checkpoint {
-            Some(c) => (c.party, c.at),
-            None => (fresh(), Position::default()),
-        };
-        let (journal, recovery) = Journal::open_from(path, from)?;
-        // The name is the party's file's, not something the checkpoint decides.
-        party.name = fresh().name;
-        let replayed = replay_from(&mut party, path, from)?;
-        Ok(Opened {
-            party,
-            journal,
-            recovery,
-            replayed,
-            repaired: None,
-        })
-    };
-    match open(load_checkpoint(path)) {
-        Err(e) if e.downcast_ref::<Anomaly>().is_some() => {
-            let Some(repaired) = repair::repair(path)? else {
-                return Err(e);
-            };
-            tracing::warn!("{}", repaired.note());
-            let mut opened = open(None)?;
-            opened.repaired = Some(repaired);
-            Ok(opened)
+impl Opened {
+    /// What the journal lost, for the status line (short: the log has the whole story): the
+    /// stretches recorded in it, and where the bytes set aside at this start are. `None`:
+    /// nothing lost.
+    pub fn damage_note(&self) -> Option<String> {
+        let mut losses = self.replayed.losses.clone();
+        if let Some(set_aside) = &self.set_aside {
+            // Those that lost no entry have no gap entry; they were set aside all the same.
+            losses
+                .found
+                .extend(set_aside.gaps.iter().filter(|g| g.entries == 0).cloned());
         }
-        other => other,
+        let short = losses.short()?;
+        Some(
+            match self.set_aside.as_ref().and_then(|s| s.kept.as_ref()) {
+                Some(kept) => format!("{short}; bytes kept in {}", set_aside::file_name(kept)),
+                None => short,
+            },
+        )
     }
+}
+
+/// What one try at opening found.
+enum Attempt {
+    Opened(Box<Opened>),
+    /// The journal needs `set_aside` (damage), or `repair` (a seq that goes back): the error
+    /// stands if that finds nothing to do.
+    SetAside(anyhow::Error),
+    Repair(anyhow::Error),
+}
+
+/// `torn_bytes` adds up torn tails cut on the way, so the note survives a retry.
+fn attempt(path: &Path, fresh: &impl Fn() -> Party, torn_bytes: &mut u64) -> Result<Attempt> {
+    let is_anomaly = |e: &anyhow::Error| e.downcast_ref::<Anomaly>().is_some();
+    // A checkpoint that checks out (see `checkpoint`) saves replaying the lines before it; one
+    // taken before damage set aside at this start no longer matches the journal.
+    let checkpoint = load_checkpoint(path);
+    let from = checkpoint.as_ref().map_or_else(Position::default, |c| c.at);
+    let (journal, mut recovery) = match Journal::open_from(path, from) {
+        Ok(opened) => opened,
+        // The last line: damaged (set aside), or unreadable (which set_aside refuses too).
+        Err(e) => match e.downcast_ref::<LastLine>() {
+            Some(last) => {
+                *torn_bytes += last.torn_bytes;
+                return Ok(Attempt::SetAside(e));
+            }
+            None => return Err(e),
+        },
+    };
+    recovery.torn_bytes += std::mem::take(torn_bytes);
+    let (mut party, recorded) = match checkpoint {
+        Some(c) => (c.party, c.losses),
+        None => (fresh(), Vec::new()),
+    };
+    // The name is the party's file's, not something the checkpoint decides.
+    party.name = fresh().name;
+    let replayed = match replay_from(&mut party, path, from, recorded) {
+        Ok(replayed) => replayed,
+        Err(e) if is_anomaly(&e) => return Ok(Attempt::Repair(e)),
+        Err(e) => return Err(e),
+    };
+    Ok(Attempt::Opened(Box::new(Opened {
+        party,
+        journal,
+        recovery,
+        replayed,
+        repaired: None,
+        set_aside: None,
+    })))
+}
+
+/// Opens the journal at `path` and replays it into `fresh()`. Damage is set aside (its bytes
+/// kept, a gap entry in its place) and the party starts; a journal left by an older version's
+/// unsafe failure path is repaired first where that provably loses nothing acknowledged.
+/// Anything else that cannot be read (a whole line this version does not know, a seq going
+/// back before the journal's start) is an error naming the line.
+pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
+    let mut repaired = None;
+    let mut set_aside = None;
+    let mut torn_bytes = 0;
+    // Each fix runs at most once; every try after one reads the fixed journal from scratch.
+    for _ in 0..4 {
+        let needs_set_aside = match attempt(path, &fresh, &mut torn_bytes)? {
+            Attempt::Opened(opened) if !opened.replayed.losses.found.is_empty() => {
+                // Found while replaying: close the journal, record it, open again.
+                torn_bytes += opened.recovery.torn_bytes;
+                anyhow::anyhow!("{}", opened.replayed.losses.summary().unwrap_or_default())
+            }
+            Attempt::Opened(mut opened) => {
+                opened.repaired = repaired;
+                opened.set_aside = set_aside;
+                return Ok(*opened);
+            }
+            Attempt::SetAside(e) => e,
+            Attempt::Repair(e) => {
+                repaired = Some(repair_once(path, repaired, e)?);
+                continue;
+            }
+        };
+        if set_aside.is_some() {
+            return Err(needs_set_aside
+                .context("damage was set aside, yet the journal still reads as damaged"));
+        }
+        match set_aside::set_aside(path) {
+            Ok(Some(done)) => {
+                tracing::warn!("journal damage set aside: {}", done.note());
+                set_aside = Some(done);
+            }
+            Ok(None) => return Err(needs_set_aside),
+            // A seq going back among the damage: that is repair's, then set aside again.
+            Err(e) if e.downcast_ref::<Anomaly>().is_some() => {
+                repaired = Some(repair_once(path, repaired, e)?);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    anyhow::bail!("{}: cannot open the journal", path.display())
+}
+
+/// Repairs the journal unless that was done already; `e` stands if there is nothing to repair.
+fn repair_once(path: &Path, done: Option<Repaired>, e: anyhow::Error) -> Result<Repaired> {
+    if done.is_some() {
+        return Err(e);
+    }
+    let Some(done) = repair::repair(path)? else {
+        return Err(e);
+    };
+    tracing::warn!("{}", done.note());
+    Ok(done)
 }
 
 /// Rebuilds the party from the journal at `path`: from its checkpoint when one checks out,
 /// else from the start. What a failed write rolls back to.
 pub fn rebuild(path: &Path, fresh: impl Fn() -> Party) -> Result<Party> {
-    let (mut party, from) = match load_checkpoint(path) {
-        Some(c) => (c.party, c.at),
-        None => (fresh(), Position::default()),
+    let (mut party, from, recorded) = match load_checkpoint(path) {
+        Some(c) => (c.party, c.at, c.losses),
+        None => (fresh(), Position::default(), Vec::new()),
     };
     party.name = fresh().name;
-    replay_from(&mut party, path, from)?;
+    replay_from(&mut party, path, from, recorded)?;
     Ok(party)
 }
 
 /// The journal's checkpoint if it checks out; a reason to ignore it goes to the log.
-fn load_checkpoint(path: &Path) -> Option<Checkpoint> {
+fn load_checkpoint(path: &Path) -> Option<checkpoint::Checkpoint> {
     checkpoint::load(path).unwrap_or_else(|why| {
         tracing::warn!(journal = %path.display(), "checkpoint ignored (replaying the whole journal): {why}");
         None
@@ -180,10 +283,13 @@ impl Journal {
             None => 0,
             Some(last) => {
                 let number = lines.newlines - last.newlines_after + 1;
-                let e = line::parse::<SeqOnly, SeqOnly>(&last.bytes).map_err(|e| Anomaly {
-                    path: path.to_path_buf(),
-                    line: number,
-                    what: e.to_string(),
+                let e = line::parse::<SeqOnly, SeqOnly>(&last.bytes).map_err(|e| LastLine {
+                    anomaly: Anomaly {
+                        path: path.to_path_buf(),
+                        line: number,
+                        what: e.to_string(),
+                    },
+                    torn_bytes,
                 })?;
                 e.seq.checked_add(1).with_context(|| {
                     format!(
@@ -311,4 +417,13 @@ impl Journal {
 #[derive(Deserialize)]
 struct SeqOnly {
     seq: u64,
+}
+
+/// The journal's last complete line cannot be read, so the next seq is unknown. A torn tail
+/// after it was cut already (`torn_bytes`).
+#[derive(Debug, thiserror::Error)]
+#[error("{anomaly}")]
+pub struct LastLine {
+    pub anomaly: Anomaly,
+    pub torn_bytes: u64,
 }

@@ -2,14 +2,16 @@
 //! write or sync it left what it had written (a torn line, or whole lines that were never
 //! synced) and wrote the retried batch right after it, with the same seqs. Nothing in such a
 //! batch was acknowledged (answers came only after a successful sync), so it can go:
-//! - a line that does not parse but ends in a whole entry is a torn write glued to the retried
-//!   batch's first line: the torn part goes, the entry stays;
+//! - a line that does not parse but ends in a whole entry with the next seq (or an earlier
+//!   one) is a torn write glued to the retried batch's first line: the torn part goes, the
+//!   entry stays;
 //! - a seq that goes back to one already seen means the lines from that seq on were a failed
 //!   batch, retried: they go, the retry stays.
 //!
-//! Anything else (a gap, a corrupt line with no entry after it, a seq before the first line)
-//! cannot be proven harmless and stays an error that names the line and what to do.
-use super::line::{self, LineError};
+//! Damage is not this module's: a line that cannot be read otherwise, or seqs that jump
+//! ahead, stay as they are for `set_aside`. A seq that goes back before the journal's first
+//! entry cannot be explained and stays an error that names the line.
+use super::line;
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,9 +45,8 @@ pub(crate) fn repair(path: &Path) -> Result<Option<Repaired>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let (kept, mut repaired) = plan(&bytes).map_err(|(line, what)| {
         anyhow::anyhow!(
-            "{}: line {line} {what}. party-tui cannot prove it was never acknowledged, so it \
-             will not drop it. Keep the file, and either fix or delete that line by hand, or \
-             start a new party with --new-party",
+            "{}: line {line} {what}. party-tui cannot tell which entries are the real ones, so \
+             it changes nothing. Keep the file and start a new party with --new-party",
             path.display()
         )
     })?;
@@ -82,7 +83,9 @@ type Unrepairable = (u64, String);
 fn plan(bytes: &[u8]) -> Result<(Vec<&[u8]>, Repaired), Unrepairable> {
     // After the last newline is a torn tail: `Journal::open` drops it; so does this.
     let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut kept: Vec<(u64, &[u8])> = Vec::new();
+    // Each kept line with its seq; none for a damaged one (kept for `set_aside`).
+    let mut kept: Vec<(Option<u64>, &[u8])> = Vec::new();
+    let mut prev: Option<u64> = None;
     let mut repaired = Repaired::default();
     for (i, line) in bytes[..end].split(|&b| b == b'\n').enumerate() {
         let number = i as u64 + 1;
@@ -91,52 +94,38 @@ fn plan(bytes: &[u8]) -> Result<(Vec<&[u8]>, Repaired), Unrepairable> {
         }
         let (seq, line) = match seq_of(line) {
             Ok(seq) => (seq, line),
-            Err(e) => match salvage(line) {
+            // Glued to a torn write only if it repeats or continues the seqs: otherwise the
+            // bytes before it may have held entries, and they are damage to set aside.
+            Err(_) => match salvage(line).filter(|&(s, _)| prev.is_none_or(|p| s <= p + 1)) {
                 Some((seq, rest)) => {
                     repaired.torn_bytes += (line.len() - rest.len()) as u64;
                     (seq, rest)
                 }
-                None => return Err((number, unreadable(&e))),
+                None => {
+                    kept.push((None, line));
+                    continue;
+                }
             },
         };
-        match kept.last() {
-            None => kept.push((seq, line)),
-            Some(&(prev, _)) if prev.checked_add(1) == Some(seq) => kept.push((seq, line)),
-            Some(&(prev, _)) if seq <= prev => {
-                let Some(from) = kept.iter().position(|&(s, _)| s == seq) else {
-                    return Err((
-                        number,
-                        format!("goes back to seq {seq}, before the journal's first entry"),
-                    ));
-                };
-                repaired.retried_entries += (kept.len() - from) as u64;
-                kept.truncate(from);
-                kept.push((seq, line));
-            }
-            Some(&(prev, _)) => {
+        if prev.is_some_and(|p| seq <= p) {
+            let Some(from) = kept.iter().position(|&(s, _)| s == Some(seq)) else {
                 return Err((
                     number,
-                    format!("jumps from seq {prev} to seq {seq}: entries are missing"),
+                    format!("goes back to seq {seq}, before the journal's first entry"),
                 ));
-            }
+            };
+            repaired.retried_entries +=
+                kept[from..].iter().filter(|(s, _)| s.is_some()).count() as u64;
+            kept.truncate(from);
         }
+        kept.push((Some(seq), line));
+        prev = Some(seq);
     }
     Ok((kept.into_iter().map(|(_, l)| l).collect(), repaired))
 }
 
-fn seq_of(line: &[u8]) -> Result<u64, LineError> {
+fn seq_of(line: &[u8]) -> Result<u64, line::LineError> {
     line::read(line).map(|e| e.seq)
-}
-
-/// Why a line cannot be read, with how to mend it by hand where that is not obvious.
-fn unreadable(e: &LineError) -> String {
-    match e {
-        LineError::Checksum { .. } => format!(
-            "{e}. If you know what it should say, fix it and delete its \"crc\" field (a line \
-             without one is read unchecked)"
-        ),
-        LineError::Json(_) => e.to_string(),
-    }
 }
 
 /// The whole entry at the end of a line that begins with a torn write, if there is one.
@@ -203,14 +192,18 @@ mod tests {
     }
 
     #[test]
-    fn gaps_and_unexplained_damage_are_errors_naming_the_line() {
+    fn gaps_and_damage_are_left_for_set_aside_and_only_going_back_is_an_error() {
         let gap = format!("{}\n{}\n", line(0, "a"), line(5, "b"));
-        assert_eq!(kept_seqs(&gap).unwrap_err().0, 2);
-        assert!(kept_seqs(&gap).unwrap_err().1.contains("missing"));
         let garbage = format!("{}\nnot json at all\n{}\n", line(0, "a"), line(1, "b"));
-        assert_eq!(kept_seqs(&garbage).unwrap_err().0, 2);
+        for text in [gap, garbage] {
+            let (lines, r) = plan(text.as_bytes()).unwrap();
+            assert_eq!(r, Repaired::default(), "{text}");
+            assert_eq!(lines.len(), text.lines().count());
+        }
         let before = format!("{}\n{}\n", line(3, "a"), line(1, "b"));
-        assert!(kept_seqs(&before).unwrap_err().1.contains("before"));
+        let (number, what) = kept_seqs(&before).unwrap_err();
+        assert_eq!(number, 2);
+        assert!(what.contains("before"), "{what}");
         let max = format!("{}\n{}\n", line(u64::MAX, "a"), line(0, "b"));
         assert!(kept_seqs(&max).is_err(), "seq does not wrap");
     }
@@ -223,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn checksummed_lines_repair_alike_and_a_changed_one_is_named_with_what_to_do() {
+    fn checksummed_lines_repair_alike_and_damage_is_left_alone() {
         // The old failure path's torn write, glued to a retried line that has a checksum.
         let torn = &checked(2, "b")[..40];
         let text = format!(
@@ -236,13 +229,18 @@ mod tests {
         let (seqs, r) = kept_seqs(&text).unwrap();
         assert_eq!(seqs, vec![0, 1, 2]);
         assert_eq!((r.torn_bytes, r.retried_entries), (40, 1));
-        // A line whose checksum fails is no torn write: it stays an error, with the way out.
+        // A line whose checksum fails is no torn write: it stays, for `set_aside`.
         let damaged = checked(1, "bob").replace("bob", "rob");
         let text = format!("{}\n{damaged}\n{}\n", checked(0, "a"), checked(2, "c"));
-        let (number, what) = kept_seqs(&text).unwrap_err();
-        assert_eq!(number, 2);
-        assert!(what.starts_with("is damaged: its checksum says "), "{what}");
-        assert!(what.contains(r#"delete its "crc" field"#), "{what}");
+        let (lines, r) = plan(text.as_bytes()).unwrap();
+        assert_eq!(r, Repaired::default());
+        assert_eq!(lines[1], damaged.as_bytes());
+        // Nor is damage that ran into the next line's start: the entry after it jumps ahead.
+        let glued = format!("{}{}", &checked(1, "x")[..30], checked(3, "c"));
+        let text = format!("{}\n{glued}\n", checked(0, "a"));
+        let (lines, r) = plan(text.as_bytes()).unwrap();
+        assert_eq!(r, Repaired::default());
+        assert_eq!(lines[1], glued.as_bytes());
     }
 
     #[test]

@@ -4,10 +4,14 @@
 //! into blocks at line boundaries, parser threads (one per core) take turns, and the caller
 //! applies their results in file order. Bounded channels keep a few blocks in memory, never the
 //! whole journal.
+//!
+//! Damaged lines (see `damage`) are stepped over: what they held is found from their intact
+//! neighbours and returned in `Replayed::losses`, and replay goes on after them.
 use super::checkpoint::Position;
+use super::damage::{Finder, GoesBack, Losses};
 use super::decode::Decoded;
-use super::line::{self, LineError};
-use crate::core::{Party, Timestamp};
+use super::line::{self, LineError, Sorted};
+use crate::core::{Gap, Input, Party, Timestamp};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -26,25 +30,28 @@ const BLOCK: usize = 1 << 20;
 const PARSED_AHEAD: usize = 1;
 
 /// What a replay rebuilt.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Replayed {
+    /// Entries applied (gap entries included).
     pub entries: u64,
     /// The time of the last entry: party time must not run backwards after a restart.
     pub last_at: Option<Timestamp>,
+    /// Stretches lost to damage: recorded in the journal, or found now.
+    pub losses: Losses,
 }
 
 /// The part of an `Entry` that replay needs: `seq` and `effects` are checked as JSON, not built.
 #[derive(Deserialize)]
-struct ReplayEntry {
-    seq: u64,
-    at: Timestamp,
-    input: Decoded,
+pub(super) struct ReplayEntry {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub input: Decoded,
 }
 
 /// A line from before checksums: no fields but `Entry`'s (see `line`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OldReplayEntry {
+pub(super) struct OldReplayEntry {
     seq: u64,
     at: Timestamp,
     input: Decoded,
@@ -62,15 +69,47 @@ impl From<OldReplayEntry> for ReplayEntry {
     }
 }
 
+impl ReplayEntry {
+    /// The seqs this entry accounts for: its own, or a recorded gap's range.
+    pub(super) fn first_seq(&self) -> u64 {
+        self.gap().map_or(self.seq, |g| g.first_seq.min(self.seq))
+    }
+    pub(super) fn gap(&self) -> Option<&crate::core::Gap> {
+        match &self.input {
+            Decoded::Other(input) => match &**input {
+                Input::Gap(gap) => Some(gap),
+                _ => None,
+            },
+            Decoded::Press(_) => None,
+        }
+    }
+}
+
+/// One line's worth, in file order. A salvaged line gives both, damage first.
+enum Item {
+    Entry {
+        line: u64,
+        entry: ReplayEntry,
+        /// Its checksum matched; and its bytes (newline included), should it be damage after all.
+        checked: bool,
+        bytes: u64,
+    },
+    Damaged {
+        line: u64,
+        bytes: u64,
+        starts: u64,
+    },
+}
+
 /// One block, parsed.
 struct Parsed {
     /// Lines in the block, empty ones included, so the applier can number lines.
     lines: u64,
-    /// (seq, line within the block, time, input)
-    events: Vec<(u64, u64, Timestamp, Decoded)>,
+    items: Vec<Item>,
 }
 
-struct Corrupt {
+/// A whole line this version cannot read (see `LineError::Unreadable`).
+struct Unreadable {
     /// 1-based, within its block.
     line: u64,
     error: LineError,
@@ -81,12 +120,33 @@ struct Corrupt {
 /// Bytes after the last newline are a torn line, which `Journal::open` drops: they are not
 /// applied here either.
 pub fn replay(party: &mut Party, path: &Path) -> Result<Replayed> {
-    replay_from(party, path, Position::default())
+    replay_from(party, path, Position::default(), Vec::new())
 }
 
 /// Apply the entries after `from` (a checkpoint's position) to `party`, which holds the ones
-/// before it.
-pub fn replay_from(party: &mut Party, path: &Path, from: Position) -> Result<Replayed> {
+/// before it; `recorded` are the gap entries before it (the checkpoint keeps them).
+pub fn replay_from(
+    party: &mut Party,
+    path: &Path,
+    from: Position,
+    recorded: Vec<Gap>,
+) -> Result<Replayed> {
+    walk(path, from, recorded, &mut |input, at| {
+        party.apply(&input, at);
+    })
+}
+
+/// Reads the journal at `path` as replay does, without a party: what it holds and lost.
+pub fn inspect(path: &Path) -> Result<Replayed> {
+    walk(path, Position::default(), Vec::new(), &mut |_, _| {})
+}
+
+fn walk(
+    path: &Path,
+    from: Position,
+    recorded: Vec<Gap>,
+    apply: &mut dyn FnMut(Input, Timestamp),
+) -> Result<Replayed> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Replayed::default()),
@@ -115,7 +175,7 @@ pub fn replay_from(party: &mut Party, path: &Path, from: Position) -> Result<Rep
                         let parsed = parse_block(&block);
                         let _ = spent_tx.send(block); // the reader may be done: then drop it
                         if parsed_tx.send(parsed).is_err() {
-                            break; // the applier stopped at a corrupt line
+                            break; // the applier stopped at an unreadable line
                         }
                     }
                 })
@@ -127,7 +187,7 @@ pub fn replay_from(party: &mut Party, path: &Path, from: Position) -> Result<Rep
             .name("replay-read".into())
             .spawn_scoped(s, move || cut_blocks(file, &to_parsers, &spent_rx))
             .context("cannot start a replay thread")?;
-        let applied = apply_in_order(party, &from_parsers, path, from);
+        let applied = apply_in_order(apply, &from_parsers, path, from, recorded);
         // After an error, this stops the parsers, whose end stops the reader.
         drop(from_parsers);
         let read = reader
@@ -139,8 +199,9 @@ pub fn replay_from(party: &mut Party, path: &Path, from: Position) -> Result<Rep
     })
 }
 
-/// A line replay cannot take as it is: corrupt, or a seq that does not follow the one before.
-/// `open_party` hands these to `repair`, which fixes what it can prove was never acknowledged.
+/// A line replay cannot take as it is: whole but unreadable by this version, or a seq that
+/// goes back. `open_party` hands these to `repair`, which fixes what it can prove was never
+/// acknowledged. (Damage is not an anomaly: it is set aside.)
 #[derive(Debug, thiserror::Error)]
 #[error("{}: line {line} {what}", path.display())]
 pub struct Anomaly {
@@ -151,53 +212,75 @@ pub struct Anomaly {
 
 /// Block k goes to parser k % n, so taking results from each parser in turn is file order.
 fn apply_in_order(
-    party: &mut Party,
-    from_parsers: &[Receiver<Result<Parsed, Corrupt>>],
+    apply: &mut dyn FnMut(Input, Timestamp),
+    from_parsers: &[Receiver<Result<Parsed, Unreadable>>],
     path: &Path,
     from: Position,
+    recorded: Vec<Gap>,
 ) -> Result<Replayed> {
     let mut done = Replayed {
         entries: from.entries,
         last_at: from.last_at,
+        losses: Losses {
+            recorded,
+            found: Vec::new(),
+        },
     };
     let mut lines_before = from.lines;
-    let mut last_seq: Option<u64> = from.last_seq;
+    let mut finder = Finder::after(from.last_seq.zip(from.last_at));
+    let anomaly = |line, what| Anomaly {
+        path: path.to_path_buf(),
+        line,
+        what,
+    };
     for from in from_parsers.iter().cycle() {
         // Closed once the reader has sent its last block and this parser has returned it.
         let Ok(parsed) = from.recv() else { break };
         let block = match parsed {
             Ok(block) => block,
-            Err(c) => {
-                return Err(Anomaly {
-                    path: path.to_path_buf(),
-                    line: lines_before + c.line,
-                    what: c.error.to_string(),
-                }
-                .into());
-            }
+            Err(u) => return Err(anomaly(lines_before + u.line, u.error.to_string()).into()),
         };
-        done.entries += block.events.len() as u64;
-        done.last_at = block
-            .events
-            .last()
-            .map(|(_, _, at, _)| *at)
-            .or(done.last_at);
-        for (seq, line, at, input) in block.events {
-            // Seqs run one by one: anything else is a journal written by the old, unsafe
-            // failure path (a retried batch) or damage, which `repair` sorts out or names.
-            if let Some(prev) = last_seq.filter(|&p| p.checked_add(1) != Some(seq)) {
-                return Err(Anomaly {
-                    path: path.to_path_buf(),
-                    line: lines_before + line,
-                    what: format!("has seq {seq} after seq {prev}"),
+        for item in block.items {
+            let (line, e, checked, bytes) = match item {
+                Item::Damaged {
+                    line,
+                    bytes,
+                    starts,
+                } => {
+                    finder.damaged(lines_before + line, bytes, starts);
+                    continue;
                 }
-                .into());
+                Item::Entry {
+                    line,
+                    entry,
+                    checked,
+                    bytes,
+                } => (lines_before + line, entry, checked, bytes),
+            };
+            // Seqs run one by one (a gap entry stands for its range): anything else is damage
+            // stepped over, or a journal written by the old, unsafe failure path (a retried
+            // batch), which `repair` sorts out.
+            match finder.entry(line, e.first_seq(), e.seq, e.at) {
+                Ok(found) => done.losses.found.extend(found),
+                Err(GoesBack { .. }) if checked => {
+                    finder.damaged(line, bytes, 1);
+                    continue;
+                }
+                Err(GoesBack { prev }) => {
+                    let what = format!("has seq {} after seq {prev}", e.seq);
+                    return Err(anomaly(line, what).into());
+                }
             }
-            last_seq = Some(seq);
-            party.apply(&input.into_input(), at);
+            if let Some(gap) = e.gap() {
+                done.losses.recorded.push(gap.clone());
+            }
+            done.entries += 1;
+            done.last_at = Some(e.at);
+            apply(e.input.into_input(), e.at);
         }
         lines_before += block.lines;
     }
+    done.losses.found.extend(finder.end());
     Ok(done)
 }
 
@@ -226,15 +309,15 @@ fn cut_blocks(
         };
         carry = block.split_off(end);
         if to_parsers[sent % to_parsers.len()].send(block).is_err() {
-            return Ok(()); // the applier stopped at a corrupt line
+            return Ok(()); // the applier stopped at an unreadable line
         }
         sent += 1;
     }
 }
 
 /// Parses a block of whole lines.
-fn parse_block(block: &[u8]) -> Result<Parsed, Corrupt> {
-    let mut events = Vec::with_capacity(block.len() / 256);
+fn parse_block(block: &[u8]) -> Result<Parsed, Unreadable> {
+    let mut items = Vec::with_capacity(block.len() / 256);
     let mut lines = 0;
     let mut rest = block;
     while let Some(end) = find_newline(rest) {
@@ -244,12 +327,39 @@ fn parse_block(block: &[u8]) -> Result<Parsed, Corrupt> {
         if line.is_empty() {
             continue;
         }
-        match line::parse::<ReplayEntry, OldReplayEntry>(line) {
-            Ok(e) => events.push((e.seq, lines, e.at, e.input)),
-            Err(error) => return Err(Corrupt { line: lines, error }),
+        match line::sort::<ReplayEntry, OldReplayEntry>(line) {
+            Ok(Sorted::Entry { entry, checked }) => items.push(Item::Entry {
+                line: lines,
+                entry,
+                checked,
+                bytes: line.len() as u64 + 1,
+            }),
+            Ok(Sorted::Damaged) => items.push(Item::Damaged {
+                line: lines,
+                bytes: line.len() as u64 + 1,
+                starts: line::entry_starts(line),
+            }),
+            Ok(Sorted::Salvaged {
+                prefix,
+                entry,
+                checked,
+            }) => {
+                items.push(Item::Damaged {
+                    line: lines,
+                    bytes: prefix as u64,
+                    starts: line::entry_starts(&line[..prefix]),
+                });
+                items.push(Item::Entry {
+                    line: lines,
+                    entry,
+                    checked,
+                    bytes: (line.len() - prefix) as u64 + 1,
+                });
+            }
+            Err(error) => return Err(Unreadable { line: lines, error }),
         }
     }
-    Ok(Parsed { lines, events })
+    Ok(Parsed { lines, items })
 }
 
 /// The first newline in `bytes`, eight bytes at a time (a byte loop was a tenth of parsing).

@@ -13,6 +13,28 @@ impl PartyStore {
             .with_context(|| format!("cannot create {}", dir.display()))?;
         Ok(PartyStore { dir })
     }
+    /// The store in `data_dir` if one was ever made there (nothing is created).
+    pub(crate) fn existing(data_dir: &Path) -> Option<PartyStore> {
+        let dir = data_dir.join("parties");
+        dir.is_dir().then_some(PartyStore { dir })
+    }
+    /// Files holding the damaged lines set aside from a party's journal, oldest first.
+    pub(crate) fn set_aside_files(&self, name: &str) -> Vec<PathBuf> {
+        let prefix = format!("{name}.jsonl.damaged-");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(&prefix))
+            })
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        files
+    }
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.jsonl"))
     }

@@ -3,12 +3,11 @@
 //! playlist can be rebuilt from. The text form lives in report_text.rs.
 pub(crate) mod recap;
 pub(crate) mod text;
-use crate::core::{Action, Effect, TrackResult};
+use crate::core::{Action, Effect, Gap, TrackResult};
 use crate::journal::Entry;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// Width of one bucket of the likes timeline, unless the party is so long that this would
@@ -36,6 +35,10 @@ pub struct Report {
     pub total_likes: u32,
     pub total_skip_votes: u32,
     pub skips_fired: u32,
+    /// Stretches of the journal lost to damage (recorded at a start, or found by this read):
+    /// what they held is not in the figures above.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub damage: Vec<Gap>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -100,29 +103,28 @@ fn outcome_words(result: TrackResult) -> &'static str {
 }
 
 impl Report {
-    /// Reads the whole journal at `path`. A torn last line (a crash) is ignored.
+    /// Reads the whole journal at `path`. A torn last line (a crash) is ignored; damaged lines
+    /// are stepped over and named in `damage`, as a start sets them aside.
     pub fn from_journal(party: &str, path: &Path) -> Result<Report> {
-        let file =
-            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut report = Report {
             party: party.to_string(),
             ..Report::default()
         };
-        let mut lines = BufReader::new(file).lines().enumerate().peekable();
-        while let Some((i, line)) = lines.next() {
-            let line = line?;
-            if line.is_empty() {
-                continue;
-            }
-            let entry: Entry = match crate::journal::read_line(line.as_bytes()) {
-                Ok(e) => e,
-                Err(_) if lines.peek().is_none() => break,
-                Err(e) => anyhow::bail!("{}: line {} {e}", path.display(), i + 1),
-            };
-            report.add(&entry);
-        }
+        let losses = crate::journal::read_entries(path, |entry| report.add(&entry))?;
+        report.damage = losses.all().cloned().collect();
         report.finish();
         Ok(report)
+    }
+
+    /// The damage in words, one line each (local time).
+    pub(crate) fn damage_lines_in<Tz: chrono::TimeZone>(&self, tz: &Tz) -> Vec<String>
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        self.damage
+            .iter()
+            .map(|g| crate::journal::describe_in(g, tz))
+            .collect()
     }
 
     /// Adds one journal entry (in journal order).

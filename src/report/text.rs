@@ -71,6 +71,13 @@ impl Report {
             self.total_skip_votes,
             self.skips_fired
         );
+        let damage = self.damage_lines_in(tz);
+        if !damage.is_empty() {
+            out += "\nJournal damage (not counted above)\n";
+            for d in damage {
+                out += &format!("  {d}\n");
+            }
+        }
         if !self.tracks.is_empty() {
             out += "\nSongs\n";
             for t in &self.tracks {

@@ -31,6 +31,7 @@ mod doctor;
 mod export_crash;
 mod host_browser;
 mod http_limits;
+mod journal_damage;
 mod journal_faults;
 mod mqtt_cumulocity;
 mod mqtt_fresh;

@@ -1,10 +1,11 @@
-//! Journals, randomly corrupted and truncated, then opened and replayed as a start does. The
-//! outcome must be a clear error naming the file and line, or the party of a prefix of the
-//! original entries (truncation drops the torn tail): every line carries a checksum, so a line
-//! changed anywhere is refused, never read as a different entry.
+//! Journals, randomly corrupted and truncated, then opened and replayed as a start does. Damage
+//! never stops a start: the outcome is the party of exactly the entries that are still whole
+//! (each read as it was written, never as a different entry: every line carries a checksum),
+//! with every line that survived verbatim among them, and gap entries standing for the rest.
+//! Only a line this version cannot read although whole would be a clear error naming the line.
 use crate::mutate::{JSON, Op, apply};
 use party_tui::core::*;
-use party_tui::journal::{Entry, Journal, replay, write_line};
+use party_tui::journal::{Entry, open_party, read_entries, write_line};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,10 +81,11 @@ fn entries(script: &[(u8, u8)]) -> (Vec<Entry>, Party) {
 
 const JOURNAL_CI_CASES: u32 = 400;
 
-/// How the damaged journals came out (a run prints them; README, issue 17).
+/// How the damaged journals came out (a run prints them; README, issues 17 and 23).
 static REFUSED: AtomicU64 = AtomicU64::new(0);
-static PREFIX: AtomicU64 = AtomicU64::new(0);
-static DAMAGED_YET_READ: AtomicU64 = AtomicU64::new(0);
+static WHOLE: AtomicU64 = AtomicU64::new(0);
+static SET_ASIDE: AtomicU64 = AtomicU64::new(0);
+static ENTRIES_LOST: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Clone, Debug)]
 enum Damage {
@@ -91,6 +93,8 @@ enum Damage {
     Truncate(u16),
     /// Bytes changed anywhere (a bad sector, a stray write), maybe then cut.
     Mutate(Vec<Op>, Option<u16>),
+    /// A block of zeros (a failing SD card), anywhere, up to 4 KiB.
+    Zeros(u16, u16),
 }
 
 fn damage() -> impl Strategy<Value = Damage> {
@@ -106,7 +110,15 @@ fn damage() -> impl Strategy<Value = Damage> {
     prop_oneof![
         any::<u16>().prop_map(Damage::Truncate),
         (vec(op, 1..4), proptest::option::of(any::<u16>())).prop_map(|(o, t)| Damage::Mutate(o, t)),
+        (any::<u16>(), 1u16..4096).prop_map(|(p, n)| Damage::Zeros(p, n)),
     ]
+}
+
+/// Whether `line` (with its newline) stands whole somewhere in `bytes` (complete lines).
+fn stands_whole(bytes: &[u8], line: &[u8]) -> bool {
+    let framed = [b"\n", line].concat();
+    let padded = [b"\n", bytes].concat();
+    padded.windows(framed.len()).any(|w| w == framed)
 }
 
 #[test]
@@ -120,10 +132,14 @@ fn journal_corrupted_and_truncated() {
         cases,
         (script, damage()),
         |(script, damage)| {
-            let (entries, whole) = entries(&script);
+            let (entries, _) = entries(&script);
             let mut good = Vec::new();
+            let mut lines = Vec::new();
             for e in &entries {
-                write_line(&mut good, e).unwrap();
+                let mut line = Vec::new();
+                write_line(&mut line, e).unwrap();
+                good.extend_from_slice(&line);
+                lines.push(line);
             }
             let bytes = match &damage {
                 Damage::Truncate(p) => good[..(*p as usize * good.len()) >> 16].to_vec(),
@@ -134,56 +150,99 @@ fn journal_corrupted_and_truncated() {
                     }
                     b
                 }
+                Damage::Zeros(p, n) => {
+                    let mut b = good.clone();
+                    let at = (*p as usize * b.len()) >> 16;
+                    let end = (at + *n as usize).min(b.len());
+                    b[at..end].fill(0);
+                    b
+                }
             };
-            let path = dir.path().join("party.jsonl");
+            // A directory of its own: a start keeps files beside the journal.
+            let sub = dir.path().join("case");
+            let _ = std::fs::remove_dir_all(&sub);
+            std::fs::create_dir_all(&sub).unwrap();
+            let path = sub.join("party.jsonl");
             std::fs::write(&path, &bytes).unwrap();
-            // The bytes after the last newline are torn; the complete lines before must read as
-            // they were written, or not at all.
+            // The bytes after the last newline are torn; every line before that still stands
+            // whole must be kept.
             let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-            let intact = bytes[..complete] == good[..complete.min(good.len())];
-            let whole_lines = bytes[..complete].iter().filter(|&&b| b == b'\n').count();
-            let opened = Journal::open(&path);
-            let mut party = Party::new("fuzz", Rules::default());
-            let replayed = opened.and_then(|_| replay(&mut party, &path));
-            match replayed {
-                Err(e) if intact => return Err(format!("an intact journal refused: {e:#}")),
+            let opened = match open_party(&path, || Party::new("fuzz", Rules::default())) {
+                Ok(opened) => opened,
                 Err(e) => {
                     let msg = format!("{e:#}");
                     if !msg.contains("party.jsonl") || !msg.contains("line") {
                         return Err(format!("unclear error: {msg}"));
                     }
                     REFUSED.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
                 }
-                Ok(r) => {
-                    let kept = r.entries as usize;
-                    if kept > entries.len() {
-                        return Err(format!("{kept} entries replayed from {}", entries.len()));
+            };
+            // What the journal holds now: entries as they were written, in order, and gaps.
+            let mut kept = Vec::new();
+            let mut next = 0;
+            let read = read_entries(&path, |e| kept.push(e)).map_err(|e| format!("{e:#}"))?;
+            let mut serial = Party::new("fuzz", Rules::default());
+            for e in &kept {
+                let first = match &e.input {
+                    Input::Gap(g) => g.first_seq,
+                    _ => {
+                        let original = entries.get(e.seq as usize);
+                        if original != Some(e) {
+                            return Err(format!("entry {} read as {e:?}", e.seq));
+                        }
+                        e.seq
                     }
-                    // Replay rebuilds effects rather than reading them: the party is the proof.
-                    let (_, prefix) = self::entries(&script[..kept]);
-                    if party != prefix {
-                        return Err(format!("a silently different party ({kept} entries)"));
-                    }
-                    if intact && (kept != whole_lines || kept == entries.len() && party != whole) {
-                        return Err("an intact journal replayed short".into());
-                    }
-                    if intact {
-                        PREFIX.fetch_add(1, Ordering::Relaxed);
-                    } else {
-                        // Changed bytes that change nothing: an empty line inserted, say.
-                        DAMAGED_YET_READ.fetch_add(1, Ordering::Relaxed);
-                    }
+                };
+                if first != next && !(next == 0 && first > 0 && e.seq == first) {
+                    return Err(format!("seq {first} after {next}: the seqs do not run on"));
                 }
+                next = e.seq + 1;
+                serial.apply(&e.input, e.at);
+            }
+            if !read.found.is_empty() {
+                return Err(format!("damage left after a start: {:?}", read.found));
+            }
+            if opened.party != serial {
+                return Err("the party is not the one its entries make".into());
+            }
+            for (e, line) in entries.iter().zip(&lines) {
+                let held = kept
+                    .iter()
+                    .any(|k| k.seq == e.seq && !matches!(k.input, Input::Gap(_)));
+                if stands_whole(&bytes[..complete], line) && !held {
+                    return Err(format!("entry {} stood whole but was not kept", e.seq));
+                }
+            }
+            match &opened.set_aside {
+                Some(done) => {
+                    SET_ASIDE.fetch_add(1, Ordering::Relaxed);
+                    let lost: u64 = done.gaps.iter().map(|g| g.entries).sum();
+                    ENTRIES_LOST.fetch_add(lost, Ordering::Relaxed);
+                }
+                None => {
+                    WHOLE.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            // Once set aside, a start is plain.
+            drop(opened);
+            let again = open_party(&path, || Party::new("fuzz", Rules::default()))
+                .map_err(|e| format!("{e:#}"))?;
+            if again.set_aside.is_some() || again.repaired.is_some() || again.party != serial {
+                return Err("a second start found more to do".into());
             }
             Ok(())
         },
     );
     println!(
-        "journal: of {cases} damaged journals {} were refused with an error naming the line, {} \
-         replayed as an intact prefix (torn tail dropped), {} replayed as the original party's \
-         prefix despite changed bytes; none silently differently (a case fails otherwise)",
+        "journal: of {cases} damaged journals {} started with damage set aside ({} entries lost \
+         in all, each one named by a gap entry), {} started as they were (a torn tail dropped, \
+         or bytes changed that changed no entry), {} were refused with an error naming the line; \
+         none read an entry differently and none lost a line that stood whole (a case fails \
+         otherwise)",
+        SET_ASIDE.load(Ordering::Relaxed),
+        ENTRIES_LOST.load(Ordering::Relaxed),
+        WHOLE.load(Ordering::Relaxed),
         REFUSED.load(Ordering::Relaxed),
-        PREFIX.load(Ordering::Relaxed),
-        DAMAGED_YET_READ.load(Ordering::Relaxed),
     );
 }

@@ -1,6 +1,7 @@
 //! Crash recovery: a torn last line is dropped and reported, a batch cut between write and
-//! sync keeps its complete lines, and corruption is an error naming the line: from `replay`
-//! anywhere, from `Journal::open` in the last line (the only one it parses).
+//! sync keeps its complete lines, and corruption is never read as an entry: `replay` steps over
+//! it anywhere and names it, `Journal::open` names it in the last line (the only one it
+//! parses), and a start sets it aside (src/journal/set_aside_tests.rs has the details).
 use party_tui::core::*;
 use party_tui::journal::{Entry, Journal, replay};
 use std::io::Write;
@@ -71,7 +72,7 @@ fn a_batch_cut_between_write_and_sync_keeps_only_whole_lines() {
 }
 
 #[test]
-fn corruption_before_the_last_line_is_a_replay_error_that_names_the_line() {
+fn corruption_before_the_last_line_is_stepped_over_by_replay_and_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.jsonl");
     let (mut j, _) = Journal::open(&path).unwrap();
@@ -84,9 +85,10 @@ fn corruption_before_the_last_line_is_a_replay_error_that_names_the_line() {
     let (j, rec) = Journal::open(&path).unwrap();
     assert_eq!((rec.entries, j.next_seq()), (3, 3));
     let mut p = Party::new("p", Rules::default());
-    let err = replay(&mut p, &path).expect_err("a corrupt journal must not replay silently");
-    let msg = format!("{err:#}");
-    assert!(msg.contains("p.jsonl: line 2 is corrupt: "), "{msg}");
+    let replayed = replay(&mut p, &path).expect("damage never stops a replay");
+    assert_eq!(replayed.entries, 2);
+    let gap = &replayed.losses.found[0];
+    assert_eq!((gap.line, gap.entries, gap.first_seq), (2, 1, 1));
 }
 
 #[test]
@@ -172,7 +174,7 @@ fn a_journal_from_before_checksums_opens_replays_and_carries_on_with_them() {
 }
 
 #[test]
-fn a_changed_byte_in_a_complete_line_is_an_error_naming_the_line_and_what_to_do() {
+fn a_changed_byte_in_a_complete_line_is_never_read_as_another_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.jsonl");
     let (mut j, _) = Journal::open(&path).unwrap();
@@ -184,25 +186,26 @@ fn a_changed_byte_in_a_complete_line_is_an_error_naming_the_line_and_what_to_do(
     let (j, _) = Journal::open(&path).expect("open parses only the last line");
     drop(j);
     let mut p = Party::new("p", Rules::default());
-    let err = replay(&mut p, &path).expect_err("a changed line must not replay");
-    let msg = format!("{err:#}");
-    assert!(
-        msg.contains("p.jsonl: line 2 is damaged: its checksum says "),
-        "{msg}"
-    );
+    let replayed = replay(&mut p, &path).unwrap();
+    assert_eq!(replayed.entries, 2, "not as guest rob's vote");
+    assert_eq!(replayed.losses.found[0].line, 2);
+    let mut serial = Party::new("p", Rules::default());
+    for e in [entry(0, "a"), entry(2, "c")] {
+        serial.apply(&e.input, e.at);
+    }
+    assert_eq!(p, serial);
 
-    // As a start meets it: repair cannot explain it, so the error says what to do.
-    let err = party_tui::journal::open_party(&path, || Party::new("p", Rules::default()))
-        .err()
-        .expect("a start refuses it too");
-    let msg = format!("{err:#}");
-    assert!(msg.contains("line 2 is damaged"), "{msg}");
+    // As a start meets it: set aside, and the party starts.
+    let opened = party_tui::journal::open_party(&path, || Party::new("p", Rules::default()))
+        .expect("a damaged line never stops a start");
+    let note = opened.damage_note().unwrap();
     assert!(
-        msg.contains("--new-party") && msg.contains(r#""crc""#),
-        "{msg}"
+        note.contains("1 damaged entry set aside at line 2"),
+        "{note}"
     );
+    assert_eq!(opened.party, serial);
 
-    // The last line is the one open reads: the same there.
+    // The last line is the one open reads: open names it, a start sets it aside.
     let (mut j, _) = {
         std::fs::remove_file(&path).unwrap();
         Journal::open(&path).unwrap()
@@ -217,6 +220,11 @@ fn a_changed_byte_in_a_complete_line_is_an_error_naming_the_line_and_what_to_do(
         format!("{err:#}").contains("p.jsonl: line 2 is damaged"),
         "{err:#}"
     );
+    let opened = party_tui::journal::open_party(&path, || Party::new("p", Rules::default()))
+        .expect("a damaged last line never stops a start");
+    let gap = &opened.set_aside.as_ref().unwrap().gaps[0];
+    assert_eq!((gap.line, gap.first_seq, gap.to), (2, 1, None));
+    assert_eq!(opened.journal.next_seq(), gap.last_seq + 1);
 }
 
 #[test]

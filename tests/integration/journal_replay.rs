@@ -61,29 +61,78 @@ fn a_journal_of_many_blocks_replays_to_the_party_a_serial_apply_builds() {
     assert_eq!((recovery.entries, journal.next_seq()), (MANY, MANY));
 }
 
+/// Where line `number` (1-based) starts.
+fn line_start(bytes: &[u8], number: usize) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .nth(number - 2)
+        .map_or(0, |(i, _)| i + 1)
+}
+
 #[test]
-fn a_corrupt_line_deep_in_the_journal_is_named_by_its_absolute_number() {
+fn damage_deep_in_the_journal_is_stepped_over_and_named_by_its_absolute_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.jsonl");
     let inputs: Vec<Input> = (0..MANY).map(input).collect();
     write_journal(&path, &inputs);
     let mut bytes = std::fs::read(&path).unwrap();
     // The first line after 9 MiB loses its opening brace (which its checksum tells): past the
-    // first block of each of two parsers, so its number adds up lines of blocks parsed elsewhere.
+    // first block of each of two parsers, so its number adds up lines of blocks parsed
+    // elsewhere. Then a 4 KiB block of zeros across the 1 MiB block boundary (the stretch
+    // spans two parsers' blocks), and a flipped bit in the very last line.
+    let newlines = |bytes: &[u8], end: usize| bytes[..end].iter().filter(|&&b| b == b'\n').count();
     let start = 9 << 20;
     let start = start + bytes[start..].iter().position(|&b| b == b'\n').unwrap() + 1;
-    let number = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
+    let brace_seq = newlines(&bytes, start) as u64;
     bytes[start] = b'x';
+    let last = line_start(&bytes, MANY as usize);
+    bytes[last + 30] ^= 0x08;
+    let zeroed = (1 << 20) - 2048..(1 << 20) + 2048;
+    let first_zeroed = newlines(&bytes, zeroed.start) + 1;
+    // The seqs of the lines the zeros touched: from the one they start in to the one after
+    // the newline they stop before.
+    let zeroed_seqs = first_zeroed as u64 - 1..=newlines(&bytes, zeroed.end) as u64;
+    bytes[zeroed].fill(0);
     std::fs::write(&path, &bytes).unwrap();
+    // Lines are numbered as the file is now: the newlines the zeros took are gone.
+    let brace = newlines(&bytes, start) + 1;
+    let last_line = newlines(&bytes, bytes.len()) as u64;
 
-    Journal::open(&path).expect("the last line is fine");
     let mut party = Party::new("p", Rules::default());
-    let err = replay(&mut party, &path).unwrap_err();
-    let msg = format!("{err:#}");
-    assert!(
-        msg.contains(&format!("p.jsonl: line {number} is damaged: ")),
-        "{msg}"
-    );
+    let replayed = replay(&mut party, &path).expect("damage never stops a replay");
+    let found = &replayed.losses.found;
+    let lines: Vec<u64> = found.iter().map(|g| g.line).collect();
+    assert_eq!(lines, vec![first_zeroed as u64, brace as u64, last_line]);
+    // What each stretch lost, from its intact neighbours.
+    let zero = &found[0];
+    assert_eq!(zero.first_seq..=zero.last_seq, zeroed_seqs);
+    assert_eq!((found[1].first_seq, found[1].entries), (brace_seq, 1));
+    assert_eq!((found[2].first_seq, found[2].to), (MANY - 1, None));
+    let lost = |seq: u64| zeroed_seqs.contains(&seq) || seq == brace_seq || seq == MANY - 1;
+    let kept = (0..MANY).filter(|&s| !lost(s)).count() as u64;
+    assert_eq!(replayed.entries, kept);
+
+    // The party those entries build, applied one by one.
+    let mut serial = Party::new("p", Rules::default());
+    let mut seen = 0;
+    party_tui::journal::read_entries(&path, |e| {
+        seen += 1;
+        serial.apply(&e.input, e.at);
+    })
+    .map(|losses| assert_eq!(&losses.found, found, "the report reads the same losses"))
+    .unwrap();
+    assert_eq!(seen, kept);
+    assert_eq!(party, serial);
+    assert_eq!(party_tui::journal::inspect(&path).unwrap(), replayed);
+
+    // A start records them, and then replays them as recorded, to the same party.
+    let opened =
+        party_tui::journal::open_party(&path, || Party::new("p", Rules::default())).unwrap();
+    assert_eq!(&opened.set_aside.as_ref().unwrap().gaps, found);
+    assert_eq!(&opened.replayed.losses.recorded, found);
+    assert_eq!(opened.party, serial);
 }
 
 #[test]
@@ -104,8 +153,8 @@ fn empty_lines_are_skipped_but_keep_their_line_numbers() {
     append_raw(&path, b"{}\n");
     let err = Journal::open(&path).err().expect("a last line with no seq");
     assert!(format!("{err:#}").contains("line 6 is corrupt"), "{err:#}");
-    let err = replay(&mut Party::new("p", Rules::default()), &path).unwrap_err();
-    assert!(format!("{err:#}").contains("line 6 is corrupt"), "{err:#}");
+    let replayed = replay(&mut Party::new("p", Rules::default()), &path).unwrap();
+    assert_eq!(replayed.losses.found[0].line, 6);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 use crate::config::{Config, ConfigSource};
 use std::path::Path;
 
+mod journal;
 mod mqtt;
 pub(crate) mod remote;
 
@@ -41,6 +42,7 @@ impl Check {
 pub(crate) async fn run_checks(cfg: &Config, source: &ConfigSource, data_dir: &Path) -> Vec<Check> {
     let mut checks = vec![Check::ok(format!("configuration: {source}"))];
     checks.push(data_dir_writable(data_dir));
+    checks.extend(journal::journal(data_dir));
     checks.push(http_port_free(cfg.http.bind).await);
     checks.push(player(cfg));
     if !crate::buttons::dash_buttons(&cfg.buttons).is_empty() {

@@ -120,6 +120,14 @@ fn tracks(list: Vec<SongTotal>, by: fn(&SongTotal) -> u32) -> Vec<(String, Strin
         .collect()
 }
 
+/// What the journal lost, said plainly above the figures that leave it out.
+fn damage(rep: &crate::report::Report) -> String {
+    rep.damage_lines_in(&chrono::Local)
+        .iter()
+        .map(|d| format!(r#"<p class="when">Not counted here: {}</p>"#, esc(d)))
+        .collect()
+}
+
 pub(crate) fn page(r: &Recap) -> String {
     let rep = &r.report;
     let played_requests: u32 = r.requesters.iter().map(|q| q.played).sum();
@@ -192,7 +200,7 @@ li{{padding:6px 0;border-bottom:1px solid #2a2a2a}} li:last-child{{border:0}}
 .none{{color:#888;margin:0}}
 </style></head>
 <body><main>
-<h1>{party}</h1><p class="when">{when}</p>
+<h1>{party}</h1><p class="when">{when}</p>{damage}
 <div class="tiles">{tiles}</div>
 <section class="card"><h2>The night in likes and skips</h2>{svg}
 <div class="legend"><i style="background:#3bb273"></i>likes <i style="background:#e5534b;margin-left:12px"></i>skip votes · per 5 minutes</div></section>
@@ -206,6 +214,7 @@ li{{padding:6px 0;border-bottom:1px solid #2a2a2a}} li:last-child{{border:0}}
 "#,
         party = esc(&rep.party),
         when = esc(&when),
+        damage = damage(rep),
         svg = timeline_svg(r),
         liked = ranked("Most liked", &liked, "♥", "#3bb273"),
         skipped = ranked("Most skipped", &skipped, "✕", "#e5534b"),

@@ -6,9 +6,8 @@ pub(crate) mod html;
 use crate::core::{Action, Effect, Input, RequestEvent, RequestInput, Voter};
 use crate::journal::Entry;
 use crate::report::Report;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// The timeline's bucket: fine enough to see the night's shape, coarse enough to read.
@@ -40,23 +39,17 @@ pub(crate) struct Requester {
 impl Recap {
     pub(crate) fn from_journal(party: &str, path: &Path) -> Result<Recap> {
         let report = Report::from_journal(party, path)?;
-        let file =
-            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mut recap = Recap {
             report,
             ..Recap::default()
         };
         let mut start = None;
         let mut who: BTreeMap<Voter, Requester> = BTreeMap::new();
-        for line in BufReader::new(file).lines() {
-            let line = line?;
-            // Torn or odd lines were reported by Report already; the recap draws what it can.
-            let Ok(entry) = crate::journal::read_line(line.as_bytes()) else {
-                continue;
-            };
+        // Damage was named by Report already; the recap draws what the journal still holds.
+        crate::journal::read_entries(path, |entry| {
             let start = *start.get_or_insert(entry.at.0);
             recap.add(&entry, start, &mut who);
-        }
+        })?;
         recap.start_ms = start.unwrap_or_default();
         let mut requesters: Vec<Requester> = who.into_values().collect();
         requesters.sort_by_key(|r| std::cmp::Reverse((r.played, r.likes, r.asked)));
