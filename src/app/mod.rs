@@ -3,7 +3,9 @@
 //! The socket and the shutdown come from the caller (cmd/run.rs binds and wires the signals),
 //! so a test runs a whole party in-process on port 0 and stops it at will.
 pub(crate) mod commit;
+mod effects;
 pub mod engine;
+mod outage;
 mod serve;
 
 use crate::bus::clock::Clock;
