@@ -5,10 +5,41 @@
 //! A failed write or sync fails its batch and every batch after it that the loop had applied
 //! on top of it: the writer has cut the file back to its durable length, drops those answers
 //! (a waiting vote gets 503) and says `Failed`; the loop rolls the party back and starts a new
-//! epoch. Until then the writer drops whatever still arrives from the failed epoch.
+//! epoch. Until then the writer drops whatever still arrives from the failed epoch. While the
+//! journal keeps failing the loop sends nothing but `Probe`s.
 use crate::core::Effect;
 use crate::journal::{Entry, Journal};
 use tokio::sync::{mpsc, oneshot};
+
+/// What the writer writes to: the party's journal (a trait so that tests can make it fail and
+/// count what reaches it).
+pub(crate) trait Store: Send + 'static {
+    fn append_refs(&mut self, entries: &[&Entry]) -> std::io::Result<()>;
+    /// Whether writing works again after a failure, without writing an entry.
+    fn probe(&mut self) -> std::io::Result<()>;
+    fn next_seq(&self) -> u64;
+    /// Bytes of whole, synced lines.
+    fn durable_len(&self) -> u64;
+    fn take_notice(&mut self) -> Option<String>;
+}
+
+impl Store for Journal {
+    fn append_refs(&mut self, entries: &[&Entry]) -> std::io::Result<()> {
+        Journal::append_refs(self, entries)
+    }
+    fn probe(&mut self) -> std::io::Result<()> {
+        Journal::probe(self)
+    }
+    fn next_seq(&self) -> u64 {
+        Journal::next_seq(self)
+    }
+    fn durable_len(&self) -> u64 {
+        Journal::durable_len(self)
+    }
+    fn take_notice(&mut self) -> Option<String> {
+        Journal::take_notice(self)
+    }
+}
 
 pub(crate) type Reply = (oneshot::Sender<Vec<Effect>>, Vec<Effect>);
 
@@ -47,13 +78,13 @@ pub(crate) enum Outcome {
 }
 
 pub(crate) struct Writer {
-    journal: Journal,
+    journal: Box<dyn Store>,
     /// Batches of this epoch and older are dropped: they were applied on top of a failure.
     failed_epoch: Option<u64>,
 }
 
 impl Writer {
-    pub(crate) fn new(journal: Journal) -> Self {
+    pub(crate) fn new(journal: Box<dyn Store>) -> Self {
         Writer {
             journal,
             failed_epoch: None,
@@ -117,7 +148,7 @@ pub(crate) enum Committer {
 }
 
 impl Committer {
-    pub(crate) fn new(journal: Journal) -> Self {
+    pub(crate) fn new(journal: Box<dyn Store>) -> Self {
         use tokio::runtime::{Handle, RuntimeFlavor};
         let writer = Writer::new(journal);
         let threaded =

@@ -5,25 +5,28 @@
 //! The writer syncs batch N while the loop applies batch N+1 (`commit`). Acknowledged ⇔
 //! durable ⇔ counted: when a write fails, the party is rebuilt from the journal (which the
 //! writer has cut back to its last synced line), so nothing unacknowledged stays counted.
+//! Until writing works again (`outage`), inputs someone waits for are refused at once and
+//! nothing but a probe reaches the writer: a full disk costs one rebuild, not one per vote.
 use super::checkpoints::Checkpoints;
-use super::commit::{Batch, Committer, Job, Outcome};
+use super::commit::{Batch, Committer, Job, Outcome, Store};
+use super::outage::{Outage, Step};
 use crate::bus::clock::Clock;
 use crate::bus::inbox::Msg;
-use crate::core::{Effect, HealthLevel, Input, Party, Snapshot, SourceHealth, Timestamp};
+use crate::core::{HealthLevel, Input, Party, Snapshot, SourceHealth, Timestamp};
 use crate::journal::{Entry, Journal};
 use crate::players::PlayerCommand;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinError, JoinHandle};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How many waiting messages one group commit takes at most (bounds ack latency under load).
 pub(crate) const MAX_BATCH: usize = 1024;
 /// Applied but not yet synced entries the loop may run ahead of the writer by.
 pub(crate) const MAX_IN_FLIGHT: usize = 4 * MAX_BATCH;
-/// After a failed write: how often to try again when nothing else comes in.
-pub(crate) const JOURNAL_RETRY: Duration = Duration::from_secs(5);
 /// Inputs nobody waits for (player updates, Dash presses) kept for the next try after a
 /// failed write; votes are answered 503 instead and their senders retry.
 pub(crate) const MAX_RETRY: usize = MAX_BATCH;
@@ -32,6 +35,8 @@ pub(crate) const CLOCK_WARN: Duration = Duration::from_secs(2);
 
 /// Rebuilds the party from the journal on disk (after a failed write).
 pub(crate) type Rebuild = Box<dyn FnMut() -> anyhow::Result<Party> + Send>;
+/// A rebuild under way on the blocking pool; it hands the closure back with the party.
+type Rebuilding = JoinHandle<(Rebuild, anyhow::Result<Party>)>;
 
 /// Where effects go once they are durable.
 #[derive(Default)]
@@ -49,7 +54,9 @@ pub struct Engine {
     pub sinks: EffectSinks,
     pub snapshots: watch::Sender<Arc<Snapshot>>,
     committer: Committer,
+    /// `None` while it runs (`rebuilding`) or when none was given.
     rebuild: Option<Rebuild>,
+    rebuilding: Option<Rebuilding>,
     health: BTreeMap<String, SourceHealth>,
     last_at: Timestamp,
     next_seq: u64,
@@ -58,9 +65,8 @@ pub struct Engine {
     /// copied); and for each entry whether someone waits for it.
     in_flight: VecDeque<(Arc<[Entry]>, Vec<bool>)>,
     retry: Vec<Input>,
-    journal_failing: bool,
-    /// The party could not be rebuilt after a failed write: nothing is applied until it is.
-    broken: bool,
+    /// The journal cannot be written: nothing is applied until a probe says it can.
+    outage: Option<Outage>,
     checkpoints: Option<Checkpoints>,
     /// The last durable entry's seq and time, and the journal's durable length.
     durable: Option<(u64, Timestamp, u64)>,
@@ -74,6 +80,17 @@ impl Engine {
         sinks: EffectSinks,
         snapshots: watch::Sender<Arc<Snapshot>>,
     ) -> Self {
+        Self::on_store(party, Box::new(journal), clock, sinks, snapshots)
+    }
+
+    /// `new` writing to any `Store` (tests: one that fails on demand).
+    pub(crate) fn on_store(
+        party: Party,
+        journal: Box<dyn Store>,
+        clock: Clock,
+        sinks: EffectSinks,
+        snapshots: watch::Sender<Arc<Snapshot>>,
+    ) -> Self {
         let next_seq = journal.next_seq();
         let engine = Engine {
             party,
@@ -82,14 +99,14 @@ impl Engine {
             snapshots,
             committer: Committer::new(journal),
             rebuild: None,
+            rebuilding: None,
             health: BTreeMap::new(),
             last_at: Timestamp::default(),
             next_seq,
             epoch: 0,
             in_flight: VecDeque::new(),
             retry: Vec::new(),
-            journal_failing: false,
-            broken: false,
+            outage: None,
             checkpoints: None,
             durable: None,
         };
@@ -98,8 +115,8 @@ impl Engine {
     }
 
     /// How to rebuild the party from the journal when a write fails (the app replays the
-    /// journal file). Without it a failed write stops the party loop rather than keep a party
-    /// that counts what was never journaled.
+    /// journal file). Without it a failed write leaves the party refusing every input rather
+    /// than keep a party that counts what was never journaled.
     pub(crate) fn with_rebuild(mut self, rebuild: Rebuild) -> Self {
         self.rebuild = Some(rebuild);
         self
@@ -129,14 +146,25 @@ impl Engine {
     pub async fn run(mut self, mut rx: mpsc::Receiver<Msg>, shutdown: CancellationToken) -> Party {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         loop {
-            let deadline = self.party.next_deadline();
-            let wake = deadline.map(|d| self.clock.instant_at(d));
+            // During an outage no deadline is acted on: a tick would be applied and journaled.
+            let deadline = self.outage.is_none().then(|| self.party.next_deadline());
+            let wake = deadline.flatten().map(|d| self.clock.instant_at(d));
             let room = self.in_flight_entries() < MAX_IN_FLIGHT;
+            let step = self.outage.as_ref().and_then(Outage::due);
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => break,
                 Some(outcome) = self.committer.next() => {
                     self.on_outcome(outcome);
+                    // Back from an outage: what was kept for it goes in now, not with the
+                    // next input to arrive.
+                    if self.outage.is_some() || self.retry.is_empty() {
+                        continue;
+                    }
+                }
+                rebuilt = join(&mut self.rebuilding), if self.rebuilding.is_some() => {
+                    self.rebuilding = None;
+                    self.on_rebuilt(rebuilt);
                     continue;
                 }
                 n = rx.recv_many(&mut batch, MAX_BATCH), if room => {
@@ -147,20 +175,24 @@ impl Engine {
                 _ = sleep_until_opt(wake), if wake.is_some() && room => {
                     batch.push(Msg::Input { input: Input::Tick, reply: None });
                 }
-                _ = tokio::time::sleep(JOURNAL_RETRY), if self.journal_failing || self.broken => {
-                    if self.retry.is_empty() && !self.broken {
-                        self.committer.send(Job::Probe);
-                    }
+                _ = sleep_until_opt(step), if step.is_some() => {
+                    self.next_step();
+                    continue;
                 }
             }
             self.process(&mut batch).await;
+        }
+        // The party handed back is the journal's: a rebuild under way is waited for.
+        if let Some(task) = self.rebuilding.take() {
+            let rebuilt = task.await;
+            self.on_rebuilt(rebuilt);
         }
         for outcome in self.committer.finish() {
             self.on_outcome(outcome);
         }
         if let (Some(c), Some((seq, at, len))) = (self.checkpoints.take(), self.durable)
             && self.in_flight.is_empty()
-            && !self.broken
+            && self.outage.is_none()
         {
             c.finish(&self.party, seq, at, len).await;
         }
@@ -178,18 +210,8 @@ impl Engine {
         let mut health_changed = self.check_clock();
         // A tick may change what readers see without a journal line (a hook's notice ending).
         let mut ticked = false;
-        if self.broken && !self.try_rebuild() {
-            for msg in batch.drain(..) {
-                match msg {
-                    Msg::Health(h) => health_changed |= self.set_health(h),
-                    Msg::Input { reply: None, input } => self.keep_for_retry(input),
-                    Msg::Input { .. } => {} // dropping the reply answers 503
-                }
-            }
-            if health_changed {
-                self.publish();
-            }
-            return;
+        if self.outage.is_some() {
+            return self.refuse(batch, health_changed);
         }
         let retry = std::mem::take(&mut self.retry);
         let retried = retry
@@ -269,7 +291,7 @@ impl Engine {
                 {
                     let (batch, _) = self.in_flight.pop_front().expect("checked");
                     for entry in batch.iter() {
-                        self.carry_out(entry);
+                        super::effects::carry_out(&self.sinks, entry);
                     }
                     if let Some(last) = batch.last() {
                         self.durable = Some((last.seq, last.at, durable_len));
@@ -288,8 +310,6 @@ impl Engine {
                 }
                 if let Some(note) = notice {
                     self.set_health(health("journal", HealthLevel::Warn, note));
-                } else if self.journal_failing {
-                    self.recovered();
                 }
                 self.publish();
                 for (reply, effects) in replies {
@@ -303,17 +323,24 @@ impl Engine {
             } if epoch == self.epoch => self.roll_back(error, next_seq),
             Outcome::Durable { .. } | Outcome::Failed { .. } => {} // an epoch already rolled back
             Outcome::Probed(Ok(())) => {
-                if self.journal_failing {
-                    self.recovered();
+                if self.outage.take().is_some() {
+                    self.health.remove("journal");
+                    tracing::info!("journal writes work again");
                     self.publish();
                 }
             }
-            Outcome::Probed(Err(e)) => tracing::debug!(error = %e, "journal still failing"),
+            Outcome::Probed(Err(e)) => {
+                tracing::debug!(error = %e, "journal still failing");
+                if let Some(outage) = &mut self.outage {
+                    outage.probe_failed(Instant::now());
+                }
+            }
         }
     }
 
     /// A write failed: the journal holds everything up to `next_seq` and nothing after. Make
-    /// the party that again, keep the inputs nobody waits for to try again, and tell the host.
+    /// the party that again (once: `outage`), keep the inputs nobody waits for to try again,
+    /// and tell the host.
     fn roll_back(&mut self, error: std::io::Error, next_seq: u64) {
         let lost = self.in_flight_entries();
         let failed: Vec<_> = self.in_flight.drain(..).collect();
@@ -328,17 +355,35 @@ impl Engine {
         }
         self.epoch += 1;
         self.next_seq = next_seq;
-        self.broken = true;
-        self.try_rebuild();
-        let detail = if error.raw_os_error() == Some(libc::ENOSPC) {
-            "disk full: votes are refused until there is space (nothing answered is lost)".into()
-        } else {
-            format!("write failed: {error} (votes are refused; nothing answered is lost)")
-        };
         tracing::error!(%error, inputs = lost, "journal append failed; inputs not acknowledged, party rolled back");
+        let detail = super::outage::status_line(&error);
         self.set_health(health("journal", HealthLevel::Error, detail));
-        self.journal_failing = true;
+        self.outage = Some(Outage::begin(Instant::now()));
+        self.next_step();
         self.publish();
+    }
+
+    /// During an outage: the status line is kept up to date, inputs nobody waits for are kept
+    /// for later, and the rest is refused at once (dropping a reply answers 503) without
+    /// reaching the writer or the party.
+    fn refuse(&mut self, batch: &mut Vec<Msg>, mut health_changed: bool) {
+        for msg in batch.drain(..) {
+            match msg {
+                Msg::Health(h) => health_changed |= self.set_health(h),
+                Msg::Input {
+                    input: Input::Tick, ..
+                } => {}
+                Msg::Input { reply: None, input } => self.keep_for_retry(input),
+                Msg::Input { reply: Some(_), .. } => {
+                    if let Some(outage) = &mut self.outage {
+                        outage.someone_waits();
+                    }
+                }
+            }
+        }
+        if health_changed {
+            self.publish();
+        }
     }
 
     fn keep_for_retry(&mut self, input: Input) {
@@ -348,30 +393,57 @@ impl Engine {
         self.retry.push(input);
     }
 
+    /// The outage's next step is due: rebuild the party, or probe the journal.
+    fn next_step(&mut self) {
+        let Some(outage) = &mut self.outage else {
+            return;
+        };
+        match outage.start(Instant::now()) {
+            Step::Probe => self.committer.send(Job::Probe),
+            // The rebuild reads the whole journal (or a checkpoint and what follows it): on
+            // the blocking pool, so the loop goes on refusing votes at once meanwhile.
+            Step::Rebuild => match self.rebuild.take() {
+                Some(mut rebuild) => {
+                    self.rebuilding = Some(tokio::task::spawn_blocking(move || {
+                        let party = rebuild();
+                        (rebuild, party)
+                    }));
+                }
+                None => self.rebuilt(Err(anyhow::anyhow!(
+                    "no way to rebuild the party was given"
+                ))),
+            },
+        }
+    }
+
+    fn on_rebuilt(&mut self, done: Result<(Rebuild, anyhow::Result<Party>), JoinError>) {
+        let party = match done {
+            Ok((rebuild, party)) => {
+                self.rebuild = Some(rebuild);
+                party
+            }
+            Err(e) => Err(anyhow::anyhow!("the rebuild stopped: {e}")),
+        };
+        self.rebuilt(party);
+    }
+
     /// The party as the journal has it. Until that works nothing is applied: counting what is
     /// not journaled is worse than refusing votes for a while.
-    fn try_rebuild(&mut self) -> bool {
-        let rebuilt = match self.rebuild.as_mut() {
-            Some(rebuild) => rebuild(),
-            None => Err(anyhow::anyhow!("no way to rebuild the party was given")),
-        };
-        match rebuilt {
+    fn rebuilt(&mut self, party: anyhow::Result<Party>) {
+        let ok = match party {
             Ok(party) => {
                 self.party = party;
-                self.broken = false;
                 true
             }
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "cannot rebuild the party after a failed write");
                 false
             }
+        };
+        if let Some(outage) = &mut self.outage {
+            outage.rebuilt(ok, Instant::now());
         }
-    }
-
-    fn recovered(&mut self) {
-        self.journal_failing = false;
-        self.health.remove("journal");
-        tracing::info!("journal writes work again");
+        self.publish();
     }
 
     /// Party time against the system clock; true if the status line changed.
@@ -402,52 +474,18 @@ impl Engine {
         changed
     }
 
-    fn carry_out(&self, entry: &Entry) {
-        for effect in &entry.effects {
-            // Every vote is in the journal already; at a party's busiest, a log line for each
-            // would cost more than the vote.
-            if matches!(effect, Effect::Press { .. }) {
-                tracing::debug!(target: "party", seq = entry.seq, effect = ?effect);
-            } else {
-                tracing::info!(target: "party", seq = entry.seq, effect = ?effect);
-            }
-            let cmd = match effect {
-                Effect::Host {
-                    command: crate::core::HostCommand::PlayPrevious,
-                    ..
-                } => PlayerCommand::Previous,
-                Effect::Request(crate::core::RequestEvent::Queue { id, track }) => {
-                    PlayerCommand::Queue {
-                        id: *id,
-                        track: track.clone(),
-                    }
-                }
-                Effect::SkipDecided { track, .. } => PlayerCommand::Skip {
-                    track: track.clone(),
-                },
-                _ => continue,
-            };
-            self.send_to_player(cmd);
-        }
-    }
-
-    /// A command the player cannot take is dropped with a warning: a skip or "previous" is not
-    /// carried out, a request stays "queued" until it expires (the loop holds no inbox sender
-    /// of its own, or it would never see the last one go).
-    fn send_to_player(&self, cmd: PlayerCommand) {
-        let (cmd, why) = match &self.sinks.player {
-            Some(player) => match player.try_send(cmd) {
-                Ok(()) => return,
-                Err(e) => (e.into_inner(), "the player is not taking commands"),
-            },
-            None => (cmd, "no player is running"),
-        };
-        tracing::warn!(?cmd, "player command dropped: {why}");
-    }
-
     fn publish(&self) {
+        let health = self.health.values().cloned().collect();
+        if self.outage.as_ref().is_some_and(Outage::needs_rebuild) {
+            // The party still counts what the journal lost: readers keep the counts they saw,
+            // with the new status line.
+            let mut snap = Snapshot::clone(&self.snapshots.borrow());
+            snap.health = health;
+            self.snapshots.send_replace(Arc::new(snap));
+            return;
+        }
         let mut snap = self.party.snapshot(self.clock.now().max(self.last_at));
-        snap.health = self.health.values().cloned().collect();
+        snap.health = health;
         self.snapshots.send_replace(Arc::new(snap));
     }
 }
@@ -469,9 +507,21 @@ fn human(d: Duration) -> String {
     }
 }
 
+/// A task's result; pending forever when there is none (select-friendly).
+async fn join<T>(task: &mut Option<JoinHandle<T>>) -> Result<T, JoinError> {
+    match task {
+        Some(task) => task.await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

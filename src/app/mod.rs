@@ -4,7 +4,9 @@
 //! so a test runs a whole party in-process on port 0 and stops it at will.
 mod checkpoints;
 pub(crate) mod commit;
+mod effects;
 pub mod engine;
+mod outage;
 mod serve;
 
 use crate::bus::clock::Clock;

@@ -12,13 +12,21 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Seconds a client should wait before sending it again (`Retry-After`).
+    pub retry_after: Option<u32>,
 }
+
+/// A vote the party could not record (the journal cannot be written): the vote page tries
+/// again after this long, and keeps backing off by itself. The loop probes the journal every
+/// half second while votes are refused, so the first retry after the space returns is taken.
+pub(crate) const NOT_RECORDED_RETRY_SECS: u32 = 1;
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
@@ -39,17 +47,25 @@ impl IntoResponse for ApiError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }
 
 impl From<LoopStopped> for ApiError {
     fn from(_: LoopStopped) -> Self {
-        // The loop drops the reply when the journal write failed, too: not acknowledged, not durable.
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the party could not record this (journal unavailable or shutting down); try again",
-        )
+        // The loop drops the reply when the journal cannot be written, too: not acknowledged,
+        // not durable.
+        ApiError {
+            retry_after: Some(NOT_RECORDED_RETRY_SECS),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the party could not record this (journal unavailable or shutting down); try again",
+            )
+        }
     }
 }
 

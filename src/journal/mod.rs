@@ -372,9 +372,23 @@ impl Journal {
         Ok(())
     }
 
-    /// Whether writing works again after a failure: space can be reserved and a sync succeeds.
+    /// Whether writing works again after a failure: a byte can be written past the end and
+    /// synced, and the usual space reserved after it. Reserving alone says yes too early
+    /// (ext4 reserves past a file-size limit; a dying card takes a sync with nothing to
+    /// write); a byte alone too (the last block's slack takes it, and the next batch fails
+    /// again, costing another rollback). The byte is a newline, cut off again at once (a
+    /// crash before that leaves an empty line, which open and replay skip).
     pub(crate) fn probe(&mut self) -> std::io::Result<()> {
-        self.append_bytes(&[])
+        self.append_bytes(b"\n")?;
+        self.durable_len -= 1;
+        let room = self
+            .space
+            .ensure(&self.file, self.durable_len, reserve::RESERVE_AHEAD);
+        // Not cut now: then before anything else is written, as after a failed write.
+        self.needs_cut = self.file.set_len(self.durable_len).is_err();
+        // Cutting frees the blocks reserved past the end too.
+        self.space = reserve::Reservation::new(self.durable_len);
+        room
     }
 
     /// Set when the file was deleted under us and restored from the open descriptor.

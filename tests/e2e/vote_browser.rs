@@ -118,3 +118,100 @@ async fn a_like_tapped_in_chromium_is_journaled_counted_once_and_a_second_tap_re
     drop(chromium);
     drop(party);
 }
+
+/// The page's vote requests so far (the browser's own record of what it fetched).
+const VOTE_POSTS: &str =
+    "performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/api/vote')).length";
+
+/// A vote tapped while the party cannot write its journal (the binary's file-size limit set
+/// to the journal's length with prlimit, as a full disk would refuse it): the server answers
+/// 503 with a Retry-After, the page says it is saving and sends the vote again by itself with
+/// back-off, and once the limit is lifted the same tap lands and is counted, once.
+#[tokio::test]
+async fn a_vote_refused_while_the_journal_cannot_be_written_is_saved_by_itself_once_it_can() {
+    let Some(browser) = cdp::browser_or_skip() else {
+        return;
+    };
+    if !crate::support::have_command("prlimit") {
+        return crate::support::skip_or_fail(
+            "prlimit is not installed (apt-get install util-linux)",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, crate::faults::CONFIG).unwrap();
+    let data = dir.path().join("data");
+    let party = crate::faults::start(&[], &data, &config, &[]);
+    let url = format!("http://{}/", party.addr);
+    let http = reqwest::Client::new();
+    let title = first_track(&http, &url).await;
+
+    let chromium = Chromium::launch(browser, &dir.path().join("chromium-profile"));
+    let mut page = chromium.page().await;
+    page.navigate(&url).await;
+    let ready = "(() => { const t = document.getElementById('title'), l = document.getElementById('like'); \
+                 return t && l ? [t.textContent, l.disabled] : null; })()";
+    eventually("the page to show the track with Like enabled", async || {
+        (page.eval(ready).await == json!([title, false])).then_some(())
+    })
+    .await;
+
+    // From now on the journal cannot grow: every write fails (EFBIG), as on a full disk.
+    let journal = demo_journals(&data).pop().expect("a journal");
+    let len = std::fs::metadata(&journal).unwrap().len();
+    let limited = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &party.pid().to_string(),
+            &format!("--fsize={len}:unlimited"),
+        ])
+        .status()
+        .unwrap();
+    assert!(limited.success());
+
+    page.eval("document.getElementById('like').click()").await;
+    eventually("the page to say it is saving the vote", async || {
+        (page.eval(PAGE_MSG).await == "Saving your vote…").then_some(())
+    })
+    .await;
+    // The page sends it again by itself (0.5 s, then 1 s: the server asks for 1 s).
+    eventually("two more tries of the same vote", async || {
+        (page.eval(VOTE_POSTS).await.as_u64() >= Some(3)).then_some(())
+    })
+    .await;
+    assert_eq!(page.eval(PAGE_MSG).await, "Saving your vote…");
+    assert!(
+        phone_presses(&data).is_empty(),
+        "nothing journaled meanwhile"
+    );
+    // What the page is answered: 503, and when to try again.
+    let refused = http
+        .post(format!("{url}button/b1"))
+        .send()
+        .await
+        .expect("POST /button/b1");
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+
+    let lifted = std::process::Command::new("prlimit")
+        .args(["--pid", &party.pid().to_string(), "--fsize=unlimited"])
+        .status()
+        .unwrap();
+    assert!(lifted.success());
+    eventually(
+        "the page to confirm the vote without another tap",
+        async || (page.eval(PAGE_MSG).await == "Counted, thanks!").then_some(()),
+    )
+    .await;
+    let presses = phone_presses(&data);
+    assert_eq!(presses.len(), 1, "{presses:?}");
+    assert_eq!(verdict(&presses[0]), "counted");
+    eventually("/api/state to count the like", async || {
+        (state(&http, &url).await["votes"]["likes"] == 1).then_some(())
+    })
+    .await;
+
+    drop(page);
+    drop(chromium);
+    drop(party);
+}
