@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+// Only its free_port() here.
+#[allow(dead_code)]
 #[path = "support/binary.rs"]
 mod binary;
 #[path = "../tests/support/sample.rs"]
@@ -29,7 +31,7 @@ fn write_party(path: &Path, n: u64, per_track: u64, behind: Option<u64>) -> Part
     let mut at = Position::default();
     for i in 0..n {
         let input = if i == 0 {
-            Input::Rules(Box::new(Rules::default()))
+            Input::Rules(Box::default())
         } else {
             sample::evening(i, per_track, 200)
         };
