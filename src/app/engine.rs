@@ -7,6 +7,8 @@
 //! writer has cut back to its last synced line), so nothing unacknowledged stays counted.
 //! Until writing works again (`outage`), inputs someone waits for are refused at once and
 //! nothing but a probe reaches the writer: a full disk costs one rebuild, not one per vote.
+mod health;
+
 use super::checkpoints::Checkpoints;
 use super::commit::{Batch, Committer, Job, Outcome, Store};
 use super::outage::{Outage, Step};
@@ -15,6 +17,7 @@ use crate::bus::inbox::Msg;
 use crate::core::{HealthLevel, Input, Party, Snapshot, SourceHealth, Timestamp};
 use crate::journal::{Entry, Journal};
 use crate::players::PlayerCommand;
+use health::health;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -446,34 +449,6 @@ impl Engine {
         self.publish();
     }
 
-    /// Party time against the system clock; true if the status line changed.
-    fn check_clock(&mut self) -> bool {
-        let behind = self.clock.follow_wall_clock().filter(|b| *b >= CLOCK_WARN);
-        match behind {
-            Some(b) => self.set_health(health(
-                "clock",
-                HealthLevel::Warn,
-                format!(
-                    "system clock is {} behind the journal: party time goes on from the journal \
-                     (no real-time clock? check NTP)",
-                    human(b)
-                ),
-            )),
-            None => self.health.remove("clock").is_some(),
-        }
-    }
-
-    /// True if it changed what the status line shows.
-    fn set_health(&mut self, h: SourceHealth) -> bool {
-        let changed = self.health.get(&h.name) != Some(&h);
-        if changed {
-            // The log file tells the story of a party's plumbing afterwards.
-            tracing::info!(source = %h.name, level = ?h.level, detail = %h.detail, "health");
-        }
-        self.health.insert(h.name.clone(), h);
-        changed
-    }
-
     fn publish(&self) {
         let health = self.health.values().cloned().collect();
         if self.outage.as_ref().is_some_and(Outage::needs_rebuild) {
@@ -487,23 +462,6 @@ impl Engine {
         let mut snap = self.party.snapshot(self.clock.now().max(self.last_at));
         snap.health = health;
         self.snapshots.send_replace(Arc::new(snap));
-    }
-}
-
-fn health(name: &str, level: HealthLevel, detail: impl Into<String>) -> SourceHealth {
-    SourceHealth {
-        name: name.into(),
-        level,
-        detail: detail.into(),
-    }
-}
-
-fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..120 => format!("{s} s"),
-        120..7200 => format!("{} min", s / 60),
-        _ => format!("{} h", s / 3600),
     }
 }
 
