@@ -8,10 +8,9 @@ use party_tui::journal::{self, Entry, Journal, Position, checkpoint};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-// Only its free_port() here.
+// Only its start() and free_port() here.
 #[allow(dead_code)]
 #[path = "support/binary.rs"]
 mod binary;
@@ -71,8 +70,6 @@ fn start_time(dir: &Path, journal: &Path) -> Duration {
         .into_iter()
         .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
         .collect();
-    let config = dir.join("config.toml");
-    std::fs::write(&config, "[demo]\nguests = 0\n").unwrap();
     // Each run appends to the journal and leaves a checkpoint: start every run, and leave,
     // with the files as they were.
     let restore = || {
@@ -86,18 +83,7 @@ fn start_time(dir: &Path, journal: &Path) -> Duration {
         restore();
         let port = binary::free_port();
         let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_party-tui"))
-            .args(["--headless", "--demo", "--config"])
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .env("HOME", dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start party-tui");
+        let mut child = binary::start(dir, port, 1.0, "[demo]\nguests = 0\n");
         while !answers(port) {
             assert!(
                 started.elapsed() < Duration::from_secs(120),

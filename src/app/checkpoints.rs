@@ -66,16 +66,9 @@ impl Checkpoints {
         if since < EVERY_ENTRIES && (since == 0 || self.saved_at.elapsed() < EVERY) {
             return;
         }
-        let (journal, at, party, losses) = (
-            self.journal.clone(),
-            self.position(last_seq, last_at, durable_len),
-            party.clone(),
-            self.losses.clone(),
-        );
+        let write = self.write(party, last_seq, last_at, durable_len);
         self.mark(last_seq);
-        self.writing = Some(tokio::task::spawn_blocking(move || {
-            save(&journal, at, &party, &losses)
-        }));
+        self.writing = Some(tokio::task::spawn_blocking(write));
     }
 
     /// The party has stopped with everything durable: save it unless nothing changed since the
@@ -93,13 +86,25 @@ impl Checkpoints {
         if self.since(last_seq) == 0 {
             return;
         }
+        let write = self.write(party, last_seq, last_at, durable_len);
+        let _ = tokio::task::spawn_blocking(write).await;
+    }
+
+    /// The write of a checkpoint of `party` (cloned: the loop goes on) for a blocking thread.
+    fn write(
+        &self,
+        party: &Party,
+        last_seq: u64,
+        last_at: Timestamp,
+        durable_len: u64,
+    ) -> impl FnOnce() + Send + 'static {
         let (journal, at, party, losses) = (
             self.journal.clone(),
             self.position(last_seq, last_at, durable_len),
             party.clone(),
             self.losses.clone(),
         );
-        let _ = tokio::task::spawn_blocking(move || save(&journal, at, &party, &losses)).await;
+        move || save(&journal, at, &party, &losses)
     }
 
     fn since(&self, last_seq: u64) -> u64 {
