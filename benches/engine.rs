@@ -118,7 +118,7 @@ fn main() {
             .write(true)
             .open(&path)
             .expect("journal");
-        f.seek(SeekFrom::Start(size / 2 & !4095)).expect("seek");
+        f.seek(SeekFrom::Start((size / 2) & !4095)).expect("seek");
         f.write_all(&[0; 4096]).expect("zeros");
     }
     let start = Instant::now();

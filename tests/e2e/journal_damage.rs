@@ -98,7 +98,7 @@ fn damage(path: &Path) -> Vec<u64> {
     // line 2,500 cut after 25 bytes.
     let flipped = spans[499].clone();
     bytes[flipped.start + 40] ^= 0x04;
-    let zeroed = (bytes.len() / 2 & !4095)..(bytes.len() / 2 & !4095) + 4096;
+    let zeroed = ((bytes.len() / 2) & !4095)..((bytes.len() / 2) & !4095) + 4096;
     bytes[zeroed.clone()].fill(0);
     let cut = spans[2499].clone();
     assert!(cut.start > zeroed.end);
