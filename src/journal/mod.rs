@@ -79,6 +79,9 @@ pub struct Opened {
     pub repaired: Option<Repaired>,
     /// Set when damage was set aside at this start (see `set_aside`).
     pub set_aside: Option<SetAside>,
+    /// Why damage found in the middle of the journal could not be set aside (the disk refused
+    /// the rewrite): the party starts without it all the same, and the next start tries again.
+    pub set_aside_error: Option<String>,
 }
 
 impl Opened {
@@ -94,12 +97,20 @@ impl Opened {
                 .extend(set_aside.gaps.iter().filter(|g| g.entries == 0).cloned());
         }
         let short = losses.short()?;
-        Some(
-            match self.set_aside.as_ref().and_then(|s| s.kept.as_ref()) {
-                Some(kept) => format!("{short}; bytes kept in {}", set_aside::file_name(kept)),
-                None => short,
-            },
-        )
+        Some(match (&self.set_aside, &self.set_aside_error) {
+            (
+                Some(SetAside {
+                    kept: Some(kept), ..
+                }),
+                _,
+            ) => {
+                format!("{short}; bytes kept in {}", set_aside::file_name(kept))
+            }
+            (_, Some(e)) => format!(
+                "{short}; the journal could not be rewritten yet (the next start tries again): {e}"
+            ),
+            _ => short,
+        })
     }
 }
 
@@ -149,6 +160,7 @@ fn attempt(path: &Path, fresh: &impl Fn() -> Party, torn_bytes: &mut u64) -> Res
         replayed,
         repaired: None,
         set_aside: None,
+        set_aside_error: None,
     })))
 }
 
@@ -160,21 +172,26 @@ fn attempt(path: &Path, fresh: &impl Fn() -> Party, torn_bytes: &mut u64) -> Res
 pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
     let mut repaired = None;
     let mut set_aside = None;
+    let mut set_aside_error = None;
     let mut torn_bytes = 0;
     // Each fix runs at most once; every try after one reads the fixed journal from scratch.
     for _ in 0..4 {
-        let needs_set_aside = match attempt(path, &fresh, &mut torn_bytes)? {
-            Attempt::Opened(opened) if !opened.replayed.losses.found.is_empty() => {
+        let (needs_set_aside, opens) = match attempt(path, &fresh, &mut torn_bytes)? {
+            Attempt::Opened(opened)
+                if !opened.replayed.losses.found.is_empty() && set_aside_error.is_none() =>
+            {
                 // Found while replaying: close the journal, record it, open again.
                 torn_bytes += opened.recovery.torn_bytes;
-                anyhow::anyhow!("{}", opened.replayed.losses.summary().unwrap_or_default())
+                let found = opened.replayed.losses.summary().unwrap_or_default();
+                (anyhow::anyhow!("{found}"), true)
             }
             Attempt::Opened(mut opened) => {
                 opened.repaired = repaired;
                 opened.set_aside = set_aside;
+                opened.set_aside_error = set_aside_error;
                 return Ok(*opened);
             }
-            Attempt::SetAside(e) => e,
+            Attempt::SetAside(e) => (e, false),
             Attempt::Repair(e) => {
                 repaired = Some(repair_once(path, repaired, e)?);
                 continue;
@@ -193,6 +210,13 @@ pub fn open_party(path: &Path, fresh: impl Fn() -> Party) -> Result<Opened> {
             // A seq going back among the damage: that is repair's, then set aside again.
             Err(e) if e.downcast_ref::<Anomaly>().is_some() => {
                 repaired = Some(repair_once(path, repaired, e)?);
+            }
+            // The journal opens (the damage is mid-file) but cannot be rewritten (a full or
+            // failing disk): start without the damage, as replay steps over it.
+            Err(e) if opens => {
+                let e = format!("{e:#}");
+                tracing::error!(error = %e, "journal damage found but not set aside");
+                set_aside_error = Some(e);
             }
             Err(e) => return Err(e),
         }

@@ -430,3 +430,34 @@ fn a_stray_copy_of_old_lines_is_damage_and_no_intact_entry_goes() {
     assert_eq!(opened.journal.next_seq(), 20);
     reopens_plainly(&path, &done.gaps);
 }
+
+#[test]
+fn a_disk_that_refuses_the_rewrite_still_lets_the_party_start() {
+    let (_dir, path, entries) = journal(30);
+    let damaged = change(&path, |b| {
+        let s = span(b, 12);
+        b[s.start + 40] ^= 0x04;
+    });
+    // The rewrite's file cannot be made (as on a full or failing disk).
+    let temp = path.with_file_name("p.jsonl.setting-aside");
+    std::fs::create_dir(&temp).unwrap();
+    let opened = open(&path);
+    assert!(opened.set_aside.is_none());
+    assert!(opened.set_aside_error.is_some());
+    assert_eq!(opened.party, party_of(&entries, |s| s != 11));
+    assert_eq!(opened.journal.next_seq(), 30);
+    let note = opened.damage_note().unwrap();
+    assert!(
+        note.starts_with("1 damaged entry set aside at line 12 (seq 11, ")
+            && note.contains(
+                "; the journal could not be rewritten yet (the next start tries again): "
+            ),
+        "{note}"
+    );
+    drop(opened);
+    assert_eq!(std::fs::read(&path).unwrap(), damaged, "untouched");
+    // Once the disk takes it, the next start sets it aside.
+    std::fs::remove_dir(&temp).unwrap();
+    let again = open(&path);
+    assert_eq!(again.set_aside.unwrap().gaps[0].first_seq, 11);
+}

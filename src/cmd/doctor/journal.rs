@@ -18,7 +18,10 @@ pub(crate) fn journal(data_dir: &Path) -> Option<Check> {
         Err(e) => {
             return Some(Check::bad(
                 format!("journal of party {name} reads"),
-                format!("{e:#}"),
+                format!(
+                    "{e:#} (a batch an older version wrote twice is repaired by the next start; \
+                     anything else stops it too: start a new party with --new-party)"
+                ),
             ));
         }
     };
