@@ -1,6 +1,7 @@
 //! The process at its edges, through the binary: a second instance on the same data dir, a
 //! hang-up, a log file that cannot be created, a journal deleted while the party runs, a
-//! clock behind the journal (faketime), and journals damaged by the old failure path.
+//! clock behind the journal (faketime), a journal damaged by the old failure path and one with
+//! a line deleted by hand.
 use crate::faults;
 use crate::support;
 
@@ -178,7 +179,7 @@ fn last_at(data: &std::path::Path) -> i64 {
 }
 
 #[test]
-fn a_journal_from_the_old_failure_path_is_repaired_and_a_gap_is_named() {
+fn a_journal_from_the_old_failure_path_is_repaired_and_a_deleted_line_is_recorded_as_missing() {
     let (_dir, config, data) = setup();
     let party = start(&[], &data, &config, &["--new-party"]);
     for n in 0..4 {
@@ -192,15 +193,19 @@ fn a_journal_from_the_old_failure_path_is_repaired_and_a_gap_is_named() {
         .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .unwrap();
     let text = std::fs::read_to_string(&journal).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    // What the old loop wrote on a full disk: the last line's batch failed half-way (a torn
-    // line), and its retry was appended right onto it.
-    let last = lines.last().unwrap();
+    // The old loop wrote no checksums.
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| format!("{}}}", l.rsplit_once(r#","crc":""#).unwrap().0))
+        .collect();
+    // What it wrote on a full disk: a batch of the last two lines failed after the first and
+    // half of the second (a torn line), and its retry was appended right onto it.
+    let n = lines.len();
+    let (a, b) = (&lines[n - 2], &lines[n - 1]);
     let damaged = format!(
-        "{}\n{}{}\n",
-        lines[..lines.len() - 1].join("\n"),
-        &last[..last.len() / 2],
-        last
+        "{}\n{a}\n{}{a}\n{b}\n",
+        lines[..n - 2].join("\n"),
+        &b[..b.len() / 2],
     );
     std::fs::write(&journal, &damaged).unwrap();
     let again = start(&[], &data, &config, &[]);
@@ -209,17 +214,27 @@ fn a_journal_from_the_old_failure_path_is_repaired_and_a_gap_is_named() {
     assert!(again.stop().success());
     assert_eq!(journaled_presses(&data), 4);
 
-    // A real gap is not guessed at: start-up stops and names the line.
+    // A line deleted by hand (as the old error advised) no longer stops every start with the
+    // next gap: the missing entry is recorded and the party starts without it.
     let text = std::fs::read_to_string(&journal).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     let n = lines.len();
-    lines.remove(n - 2);
+    let gone = lines.remove(n - 2);
+    assert!(gone.contains("button:B1"), "{gone}");
     std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
-    let (code, err) = run_to_end(&data, &config, &["--headless", "--demo"]);
-    assert_eq!(code, 1, "{err}");
+    let again = start(&[], &data, &config, &[]);
+    assert_eq!(again.presses_shown(), 3);
     assert!(
-        err.contains(&format!("line {}", n - 1)) && err.contains("missing"),
-        "{err}"
+        again
+            .log()
+            .contains(&format!("1 entry missing before line {} (seq ", n - 1)),
+        "{}",
+        again.log()
     );
-    assert!(err.contains("--new-party"), "says what to do: {err}");
+    assert!(again.stop().success());
+    assert_eq!(
+        journaled_presses(&data),
+        3,
+        "seqs run on past the gap entry"
+    );
 }
