@@ -60,22 +60,12 @@ fn trigger(name: &str, url: String, body: Option<&str>) -> Webhook {
 }
 
 fn fired(name: &str) -> Effect {
-    Effect::TriggerFired {
-        trigger: name.into(),
-        track: Some(Track {
-            title: "Song \"2\"".into(),
-            artist: "Band".into(),
-            ..Track::default()
-        }),
-        likes: 5,
-        skips: 0,
-        button: None,
-        battery: None,
-        step: None,
-        press_count: None,
-        hook: None,
-        requester: None,
-    }
+    let track = Track {
+        title: "Song \"2\"".into(),
+        artist: "Band".into(),
+        ..Track::default()
+    };
+    Effect::trigger_fired(name, Some(track), 5, 0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
